@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package that tapegrad's build, tests, examples and
+# benchmarks need. Idempotent and quiet: packages already present are skipped.
+#   scripts/install-deps.sh          build + tests + examples
+#   scripts/install-deps.sh --bench  also python3-torch/torchvision (the peer)
+#   scripts/install-deps.sh --fuzz   also clang and its sanitizer runtimes
+set -euo pipefail
+
+packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
+          doctest-dev libstb-dev nlohmann-json3-dev python3)
+for arg in "$@"; do
+  case "$arg" in
+    --bench) packages+=(python3-torch python3-torchvision) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    *) echo "install-deps: unknown option '$arg' (expected --bench or --fuzz)" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -eq 0 ] || sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq >/dev/null
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
