@@ -101,7 +101,10 @@ struct fmt::formatter<tg::Shape> : fmt::formatter<std::string_view> {
   template <typename Context>
   auto format(const tg::Shape& s, Context& ctx) const {
     auto out = fmt::format_to(ctx.out(), "[");
-    for (int i = 0; i < s.size(); ++i) out = fmt::format_to(out, i ? ", {}" : "{}", s[i]);
+    for (int i = 0; i < s.size(); ++i) {
+      if (i) out = fmt::format_to(out, ", ");
+      out = fmt::format_to(out, "{}", s[i]);
+    }
     return fmt::format_to(out, "]");
   }
 };

@@ -60,7 +60,7 @@ class Tensor {
 
   // ---- autograd ---------------------------------------------------------------
   bool requires_grad() const { return impl_->requires_grad; }
-  Tensor& requires_grad_(bool requires = true);  ///< makes this leaf track gradients
+  Tensor& requires_grad_(bool enabled = true);  ///< makes this leaf track gradients
   bool is_leaf() const { return impl_->grad_fn == nullptr; }
   const std::shared_ptr<Node>& grad_fn() const { return impl_->grad_fn; }
   Tensor grad() const { return Tensor(impl_->grad); }  ///< undefined until a backward reaches it

@@ -1,13 +1,27 @@
 // tapegrad: a small, readable and fast deep-learning framework.
 //
 //   #include <tapegrad/tapegrad.h>
-//   tg::Tensor w = tg::randn({5, 1}, {.requires_grad = true});
-//   tg::Tensor loss = (X.matmul(w) - y).pow(2).mean();
-//   loss.backward();   // replays the tape; w.grad() now holds dloss/dw
+//   using namespace tg;
+//   Tensor w = randn({5, 1}, {.requires_grad = true});
+//   Tensor loss = (X.matmul(w) - y).pow(2).mean();
+//   loss.backward();                  // replays the tape; w.grad() = dloss/dw
+//   { NoGradGuard g; w -= 0.1f * w.grad(); }
 //
+// Read in this order: core/tensor.h (the Tensor), autograd/node.h (the tape),
+// autograd/engine.cpp (backward), autograd/ops_*.cpp (one place per op).
 // This umbrella header includes every public header of the library.
 #pragma once
 
+#include "autograd/anomaly.h"
+#include "autograd/dual.h"
+#include "autograd/grad_mode.h"
+#include "autograd/gradcheck.h"
+#include "autograd/node.h"
+#include "autograd/tangent.h"
+#include "autograd/tape.h"
 #include "core/error.h"
+#include "core/parallel.h"
+#include "core/print.h"
+#include "core/random.h"
 #include "core/shape.h"
 #include "core/tensor.h"

@@ -1,0 +1,158 @@
+// The engine: backward() replays the tape in reverse. It fits on one screen:
+//  1. walk the graph from the loss (iteratively) and count, for every node,
+//     how many recorded consumers will send it a gradient;
+//  2. start from the loss with dL/dL = 1; a node runs its closure once all
+//     its consumers have reported (so reverse topological order), passes each
+//     input's gradient to the producing node or accumulates it into the leaf.
+// No recursion anywhere, so a chain of a million ops is fine; every node runs
+// once, so shared subexpressions cost linear, not exponential, time.
+#include <vector>
+
+#include "autograd/anomaly.h"
+#include "autograd/node.h"
+#include "autograd/tangent.h"
+#include "core/kernels.h"
+
+namespace tg {
+
+// ---- grad mode, tangent scope, sequence numbers --------------------------------------
+
+namespace {
+thread_local bool grad_enabled = true;
+thread_local bool in_tangent_rule = false;
+std::atomic<uint64_t> sequence_counter{0};
+uint64_t visit_counter = 0;
+}  // namespace
+
+bool is_grad_enabled() { return grad_enabled; }
+void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
+uint64_t next_sequence() { return ++sequence_counter; }
+
+namespace detail {
+bool tangents_active() { return !in_tangent_rule; }
+TangentRuleScope::TangentRuleScope() : previous_(in_tangent_rule) { in_tangent_rule = true; }
+TangentRuleScope::~TangentRuleScope() { in_tangent_rule = previous_; }
+void set_tangent(Tensor& y, const Tensor& t, const char* op) {
+  check(t.shape() == y.shape(), "{}: tangent of shape {} for an output of shape {}", op, t.shape(),
+        y.shape());
+  y.impl()->tangent = t.impl_ptr();
+}
+}  // namespace detail
+
+// ---- freeing long graphs without recursion ----------------------------------------------
+
+namespace {
+thread_local bool draining = false;
+thread_local std::vector<std::shared_ptr<Node>> graveyard;
+}  // namespace
+
+// Destroying a node destroys its edges and saved tensors, which may hold the
+// last reference to the next node: naively, a recursion as deep as the chain.
+// Instead the last reference is parked and destroyed by one loop at the top.
+void release_node(std::shared_ptr<Node>& node) {
+  if (!node) return;
+  if (node.use_count() > 1) {
+    node.reset();
+    return;
+  }
+  graveyard.push_back(std::move(node));
+  if (draining) return;
+  draining = true;
+  while (!graveyard.empty()) {
+    std::shared_ptr<Node> last = std::move(graveyard.back());
+    graveyard.pop_back();
+    last.reset();  // may park more nodes
+  }
+  draining = false;
+}
+
+Edge::~Edge() { release_node(node); }
+TensorImpl::~TensorImpl() { release_node(grad_fn); }
+
+// ---- backward --------------------------------------------------------------------------
+
+namespace {
+
+void accumulate_into_leaf(TensorImpl* leaf, Tensor g) {
+  if (!leaf->grad) {
+    // Steal the buffer when nobody else can see it; otherwise copy, so that a
+    // later in-place update of .grad() cannot write into another tensor.
+    bool exclusive = g.is_contiguous() && g.impl_ptr().use_count() == 1 &&
+                     g.impl()->storage.use_count() == 1 && !g.grad_fn();
+    leaf->grad = exclusive ? g.impl_ptr() : kernels::copy(g).impl_ptr();
+  } else {
+    kernels::zip_inplace(Tensor(leaf->grad), g, [](float a, float b) { return a + b; },
+                         "backward");
+  }
+}
+
+}  // namespace
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  check(defined(), "backward: called on an undefined tensor");
+  check(requires_grad(), "backward: tensor of shape {} does not require grad and has no grad_fn",
+        shape());
+  Tensor seed = gradient;
+  if (!seed.defined()) {
+    check(numel() == 1, "backward: grad can be implicitly created only for a scalar output, got "
+          "shape {}; hint: pass a gradient of that shape", shape());
+    seed = ones(shape());
+  }
+  check(seed.shape() == shape(), "backward: gradient of shape {} for a tensor of shape {}",
+        seed.shape(), shape());
+  NoGradGuard no_grad;
+  if (is_leaf()) {
+    accumulate_into_leaf(impl(), seed);
+    return;
+  }
+
+  // 1. Count the consumers of every node reachable from this one.
+  uint64_t visit = ++visit_counter;
+  Node* root = grad_fn().get();
+  std::vector<Node*> stack{root}, ready;
+  root->visit = visit;
+  root->pending = 0;
+  root->grad = Tensor();
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    for (Edge& e : n->edges) {
+      if (!e.node) continue;
+      if (e.node->visit != visit) {
+        e.node->visit = visit;
+        e.node->pending = 0;
+        e.node->grad = Tensor();  // in case an earlier backward stopped half-way
+        stack.push_back(e.node.get());
+      }
+      ++e.node->pending;
+    }
+  }
+
+  // 2. Run each node once all its consumers have contributed.
+  root->grad = seed;
+  ready.push_back(root);
+  std::vector<Tensor> grads;
+  while (!ready.empty()) {
+    Node* n = ready.back();
+    ready.pop_back();
+    Tensor gy = std::move(n->grad);
+    grads.assign(n->edges.size(), Tensor());
+    if (gy.defined()) {
+      n->backward(gy, grads);
+      if (anomaly_detection_enabled()) check_gradients(*n, grads);
+    }
+    if (!retain_graph) n->release();
+    for (size_t i = 0; i < n->edges.size(); ++i) {
+      Edge& e = n->edges[i];
+      Tensor& g = grads[i];
+      if (e.node) {
+        if (g.defined()) e.node->grad = e.node->grad.defined() ? e.node->grad + g : std::move(g);
+        if (--e.node->pending == 0) ready.push_back(e.node.get());
+      } else if (e.leaf && g.defined()) {
+        accumulate_into_leaf(e.leaf.get(), std::move(g));
+      }
+    }
+  }
+}
+
+}  // namespace tg

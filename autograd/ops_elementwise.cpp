@@ -1,0 +1,279 @@
+// Elementwise ops with broadcasting. Each op: its forward kernel, then its
+// backward closure (derivative in the comment), then its tangent rule.
+// Broadcasting is undone in backward by sum_to(grad, input shape).
+#include <cmath>
+
+#include "autograd/node.h"
+#include "autograd/tangent.h"
+#include "core/kernels.h"
+
+namespace tg {
+
+namespace {
+
+// y = alpha * x + beta: serves x + s, x - s, s - x, x * s, x / s and -x.   dy/dx = alpha
+Tensor affine(const Tensor& x, float alpha, float beta, const char* name) {
+  Tensor y = kernels::map(x, [alpha, beta](float v) { return alpha * v + beta; });
+  record(name, y, {x}, [alpha](const Tensor& gy) { return grads(gy * alpha); });
+  record_tangent(y, {x}, [&](const Tensor& t) { return t * alpha; });
+  return y;
+}
+
+}  // namespace
+
+// y = a + b.   dy/da = 1, dy/db = 1
+Tensor operator+(const Tensor& a, const Tensor& b) {
+  Tensor y = kernels::zip(a, b, [](float x, float z) { return x + z; }, "add");
+  record("add", y, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& gy) {
+    return grads(sum_to(gy, sa), sum_to(gy, sb));
+  });
+  record_tangent(y, {a, b}, [](const Tensor& ta, const Tensor& tb) { return ta + tb; });
+  return y;
+}
+
+// y = a - b.   dy/da = 1, dy/db = -1
+Tensor operator-(const Tensor& a, const Tensor& b) {
+  Tensor y = kernels::zip(a, b, [](float x, float z) { return x - z; }, "sub");
+  record("sub", y, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& gy, NeedsGrad need) {
+    return grads(sum_to(gy, sa), need[1] ? sum_to(-gy, sb) : Tensor());
+  });
+  record_tangent(y, {a, b}, [](const Tensor& ta, const Tensor& tb) { return ta - tb; });
+  return y;
+}
+
+// y = a * b.   dy/da = b, dy/db = a
+Tensor operator*(const Tensor& a, const Tensor& b) {
+  Tensor y = kernels::zip(a, b, [](float x, float z) { return x * z; }, "mul");
+  record("mul", y, {a, b}, [a, b](const Tensor& gy, NeedsGrad need) {
+    return grads(need[0] ? sum_to(gy * b, a.shape()) : Tensor(),
+                 need[1] ? sum_to(gy * a, b.shape()) : Tensor());
+  });
+  record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return ta * b + a * tb; });
+  return y;
+}
+
+// y = a / b.   dy/da = 1 / b, dy/db = -a / b^2 = -y / b
+Tensor operator/(const Tensor& a, const Tensor& b) {
+  Tensor y = kernels::zip(a, b, [](float x, float z) { return x / z; }, "div");
+  record("div", y, {a, b}, [a, b, y0 = y.detach()](const Tensor& gy, NeedsGrad need) {
+    Tensor ga = gy / b;
+    return grads(need[0] ? sum_to(ga, a.shape()) : Tensor(),
+                 need[1] ? sum_to(-ga * y0, b.shape()) : Tensor());
+  });
+  record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return (ta - y * tb) / b; });
+  return y;
+}
+
+Tensor operator-(const Tensor& a) { return affine(a, -1, 0, "neg"); }
+Tensor operator+(const Tensor& a, float b) { return affine(a, 1, b, "add"); }
+Tensor operator-(const Tensor& a, float b) { return affine(a, 1, -b, "sub"); }
+Tensor operator*(const Tensor& a, float b) { return affine(a, b, 0, "mul"); }
+Tensor operator/(const Tensor& a, float b) { return affine(a, 1 / b, 0, "div"); }
+Tensor operator+(float a, const Tensor& b) { return affine(b, 1, a, "add"); }
+Tensor operator-(float a, const Tensor& b) { return affine(b, -1, a, "sub"); }
+Tensor operator*(float a, const Tensor& b) { return affine(b, a, 0, "mul"); }
+Tensor operator/(float a, const Tensor& b) { return b.pow(-1) * a; }
+
+Tensor Tensor::add(const Tensor& o, float alpha) const { return *this + (alpha == 1 ? o : o * alpha); }
+Tensor Tensor::sub(const Tensor& o, float alpha) const { return *this - (alpha == 1 ? o : o * alpha); }
+Tensor Tensor::mul(const Tensor& o) const { return *this * o; }
+Tensor Tensor::div(const Tensor& o) const { return *this / o; }
+Tensor Tensor::neg() const { return -*this; }
+
+// y = x^p.   dy/dx = p x^(p-1)
+Tensor Tensor::pow(float p) const {
+  const Tensor& x = *this;
+  Tensor y = p == 2 ? kernels::map(x, [](float v) { return v * v; })
+                    : kernels::map(x, [p](float v) { return std::pow(v, p); });
+  record("pow", y, {x}, [x, p](const Tensor& gy) {
+    if (p == 2) return grads(kernels::zip(gy, x, [](float g, float v) { return 2 * g * v; }, "pow"));
+    return grads(kernels::zip(gy, x, [p](float g, float v) { return g * p * std::pow(v, p - 1); }, "pow"));
+  });
+  record_tangent(y, {x}, [&](const Tensor& t) { return t * x.pow(p - 1) * p; });
+  return y;
+}
+
+// y = a^b.   dy/da = b a^(b-1), dy/db = y ln a
+Tensor Tensor::pow(const Tensor& b) const {
+  const Tensor& a = *this;
+  Tensor y = kernels::zip(a, b, [](float x, float z) { return std::pow(x, z); }, "pow");
+  record("pow", y, {a, b}, [a, b, y0 = y.detach()](const Tensor& gy, NeedsGrad need) {
+    return grads(need[0] ? sum_to(gy * b * a.pow(b - 1), a.shape()) : Tensor(),
+                 need[1] ? sum_to(gy * y0 * a.log(), b.shape()) : Tensor());
+  });
+  record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
+    return ta * b * a.pow(b - 1) + tb * y * a.log();
+  });
+  return y;
+}
+
+// y = e^x.   dy/dx = y
+Tensor Tensor::exp() const {
+  Tensor y = kernels::map(*this, [](float v) { return std::exp(v); });
+  record("exp", y, {*this}, [y0 = y.detach()](const Tensor& gy) { return grads(gy * y0); });
+  record_tangent(y, {*this}, [&](const Tensor& t) { return t * y; });
+  return y;
+}
+
+// y = ln x.   dy/dx = 1 / x
+Tensor Tensor::log() const {
+  const Tensor& x = *this;
+  Tensor y = kernels::map(x, [](float v) { return std::log(v); });
+  record("log", y, {x}, [x](const Tensor& gy) { return grads(gy / x); });
+  record_tangent(y, {x}, [&](const Tensor& t) { return t / x; });
+  return y;
+}
+
+// y = sqrt(x).   dy/dx = 1 / (2 y)
+Tensor Tensor::sqrt() const {
+  Tensor y = kernels::map(*this, [](float v) { return std::sqrt(v); });
+  record("sqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
+    return grads(kernels::zip(gy, y0, [](float g, float v) { return g / (2 * v); }, "sqrt"));
+  });
+  record_tangent(y, {*this}, [&](const Tensor& t) { return t / (y * 2); });
+  return y;
+}
+
+// y = 1 / sqrt(x).   dy/dx = -y^3 / 2
+Tensor Tensor::rsqrt() const {
+  Tensor y = kernels::map(*this, [](float v) { return 1 / std::sqrt(v); });
+  record("rsqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
+    return grads(kernels::zip(gy, y0, [](float g, float v) { return -0.5f * g * v * v * v; }, "rsqrt"));
+  });
+  record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.pow(3) * -0.5f; });
+  return y;
+}
+
+// y = |x|.   dy/dx = sign(x) (0 at 0, as PyTorch)
+Tensor Tensor::abs() const {
+  const Tensor& x = *this;
+  Tensor y = kernels::map(x, [](float v) { return std::abs(v); });
+  record("abs", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sign()); });
+  record_tangent(y, {x}, [&](const Tensor& t) { return t * x.sign(); });
+  return y;
+}
+
+// y = sin x.   dy/dx = cos x
+Tensor Tensor::sin() const {
+  const Tensor& x = *this;
+  Tensor y = kernels::map(x, [](float v) { return std::sin(v); });
+  record("sin", y, {x}, [x](const Tensor& gy) { return grads(gy * x.cos()); });
+  record_tangent(y, {x}, [&](const Tensor& t) { return t * x.cos(); });
+  return y;
+}
+
+// y = cos x.   dy/dx = -sin x
+Tensor Tensor::cos() const {
+  const Tensor& x = *this;
+  Tensor y = kernels::map(x, [](float v) { return std::cos(v); });
+  record("cos", y, {x}, [x](const Tensor& gy) { return grads(-gy * x.sin()); });
+  record_tangent(y, {x}, [&](const Tensor& t) { return -t * x.sin(); });
+  return y;
+}
+
+// y = tanh x.   dy/dx = 1 - y^2
+Tensor Tensor::tanh() const {
+  Tensor y = kernels::map(*this, [](float v) { return std::tanh(v); });
+  record("tanh", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
+    return grads(kernels::zip(gy, y0, [](float g, float v) { return g * (1 - v * v); }, "tanh"));
+  });
+  record_tangent(y, {*this}, [&](const Tensor& t) { return t * (1 - y * y); });
+  return y;
+}
+
+// y = 1 / (1 + e^-x).   dy/dx = y (1 - y)
+Tensor Tensor::sigmoid() const {
+  Tensor y = kernels::map(*this, [](float v) {
+    // Two branches so that exp never overflows.
+    return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
+  });
+  record("sigmoid", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
+    return grads(kernels::zip(gy, y0, [](float g, float v) { return g * v * (1 - v); }, "sigmoid"));
+  });
+  record_tangent(y, {*this}, [&](const Tensor& t) { return t * y * (1 - y); });
+  return y;
+}
+
+// y = max(x, 0).   dy/dx = [x > 0]
+Tensor Tensor::relu() const {
+  Tensor y = kernels::map(*this, [](float v) { return v > 0 ? v : 0.0f; });
+  record("relu", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
+    return grads(kernels::zip(gy, y0, [](float g, float v) { return v > 0 ? g : 0.0f; }, "relu"));
+  });
+  record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.gt(scalar_tensor(0)); });
+  return y;
+}
+
+// y = min(max(x, lo), hi).   dy/dx = [lo <= x <= hi]
+Tensor Tensor::clamp(float lo, float hi) const {
+  check(!(lo > hi), "clamp: min {} is greater than max {}", lo, hi);
+  const Tensor& x = *this;
+  Tensor y = kernels::map(x, [lo, hi](float v) { return std::min(std::max(v, lo), hi); });
+  auto inside = [lo, hi](const Tensor& x) {
+    return kernels::map(x, [lo, hi](float v) { return v >= lo && v <= hi ? 1.0f : 0.0f; });
+  };
+  record("clamp", y, {x}, [x, inside](const Tensor& gy) { return grads(gy * inside(x)); });
+  record_tangent(y, {x}, [&](const Tensor& t) { return t * inside(x); });
+  return y;
+}
+Tensor Tensor::clamp_min(float lo) const { return clamp(lo, INFINITY); }
+Tensor Tensor::clamp_max(float hi) const { return clamp(-INFINITY, hi); }
+
+namespace {
+
+// maximum/minimum: the gradient goes to the larger (smaller) input, split evenly on ties.
+Tensor extremum(const Tensor& a, const Tensor& b, bool take_max, const char* name) {
+  Tensor y = take_max ? kernels::zip(a, b, [](float x, float z) { return std::max(x, z); }, name)
+                      : kernels::zip(a, b, [](float x, float z) { return std::min(x, z); }, name);
+  auto share_of_a = [take_max](const Tensor& a, const Tensor& b) {
+    return kernels::zip(a, b, [take_max](float x, float z) {
+      return x == z ? 0.5f : (x > z) == take_max ? 1.0f : 0.0f; }, "extremum");
+  };
+  record(name, y, {a, b}, [a, b, share_of_a](const Tensor& gy) {
+    Tensor m = share_of_a(a, b);
+    return grads(sum_to(gy * m, a.shape()), sum_to(gy * (1 - m), b.shape()));
+  });
+  record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
+    Tensor m = share_of_a(a, b);
+    return ta * m + tb * (1 - m);
+  });
+  return y;
+}
+
+Tensor compare(const Tensor& a, const Tensor& b, const char* name, bool (*pred)(float, float)) {
+  return kernels::zip(a, b, [pred](float x, float z) { return pred(x, z) ? 1.0f : 0.0f; }, name);
+}
+
+}  // namespace
+
+Tensor Tensor::maximum(const Tensor& o) const { return extremum(*this, o, true, "maximum"); }
+Tensor Tensor::minimum(const Tensor& o) const { return extremum(*this, o, false, "minimum"); }
+Tensor Tensor::gt(const Tensor& o) const { return compare(*this, o, "gt", [](float x, float z) { return x > z; }); }
+Tensor Tensor::lt(const Tensor& o) const { return compare(*this, o, "lt", [](float x, float z) { return x < z; }); }
+Tensor Tensor::ge(const Tensor& o) const { return compare(*this, o, "ge", [](float x, float z) { return x >= z; }); }
+Tensor Tensor::le(const Tensor& o) const { return compare(*this, o, "le", [](float x, float z) { return x <= z; }); }
+Tensor Tensor::eq(const Tensor& o) const { return compare(*this, o, "eq", [](float x, float z) { return x == z; }); }
+Tensor Tensor::ne(const Tensor& o) const { return compare(*this, o, "ne", [](float x, float z) { return x != z; }); }
+Tensor Tensor::sign() const {
+  return kernels::map(*this, [](float v) { return float((v > 0) - (v < 0)); });
+}
+
+// y = cond ? a : b.   dy/da = [cond], dy/db = [!cond]
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  Shape shape = broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
+  Tensor y = empty(shape);
+  kernels::for_each_run<4>(shape,
+      {{{y.data(), y.strides()}, {cond.data(), kernels::broadcast_strides(cond, shape)},
+        {a.data(), kernels::broadcast_strides(a, shape)}, {b.data(), kernels::broadcast_strides(b, shape)}}},
+      [](auto p, int64_t n, auto s) {
+        for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = p[1][i * s[1]] != 0 ? p[2][i * s[2]] : p[3][i * s[3]];
+      });
+  record("where", y, {a, b}, [cond, sa = a.shape(), sb = b.shape()](const Tensor& gy) {
+    Tensor zero = scalar_tensor(0);
+    return grads(sum_to(where(cond, gy, zero), sa), sum_to(where(cond, zero, gy), sb));
+  });
+  record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return where(cond, ta, tb); });
+  return y;
+}
+
+}  // namespace tg

@@ -1,0 +1,97 @@
+// In-place ops: for optimizer updates and initialisation, under no-grad.
+// They are not recorded, so modifying a tensor that requires grad while grad
+// mode is on is refused (its gradient would silently be wrong).
+#include "autograd/grad_mode.h"
+#include "core/kernels.h"
+#include "core/random.h"
+
+namespace tg {
+
+namespace {
+
+void check_inplace(const Tensor& t, const char* op) {
+  check(t.defined(), "{}: the tensor is undefined", op);
+  check(!(is_grad_enabled() && t.requires_grad()),
+        "{}: a tensor that requires grad ({}) cannot be modified in place while grad mode is on; "
+        "hint: wrap the update in a NoGradGuard", op, t.shape());
+}
+
+}  // namespace
+
+Tensor& Tensor::add_(const Tensor& o, float alpha) {
+  check_inplace(*this, "add_");
+  if (alpha == 1) kernels::zip_inplace(*this, o, [](float x, float y) { return x + y; }, "add_");
+  else kernels::zip_inplace(*this, o, [alpha](float x, float y) { return x + alpha * y; }, "add_");
+  return *this;
+}
+
+Tensor& Tensor::sub_(const Tensor& o, float alpha) { return add_(o, -alpha); }
+
+Tensor& Tensor::mul_(const Tensor& o) {
+  check_inplace(*this, "mul_");
+  kernels::zip_inplace(*this, o, [](float x, float y) { return x * y; }, "mul_");
+  return *this;
+}
+
+Tensor& Tensor::div_(const Tensor& o) {
+  check_inplace(*this, "div_");
+  kernels::zip_inplace(*this, o, [](float x, float y) { return x / y; }, "div_");
+  return *this;
+}
+
+Tensor& Tensor::add_(float v) {
+  check_inplace(*this, "add_");
+  kernels::map_inplace(*this, [v](float x) { return x + v; });
+  return *this;
+}
+
+Tensor& Tensor::mul_(float v) {
+  check_inplace(*this, "mul_");
+  kernels::map_inplace(*this, [v](float x) { return x * v; });
+  return *this;
+}
+
+Tensor& Tensor::clamp_(float lo, float hi) {
+  check_inplace(*this, "clamp_");
+  check(!(lo > hi), "clamp_: min {} is greater than max {}", lo, hi);
+  kernels::map_inplace(*this, [lo, hi](float x) { return std::min(std::max(x, lo), hi); });
+  return *this;
+}
+
+Tensor& Tensor::fill_(float v) {
+  check_inplace(*this, "fill_");
+  kernels::map_inplace(*this, [v](float) { return v; });
+  return *this;
+}
+
+Tensor& Tensor::zero_() { return fill_(0); }
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_inplace(*this, "copy_");
+  Shape shape = broadcast_shapes(src.shape(), this->shape(), "copy_");
+  check(shape == this->shape(), "copy_: cannot copy {} into {}", src.shape(), this->shape());
+  kernels::copy_into(*this, src);
+  return *this;
+}
+
+Tensor& Tensor::uniform_(float low, float high) {
+  check_inplace(*this, "uniform_");
+  check(low <= high, "uniform_: low {} is greater than high {}", low, high);
+  Generator& g = default_generator();
+  Tensor values = empty(shape());  // drawn in row-major order, whatever this view's layout
+  for (int64_t i = 0; i < numel(); ++i) values.data()[i] = low + (high - low) * g.uniform();
+  kernels::copy_into(*this, values);
+  return *this;
+}
+
+Tensor& Tensor::normal_(float mean, float std) {
+  check_inplace(*this, "normal_");
+  check(std >= 0, "normal_: std must be non-negative, got {}", std);
+  Generator& g = default_generator();
+  Tensor values = empty(shape());
+  for (int64_t i = 0; i < numel(); ++i) values.data()[i] = mean + std * g.normal();
+  kernels::copy_into(*this, values);
+  return *this;
+}
+
+}  // namespace tg

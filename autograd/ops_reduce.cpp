@@ -1,0 +1,164 @@
+// Reductions. sum is the primitive (its backward broadcasts the gradient
+// back); mean and var are composed from it. max/min keep their argmax so
+// backward can route the gradient to the winning element.
+#include "autograd/node.h"
+#include "autograd/tangent.h"
+#include "core/kernels.h"
+
+namespace tg {
+
+namespace {
+
+uint32_t dim_mask(const Shape& dims, int rank, const char* op) {
+  if (dims.empty()) return rank >= 32 ? ~0u : (1u << rank) - 1;
+  uint32_t mask = 0;
+  for (int64_t d : dims) {
+    int w = wrap_dim(d, rank, op);
+    check(!(mask >> w & 1), "{}: dim {} repeated in {}", op, w, dims);
+    mask |= 1u << w;
+  }
+  return mask;
+}
+
+Shape reduced_shape(const Shape& shape, uint32_t mask, bool keepdim) {
+  Shape out;
+  for (int d = 0; d < shape.size(); ++d) {
+    if (!(mask >> d & 1)) out.push_back(shape[d]);
+    else if (keepdim) out.push_back(1);
+  }
+  return out;
+}
+
+int64_t reduced_count(const Shape& shape, uint32_t mask) {
+  int64_t n = 1;
+  for (int d = 0; d < shape.size(); ++d)
+    if (mask >> d & 1) n *= shape[d];
+  return n;
+}
+
+// y = sum over the dims in mask.   dL/dx = dL/dy broadcast back to x's shape
+Tensor sum_mask(const Tensor& x, uint32_t mask, bool keepdim) {
+  Shape kept_shape = reduced_shape(x.shape(), mask, true);
+  Tensor y = kernels::sum_keepdim(x, mask);  // fresh and contiguous: drop dims in place
+  if (!keepdim) {
+    y.impl()->shape = reduced_shape(x.shape(), mask, false);
+    y.impl()->strides = contiguous_strides(y.shape());
+  }
+  record("sum", y, {x}, [in = x.shape(), kept_shape](const Tensor& gy) {
+    return grads(gy.reshape(kept_shape).expand(in));
+  });
+  record_tangent(y, {x}, [&](const Tensor& t) { return sum_mask(t, mask, keepdim); });
+  return y;
+}
+
+// values and indices of the max (min) along one dim.   dL/dx = dL/dy at the argmax, else 0
+std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdim, bool minimum) {
+  const char* name = minimum ? "min" : "max";
+  int w = wrap_dim(dim, x.dim(), name);
+  auto [values, indices] = kernels::max_keepdim(x, w, minimum);
+  Shape shape = reduced_shape(x.shape(), 1u << w, keepdim);
+  if (!keepdim) {
+    values = values.reshape(shape);
+    indices = indices.reshape(shape);
+  }
+  // Scatters g (shaped like the kept output) into zeros of x's shape at the indices.
+  auto scatter = [w, in = x.shape()](const Tensor& g_kept, const Tensor& idx_kept) {
+    Tensor g = zeros(in), gc = g_kept.contiguous();
+    int64_t outer = 1, r = in[w], inner = 1;
+    for (int d = 0; d < w; ++d) outer *= in[d];
+    for (int d = w + 1; d < in.size(); ++d) inner *= in[d];
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i)
+        g.data()[(o * r + int64_t(idx_kept.data()[o * inner + i])) * inner + i] =
+            gc.data()[o * inner + i];
+    return g;
+  };
+  Tensor idx_kept = indices.reshape(reduced_shape(x.shape(), 1u << w, true)).contiguous();
+  Shape kept_shape = idx_kept.shape();
+  record(name, values, {x}, [scatter, idx_kept, kept_shape](const Tensor& gy) {
+    return grads(scatter(gy.reshape(kept_shape), idx_kept));
+  });
+  record_tangent(values, {x}, [&](const Tensor& t) {
+    // gather: the tangent at the argmax
+    Tensor tc = t.contiguous(), out = empty(kept_shape);
+    int64_t outer = 1, r = x.shape()[w], inner = 1;
+    for (int d = 0; d < w; ++d) outer *= x.shape()[d];
+    for (int d = w + 1; d < x.dim(); ++d) inner *= x.shape()[d];
+    for (int64_t o = 0; o < outer; ++o)
+      for (int64_t i = 0; i < inner; ++i)
+        out.data()[o * inner + i] =
+            tc.data()[(o * r + int64_t(idx_kept.data()[o * inner + i])) * inner + i];
+    return out.reshape(values.shape());
+  });
+  return {values, indices};
+}
+
+}  // namespace
+
+Tensor Tensor::sum() const { return sum_mask(*this, dim_mask({}, dim(), "sum"), false); }
+Tensor Tensor::sum(const Shape& dims, bool keepdim) const {
+  return sum_mask(*this, dim_mask(dims, dim(), "sum"), keepdim);
+}
+
+Tensor Tensor::mean() const { return mean({}, false); }
+Tensor Tensor::mean(const Shape& dims, bool keepdim) const {
+  uint32_t mask = dim_mask(dims, dim(), "mean");
+  int64_t n = reduced_count(shape(), mask);
+  check(n > 0, "mean: cannot average over an empty dim of {}", shape());
+  return sum_mask(*this, mask, keepdim) * (1.0f / float(n));
+}
+
+Tensor Tensor::var(const Shape& dims, int64_t correction, bool keepdim) const {
+  uint32_t mask = dim_mask(dims, dim(), "var");
+  int64_t n = reduced_count(shape(), mask);
+  check(n - correction > 0, "var: {} elements with correction {} leave no degrees of freedom", n,
+        correction);
+  Tensor d = *this - mean(dims, true);
+  return sum_mask(d * d, mask, keepdim) * (1.0f / float(n - correction));
+}
+
+Tensor Tensor::std(const Shape& dims, int64_t correction, bool keepdim) const {
+  return var(dims, correction, keepdim).sqrt();
+}
+
+Tensor Tensor::max() const {
+  check(numel() > 0, "max: empty tensor of shape {}", shape());
+  return extremum_dim(reshape({-1}), 0, false, false).first;
+}
+Tensor Tensor::min() const {
+  check(numel() > 0, "min: empty tensor of shape {}", shape());
+  return extremum_dim(reshape({-1}), 0, false, true).first;
+}
+std::pair<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
+  return extremum_dim(*this, dim, keepdim, false);
+}
+std::pair<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
+  return extremum_dim(*this, dim, keepdim, true);
+}
+Tensor Tensor::argmax(int64_t dim, bool keepdim) const {
+  int w = wrap_dim(dim, this->dim(), "argmax");
+  auto [values, indices] = kernels::max_keepdim(*this, w, false);
+  return keepdim ? indices : indices.reshape(reduced_shape(shape(), 1u << w, false));
+}
+Tensor Tensor::argmin(int64_t dim, bool keepdim) const {
+  int w = wrap_dim(dim, this->dim(), "argmin");
+  auto [values, indices] = kernels::max_keepdim(*this, w, true);
+  return keepdim ? indices : indices.reshape(reduced_shape(shape(), 1u << w, false));
+}
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  int pad = grad.dim() - shape.size();
+  check(pad >= 0, "sum_to: cannot reduce {} to the larger shape {}", grad.shape(), shape);
+  Shape dims;
+  for (int d = 0; d < grad.dim(); ++d) {
+    if (d < pad) dims.push_back(d);
+    else if (shape[d - pad] == 1 && grad.shape()[d] != 1) dims.push_back(d);
+    else check(shape[d - pad] == grad.shape()[d], "sum_to: {} does not broadcast to {}", shape,
+               grad.shape());
+  }
+  if (dims.empty()) return grad.reshape(shape);
+  return grad.sum(dims, true).reshape(shape);
+}
+
+}  // namespace tg

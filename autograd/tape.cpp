@@ -1,0 +1,80 @@
+// Tape printing: collect the reachable nodes (iteratively), sort them by
+// recording number, print one line (or one DOT node) each.
+#include "autograd/tape.h"
+
+#include <algorithm>
+#include <fstream>
+#include <unordered_set>
+
+#include "autograd/node.h"
+
+namespace tg {
+
+namespace {
+
+std::vector<const Node*> reachable_nodes(const Tensor& t) {
+  std::vector<const Node*> nodes, stack;
+  std::unordered_set<const Node*> seen;
+  if (t.defined() && t.grad_fn()) stack.push_back(t.grad_fn().get());
+  while (!stack.empty()) {
+    const Node* n = stack.back();
+    stack.pop_back();
+    if (!seen.insert(n).second) continue;
+    nodes.push_back(n);
+    for (const Edge& e : n->edges)
+      if (e.node) stack.push_back(e.node.get());
+  }
+  std::sort(nodes.begin(), nodes.end(),
+            [](const Node* a, const Node* b) { return a->sequence < b->sequence; });
+  return nodes;
+}
+
+std::string describe(const Edge& e) {
+  if (e.node) return fmt::format("#{} {} {}", e.node->sequence, e.node->name, e.node->shape);
+  if (e.leaf) return fmt::format("leaf {}", e.leaf->shape);
+  return "constant";
+}
+
+}  // namespace
+
+std::string tape_string(const Tensor& t) {
+  std::string out;
+  for (const Node* n : reachable_nodes(t)) {
+    out += fmt::format("#{} {} {} <- ", n->sequence, n->name, n->shape);
+    for (size_t i = 0; i < n->edges.size(); ++i)
+      out += (i ? ", " : "") + describe(n->edges[i]);
+    out += '\n';
+  }
+  return out;
+}
+
+std::string tape_dot(const Tensor& t) {
+  std::string out = "digraph tape {\n  rankdir=BT;\n  node [shape=box, fontname=monospace];\n";
+  int leaves = 0;
+  for (const Node* n : reachable_nodes(t)) {
+    out += fmt::format("  n{} [label=\"#{} {}\\n{}\"];\n", n->sequence, n->sequence, n->name, n->shape);
+    for (const Edge& e : n->edges) {
+      if (e.node) {
+        out += fmt::format("  n{} -> n{};\n", e.node->sequence, n->sequence);
+      } else if (e.leaf) {
+        out += fmt::format("  leaf{} [label=\"leaf\\n{}\", shape=ellipse];\n  leaf{} -> n{};\n",
+                           leaves, e.leaf->shape, leaves, n->sequence);
+        ++leaves;
+      }
+    }
+  }
+  return out + "}\n";
+}
+
+void write_dot(const Tensor& t, const std::string& path) {
+  std::string tmp = path + ".tmp";
+  {
+    std::ofstream f(tmp, std::ios::binary);
+    check(bool(f), "write_dot: cannot open {} for writing", tmp);
+    f << tape_dot(t);
+    check(bool(f.flush()), "write_dot: writing {} failed", tmp);
+  }
+  check(std::rename(tmp.c_str(), path.c_str()) == 0, "write_dot: cannot rename {} to {}", tmp, path);
+}
+
+}  // namespace tg

@@ -1,0 +1,183 @@
+// Kernels: the non-differentiable loops every op is built from. They take and
+// return plain tensors and know nothing of the tape. Elementwise loops walk
+// any strided layout by coalescing dims into contiguous "runs", so the common
+// contiguous case is one flat, vectorisable loop.
+#pragma once
+
+#include <omp.h>
+
+#include <array>
+#include <utility>
+
+#include "core/tensor.h"
+
+namespace tg::kernels {
+
+/// Splits [0, n) into chunks run on the OpenMP pool when n is at least `grain`.
+template <typename F>
+void parallel_for(int64_t n, int64_t grain, F&& body) {
+  int threads = omp_get_max_threads();
+  if (n < grain || threads == 1 || omp_in_parallel()) {
+    body(int64_t(0), n);
+    return;
+  }
+#pragma omp parallel num_threads(threads)
+  {
+    int64_t t = omp_get_thread_num(), nt = omp_get_num_threads();
+    int64_t begin = n * t / nt, end = n * (t + 1) / nt;
+    if (begin < end) body(begin, end);
+  }
+}
+
+/// A pointer plus its strides over the iteration shape (0 on broadcast dims).
+struct Operand {
+  float* ptr;
+  Shape strides;
+};
+
+/// Calls f(ptrs, n, inner_strides) for each innermost run of `shape`, after
+/// dropping size-1 dims and merging dims that are contiguous in every operand.
+template <size_t K, typename F>
+void for_each_run(const Shape& shape, const std::array<Operand, K>& operands, F&& f) {
+  Shape sizes;
+  std::array<Shape, K> strides;
+  for (int d = 0; d < shape.size(); ++d) {
+    if (shape[d] == 1) continue;
+    bool mergeable = !sizes.empty();
+    for (size_t k = 0; k < K && mergeable; ++k)
+      mergeable = strides[k].back() == operands[k].strides[d] * shape[d];
+    if (mergeable) {
+      sizes[sizes.size() - 1] *= shape[d];
+      for (size_t k = 0; k < K; ++k) strides[k][strides[k].size() - 1] = operands[k].strides[d];
+    } else {
+      sizes.push_back(shape[d]);
+      for (size_t k = 0; k < K; ++k) strides[k].push_back(operands[k].strides[d]);
+    }
+  }
+  std::array<float*, K> ptrs;
+  std::array<int64_t, K> inner;
+  for (size_t k = 0; k < K; ++k) ptrs[k] = operands[k].ptr;
+  if (sizes.empty()) {  // a single element
+    inner.fill(0);
+    f(ptrs, int64_t(1), inner);
+    return;
+  }
+  int last = sizes.size() - 1;
+  for (size_t k = 0; k < K; ++k) inner[k] = strides[k][last];
+  int64_t runs = shape.numel() / sizes[last];
+  std::array<int64_t, kMaxDims> index{};
+  for (int64_t r = 0; r < runs; ++r) {
+    f(ptrs, sizes[last], inner);
+    for (int d = last - 1; d >= 0; --d) {  // odometer increment over the outer dims
+      for (size_t k = 0; k < K; ++k) ptrs[k] += strides[k][d];
+      if (++index[d] < sizes[d]) break;
+      for (size_t k = 0; k < K; ++k) ptrs[k] -= strides[k][d] * sizes[d];
+      index[d] = 0;
+    }
+  }
+}
+
+/// Strides that make `t` cover `shape` by broadcasting (0 on new or size-1 dims).
+Shape broadcast_strides(const Tensor& t, const Shape& shape);
+
+/// y = f(x), elementwise, y contiguous.
+template <typename F>
+Tensor map(const Tensor& x, F f) {
+  Tensor y = empty(x.shape());
+  float* out = y.data();
+  if (x.is_contiguous()) {
+    const float* in = x.data();
+    parallel_for(x.numel(), 1 << 16, [&](int64_t b, int64_t e) {
+#pragma omp simd
+      for (int64_t i = b; i < e; ++i) out[i] = f(in[i]);
+    });
+    return y;
+  }
+  for_each_run<2>(x.shape(), {{{out, y.strides()}, {x.data(), x.strides()}}},
+                  [&](auto p, int64_t n, auto s) {
+                    for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = f(p[1][i * s[1]]);
+                  });
+  return y;
+}
+
+/// out = f(a, b) over the iteration `shape`, each operand with its own strides.
+template <typename F>
+void zip_into(const Shape& shape, Operand out, Operand a, Operand b, F f) {
+  for_each_run<3>(shape, {{out, a, b}}, [&](auto p, int64_t n, auto s) {
+    float *o = p[0], *x = p[1], *y = p[2];
+    if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+    } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+      float c = *y;
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], c);
+    } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+      float c = *x;
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) o[i] = f(c, y[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]);
+    }
+  });
+}
+
+/// y = f(a, b) with NumPy broadcasting; `op` names the caller in shape errors.
+template <typename F>
+Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
+  if (a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous()) {
+    Tensor y = empty(a.shape());
+    float *out = y.data(), *x = a.data(), *z = b.data();
+    parallel_for(a.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+#pragma omp simd
+      for (int64_t i = begin; i < end; ++i) out[i] = f(x[i], z[i]);
+    });
+    return y;
+  }
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  Tensor y = empty(shape);
+  zip_into(shape, {y.data(), y.strides()}, {a.data(), broadcast_strides(a, shape)},
+           {b.data(), broadcast_strides(b, shape)}, f);
+  return y;
+}
+
+/// a = f(a, b) in place; b broadcasts to a's shape (never the other way).
+template <typename F>
+void zip_inplace(const Tensor& a, const Tensor& b, F f, const char* op) {
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  check(shape == a.shape(), "{}: cannot broadcast {} into the in-place target {}", op, b.shape(),
+        a.shape());
+  zip_into(shape, {a.data(), a.strides()}, {a.data(), a.strides()},
+           {b.data(), broadcast_strides(b, shape)}, f);
+}
+
+/// a = f(a) in place.
+template <typename F>
+void map_inplace(const Tensor& a, F f) {
+  for_each_run<1>(a.shape(), {{{a.data(), a.strides()}}}, [&](auto p, int64_t n, auto s) {
+    float* x = p[0];
+    if (s[0] == 1) {
+#pragma omp simd
+      for (int64_t i = 0; i < n; ++i) x[i] = f(x[i]);
+    } else {
+      for (int64_t i = 0; i < n; ++i) x[i * s[0]] = f(x[i * s[0]]);
+    }
+  });
+}
+
+/// dst = src (src broadcast to dst's shape); dst may be any strided view.
+void copy_into(const Tensor& dst, const Tensor& src);
+/// A contiguous copy with its own storage.
+Tensor copy(const Tensor& x);
+/// Sum over the dims whose bit is set in `mask`; the result keeps those dims with size 1.
+Tensor sum_keepdim(const Tensor& x, uint32_t mask);
+/// Max (or min) along one dim, keeping it with size 1: values and indices (as floats).
+std::pair<Tensor, Tensor> max_keepdim(const Tensor& x, int dim, bool minimum);
+/// C = alpha * op(A) op(B) + beta * C for row-major matrices, through cblas_sgemm.
+void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
+          const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
+          int64_t ldc);
+/// Matrix product of a [.., m, k] and b [.., k, n] (rank 2 or 3, batch broadcast allowed).
+Tensor matmul(const Tensor& a, const Tensor& b);
+
+}  // namespace tg::kernels

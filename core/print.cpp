@@ -1,0 +1,94 @@
+// Tensor printing: one number format for the whole tensor (fixed or
+// scientific, chosen from its range), PyTorch's threshold of 1000 elements
+// before summarising to the first and last 3 entries of each dim.
+#include "core/print.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/node.h"
+
+namespace tg {
+
+namespace {
+
+constexpr int64_t kSummaryThreshold = 1000, kEdgeItems = 3;
+
+struct NumberFormat {
+  bool scientific = false, integral = true;
+  int width = 1;
+
+  std::string operator()(float v) const {
+    if (!std::isfinite(v)) return fmt::format("{:>{}}", std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", width);
+    if (scientific) return fmt::format("{:>{}.4e}", v, width);
+    if (integral) return fmt::format("{:>{}}", fmt::format("{:.0f}.", v), width);
+    return fmt::format("{:>{}.4f}", v, width);
+  }
+};
+
+NumberFormat choose_format(const std::vector<float>& values) {
+  NumberFormat f;
+  float lo = INFINITY, hi = 0;
+  for (float v : values) {
+    if (!std::isfinite(v)) continue;
+    if (v != std::round(v)) f.integral = false;
+    float a = std::abs(v);
+    hi = std::max(hi, a);
+    if (a > 0) lo = std::min(lo, a);
+  }
+  f.scientific = hi >= 1e8f || (lo < 1e-4f && !f.integral) || (lo > 0 && hi / lo > 1e3f && !f.integral);
+  f.width = 1;
+  for (float v : values) f.width = std::max(f.width, int(f(v).size()));
+  return f;
+}
+
+void print_dims(std::string& out, const Tensor& t, const std::vector<float>& values, int dim,
+                int64_t offset, const NumberFormat& f, bool summarise, int indent) {
+  const Shape& s = t.shape();
+  int64_t n = s[dim], stride = t.numel() / std::max<int64_t>(1, [&] {
+                                  int64_t p = 1;
+                                  for (int d = 0; d <= dim; ++d) p *= s[d];
+                                  return p;
+                                }());
+  out += '[';
+  for (int64_t i = 0; i < n; ++i) {
+    if (summarise && n > 2 * kEdgeItems && i == kEdgeItems) {
+      out += dim + 1 == t.dim() ? "..., " : fmt::format("...,\n{:{}}", "", indent + 1);
+      i = n - kEdgeItems;
+    }
+    if (dim + 1 == t.dim()) {
+      out += f(values[offset + i]);
+    } else {
+      print_dims(out, t, values, dim + 1, offset + i * stride, f, summarise, indent + 1);
+    }
+    if (i + 1 < n) {
+      out += ',';
+      out += dim + 1 == t.dim() ? std::string(" ") : std::string(t.dim() - dim - 1, '\n') + std::string(indent + 1, ' ');
+    }
+  }
+  out += ']';
+}
+
+}  // namespace
+
+std::string to_string(const Tensor& t) {
+  if (!t.defined()) return "tensor(undefined)";
+  std::vector<float> values = t.to_vector();
+  std::string out = "tensor(";
+  if (t.numel() == 0) {
+    out += fmt::format("[], size={}", t.shape());
+  } else if (t.dim() == 0) {
+    out += choose_format(values)(values[0]);
+  } else {
+    bool summarise = t.numel() > kSummaryThreshold;
+    print_dims(out, t, values, 0, 0, choose_format(values), summarise, 7);
+  }
+  if (t.grad_fn()) {
+    out += fmt::format(", grad_fn=<{}>", t.grad_fn()->name);
+  } else if (t.requires_grad()) {
+    out += ", requires_grad=True";
+  }
+  return out + ")";
+}
+
+}  // namespace tg
