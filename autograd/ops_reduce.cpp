@@ -79,16 +79,9 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
     return grads(scatter(gy.reshape(kept_shape), idx_kept));
   });
   record_tangent(values, {x}, [&](const Tensor& t) {
-    // gather: the tangent at the argmax
-    Tensor tc = t.contiguous(), out = empty(kept_shape);
-    int64_t outer = 1, r = x.shape()[w], inner = 1;
-    for (int d = 0; d < w; ++d) outer *= x.shape()[d];
-    for (int d = w + 1; d < x.dim(); ++d) inner *= x.shape()[d];
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t i = 0; i < inner; ++i)
-        out.data()[o * inner + i] =
-            tc.data()[(o * r + int64_t(idx_kept.data()[o * inner + i])) * inner + i];
-    return out.reshape(values.shape());
+    // the tangent at the argmax, written as a masked sum so that it stays differentiable
+    Tensor at_argmax = scatter(ones(kept_shape), idx_kept);
+    return (t * at_argmax).sum({w}, keepdim);
   });
   return {values, indices};
 }

@@ -14,6 +14,7 @@
 
 #include "autograd/anomaly.h"
 #include "autograd/dual.h"
+#include "autograd/forward.h"
 #include "autograd/grad_mode.h"
 #include "autograd/gradcheck.h"
 #include "autograd/node.h"
