@@ -1,0 +1,364 @@
+// safetensors.h: writer (F32, laid out like the Python library) and a strict reader.
+// The reader trusts nothing in the file: every length, offset and JSON type is checked
+// before a byte of tensor data is touched, and errors say which file and which tensor.
+#include "nn/safetensors.h"
+
+#include <algorithm>
+#include <bit>
+#include <cstdint>
+#include <cstring>
+#include <limits>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "core/atomic_file.h"
+#include "core/error.h"
+
+namespace tg {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the Python library's limit, too
+static_assert(std::numeric_limits<float>::is_iec559, "F64 -> float relies on IEEE rounding");
+
+// ---- little-endian bytes, whatever the host's byte order (GCC turns these into one load) ----
+
+template <typename U>
+U load_le(const char* p) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < sizeof(U); ++i) v |= uint64_t(uint8_t(p[i])) << (8 * i);
+  return U(v);
+}
+
+void append_le64(std::string& out, uint64_t v) {
+  for (int i = 0; i < 8; ++i) out.push_back(char(uint8_t(v >> (8 * i))));
+}
+
+// IEEE half -> float. Every half is exactly representable as a float.
+float half_to_float(uint16_t h) {
+  uint32_t sign = uint32_t(h >> 15) << 31, exponent = (h >> 10) & 0x1f, mantissa = h & 0x3ff;
+  if (exponent == 0x1f)  // inf or nan: keep the payload
+    return std::bit_cast<float>(sign | 0x7f800000u | mantissa << 13);
+  if (exponent == 0) {  // zero or subnormal: mantissa * 2^-24
+    float v = float(mantissa) * 0x1p-24f;
+    return sign ? -v : v;
+  }
+  return std::bit_cast<float>(sign | (exponent + 112) << 23 | mantissa << 13);  // rebias 15 -> 127
+}
+
+// ---- dtypes the reader accepts ----------------------------------------------------------------
+
+enum class Dtype { F32, F64, F16, BF16, I64, I32, U8 };
+struct DtypeInfo {
+  Dtype dtype;
+  const char* name;
+  uint64_t size;
+};
+constexpr DtypeInfo kDtypes[] = {{Dtype::F32, "F32", 4}, {Dtype::F64, "F64", 8},
+                                 {Dtype::F16, "F16", 2}, {Dtype::BF16, "BF16", 2},
+                                 {Dtype::I64, "I64", 8}, {Dtype::I32, "I32", 4},
+                                 {Dtype::U8, "U8", 1}};
+
+// Converts n elements at p; the switch sits outside the loop so each loop inlines its load.
+void to_floats(Dtype dtype, const char* p, size_t n, float* out) {
+  if (dtype == Dtype::F32 && std::endian::native == std::endian::little) {
+    if (n > 0) std::memcpy(out, p, 4 * n);  // the common case: file bytes are memory bytes
+    return;
+  }
+  auto each = [&](size_t size, auto load) {
+    for (size_t i = 0; i < n; ++i) out[i] = load(p + i * size);
+  };
+  auto f32 = [](const char* q) { return std::bit_cast<float>(load_le<uint32_t>(q)); };
+  auto f64 = [](const char* q) { return float(std::bit_cast<double>(load_le<uint64_t>(q))); };
+  auto f16 = [](const char* q) { return half_to_float(load_le<uint16_t>(q)); };
+  auto bf16 = [](const char* q) {
+    return std::bit_cast<float>(uint32_t{load_le<uint16_t>(q)} << 16);
+  };
+  auto i64 = [](const char* q) { return float(int64_t(load_le<uint64_t>(q))); };
+  auto i32 = [](const char* q) { return float(int32_t(load_le<uint32_t>(q))); };
+  auto u8 = [](const char* q) { return float(uint8_t(*q)); };
+  switch (dtype) {
+    case Dtype::F32: return each(4, f32);
+    case Dtype::F64: return each(8, f64);
+    case Dtype::F16: return each(2, f16);
+    case Dtype::BF16: return each(2, bf16);
+    case Dtype::I64: return each(8, i64);
+    case Dtype::I32: return each(4, i32);
+    case Dtype::U8: return each(1, u8);
+  }
+}
+
+// ---- writer -----------------------------------------------------------------------------------
+
+// What the writer emits: the length prefix + padded header, then each entry's data in order.
+struct Plan {
+  std::string head;
+  std::vector<const SafetensorsEntry*> order;
+  uint64_t data_bytes = 0;
+};
+
+Plan plan(const std::vector<SafetensorsEntry>& entries, const SafetensorsMetadata& metadata) {
+  Plan p;
+  for (const SafetensorsEntry& e : entries) p.order.push_back(&e);
+  std::sort(p.order.begin(), p.order.end(), [](auto* a, auto* b) { return a->name < b->name; });
+
+  // ordered_json keeps insertion order: "__metadata__" first, then tensors in data order,
+  // exactly like the Python library's header.
+  nlohmann::ordered_json header = nlohmann::ordered_json::object();
+  if (!metadata.empty()) header["__metadata__"] = metadata;
+  for (size_t i = 0; i < p.order.size(); ++i) {
+    const SafetensorsEntry& e = *p.order[i];
+    check(i == 0 || e.name != p.order[i - 1]->name,
+          "encode_safetensors: duplicate tensor name '{}'", e.name);
+    check(e.name != "__metadata__", "encode_safetensors: '__metadata__' is reserved, not a name");
+    for (int64_t d : e.shape)
+      check(d >= 0, "encode_safetensors: tensor '{}': shape {} has a negative size", e.name,
+            e.shape);
+    check(uint64_t(e.shape.numel()) == e.data.size(),
+          "encode_safetensors: tensor '{}': shape {} holds {} values but {} were given", e.name,
+          e.shape, e.shape.numel(), e.data.size());
+    uint64_t begin = p.data_bytes, end = begin + 4 * e.data.size();
+    header[e.name] = {{"dtype", "F32"},
+                      {"shape", std::vector<int64_t>(e.shape.begin(), e.shape.end())},
+                      {"data_offsets", {begin, end}}};
+    p.data_bytes = end;
+  }
+
+  std::string text;
+  try {
+    text = header.dump();  // compact, like serde_json
+  } catch (const nlohmann::json::exception& e) {  // names must be valid UTF-8
+    fail("encode_safetensors: a tensor name or metadata string is not valid UTF-8: {}", e.what());
+  }
+  text.append((8 - text.size() % 8) % 8, ' ');  // keeps the data buffer 8-byte aligned
+  append_le64(p.head, text.size());
+  p.head += text;
+  return p;
+}
+
+void emit(const Plan& p, const ByteSink& sink) {
+  sink(p.head);
+  std::string buffer;
+  for (const SafetensorsEntry* e : p.order) {
+    if constexpr (std::endian::native == std::endian::little) {  // memory order is file order
+      sink({reinterpret_cast<const char*>(e->data.data()), 4 * e->data.size()});
+    } else {
+      buffer.clear();
+      for (float v : e->data)
+        for (int i = 0; i < 4; ++i) buffer.push_back(char(std::bit_cast<uint32_t>(v) >> (8 * i)));
+      sink(buffer);
+    }
+  }
+}
+
+// ---- reader -----------------------------------------------------------------------------------
+
+// nlohmann keeps the last of duplicate keys silently; a parser callback sees every key, so a
+// stack of per-object key sets catches them (a file with two "w" entries is ambiguous).
+Json parse_header(std::string_view text, const std::string& source) {
+  // JSON never holds a raw NUL, and nlohmann's lexer would take one for the end of input,
+  // silently ignoring whatever follows it.
+  size_t nul = text.find('\0');
+  check(nul == std::string_view::npos, "safetensors: {}: header has a NUL byte at offset {}",
+        source, nul);
+  std::vector<std::set<std::string>> open_objects;
+  std::string duplicate;
+  auto watch_keys = [&](int, Json::parse_event_t event, Json& parsed) {
+    if (event == Json::parse_event_t::object_start) {
+      open_objects.emplace_back();
+    } else if (event == Json::parse_event_t::object_end) {
+      open_objects.pop_back();
+    } else if (event == Json::parse_event_t::key && duplicate.empty()) {
+      const auto& key = parsed.get_ref<const std::string&>();
+      if (!open_objects.back().insert(key).second) duplicate = key;
+    }
+    return true;
+  };
+  Json header;
+  try {
+    header = Json::parse(text.begin(), text.end(), watch_keys);
+  } catch (const Json::exception& e) {  // parse_error, or out_of_range for a number like 1e400
+    fail("safetensors: {}: header is not valid JSON: {}", source, e.what());
+  }
+  check(duplicate.empty(), "safetensors: {}: header has duplicate key '{}'", source, duplicate);
+  check(header.is_object(), "safetensors: {}: header is a JSON {}, expected an object", source,
+        header.type_name());
+  return header;
+}
+
+// A non-negative JSON integer that fits int64; `what` says where it sits, for the error.
+uint64_t read_size(const Json& value, const std::string& source, const std::string& name,
+                   const char* what) {
+  check(value.is_number_integer(), "safetensors: {}: tensor '{}': {} {} is not an integer", source,
+        name, what, value.dump());
+  check(value.is_number_unsigned(), "safetensors: {}: tensor '{}': {} {} is negative", source,
+        name, what, value.dump());
+  uint64_t v = value.get<uint64_t>();
+  check(v <= uint64_t(std::numeric_limits<int64_t>::max()),
+        "safetensors: {}: tensor '{}': {} {} is too large", source, name, what, v);
+  return v;
+}
+
+// One tensor's header entry, checked against itself and the buffer size.
+struct Slot {
+  std::string name;
+  Dtype dtype;
+  Shape shape;
+  uint64_t begin, end;
+};
+
+Slot read_slot(const std::string& name, const Json& info, uint64_t buffer_bytes,
+               const std::string& source) {
+  check(info.is_object(), "safetensors: {}: tensor '{}': entry is a JSON {}, expected an object",
+        source, name, info.type_name());
+  auto field = [&](const char* key, bool (Json::*is_type)() const noexcept,
+                   const char* type) -> const Json& {
+    auto it = info.find(key);
+    check(it != info.end(), "safetensors: {}: tensor '{}': missing \"{}\"", source, name, key);
+    check(((*it).*is_type)(), "safetensors: {}: tensor '{}': \"{}\" is a JSON {}, expected {}",
+          source, name, key, it->type_name(), type);
+    return *it;
+  };
+  const Json& dtype = field("dtype", &Json::is_string, "a string");
+  const Json& shape = field("shape", &Json::is_array, "an array");
+  const Json& offsets = field("data_offsets", &Json::is_array, "an array");
+
+  Slot slot{name, Dtype::F32, {}, 0, 0};
+  auto info_of = std::find_if(std::begin(kDtypes), std::end(kDtypes),
+                              [&](const DtypeInfo& d) { return dtype == d.name; });
+  check(info_of != std::end(kDtypes),
+        "safetensors: {}: tensor '{}': unsupported dtype {} (supported: F32, F64, F16, BF16, I64, "
+        "I32, U8)",
+        source, name, dtype.dump());
+  slot.dtype = info_of->dtype;
+
+  check(shape.size() <= size_t(kMaxDims), "safetensors: {}: tensor '{}': shape {} has {} dims, at "
+        "most {} supported", source, name, shape.dump(), shape.size(), kMaxDims);
+  uint64_t numel = 1;
+  for (const Json& d : shape) {
+    uint64_t size = read_size(d, source, name, "shape dim");
+    slot.shape.push_back(int64_t(size));
+    check(!__builtin_mul_overflow(numel, size, &numel),
+          "safetensors: {}: tensor '{}': shape {} has too many elements", source, name,
+          shape.dump());
+  }
+
+  check(offsets.size() == 2,
+        "safetensors: {}: tensor '{}': data_offsets {} must be [begin, end]", source, name,
+        offsets.dump());
+  slot.begin = read_size(offsets[0], source, name, "data_offsets value");
+  slot.end = read_size(offsets[1], source, name, "data_offsets value");
+  check(slot.begin <= slot.end, "safetensors: {}: tensor '{}': data_offsets [{}, {}] end before "
+        "they begin", source, name, slot.begin, slot.end);
+  check(slot.end <= buffer_bytes, "safetensors: {}: tensor '{}': data_offsets [{}, {}] out of "
+        "range: the data buffer is {} bytes", source, name, slot.begin, slot.end, buffer_bytes);
+  uint64_t bytes;
+  bool overflow = __builtin_mul_overflow(numel, info_of->size, &bytes);
+  check(!overflow && bytes == slot.end - slot.begin, "safetensors: {}: tensor '{}': byte size "
+        "mismatch: shape {} of {} needs {} elements * {} bytes but data_offsets [{}, {}] span {}",
+        source, name, shape.dump(), info_of->name, numel, info_of->size, slot.begin, slot.end,
+        slot.end - slot.begin);
+  return slot;
+}
+
+SafetensorsMetadata read_metadata(const Json& value, const std::string& source) {
+  check(value.is_object(), "safetensors: {}: __metadata__ is a JSON {}, expected an object",
+        source, value.type_name());
+  SafetensorsMetadata metadata;
+  for (const auto& [key, v] : value.items()) {
+    check(v.is_string(), "safetensors: {}: __metadata__ value of '{}' is a JSON {}, expected a "
+          "string", source, key, v.type_name());
+    metadata[key] = v.get<std::string>();
+  }
+  return metadata;
+}
+
+// The tensors must tile the data buffer exactly: no gaps, no overlaps, nothing after the last.
+void check_tiling(std::vector<const Slot*> slots, uint64_t buffer_bytes,
+                  const std::string& source) {
+  std::sort(slots.begin(), slots.end(), [](const Slot* a, const Slot* b) {
+    return a->begin != b->begin ? a->begin < b->begin : a->end < b->end;
+  });
+  uint64_t covered = 0;
+  const Slot* previous = nullptr;
+  for (const Slot* s : slots) {
+    check(s->begin >= covered, "safetensors: {}: tensors '{}' [{}, {}] and '{}' [{}, {}] overlap",
+          source, previous ? previous->name : "", previous ? previous->begin : 0, covered,
+          s->name, s->begin, s->end);
+    check(s->begin == covered, "safetensors: {}: non-contiguous data: bytes [{}, {}) of the data "
+          "buffer belong to no tensor (gap before '{}')", source, covered, s->begin, s->name);
+    covered = s->end;
+    previous = s;
+  }
+  check(covered == buffer_bytes, "safetensors: {}: trailing bytes: the data buffer is {} bytes "
+        "but the tensors cover only {}", source, buffer_bytes, covered);
+}
+
+}  // namespace
+
+std::string encode_safetensors(const std::vector<SafetensorsEntry>& entries,
+                               const SafetensorsMetadata& metadata) {
+  Plan p = plan(entries, metadata);
+  std::string bytes;
+  bytes.reserve(p.head.size() + p.data_bytes);
+  emit(p, [&bytes](std::string_view chunk) { bytes.append(chunk); });
+  return bytes;
+}
+
+std::vector<SafetensorsEntry> decode_safetensors(std::string_view bytes,
+                                                 const std::string& source,
+                                                 SafetensorsMetadata* metadata) {
+  check(bytes.size() >= 8, "safetensors: {}: file is {} bytes, too short for the 8-byte header "
+        "length", source, bytes.size());
+  uint64_t header_bytes = load_le<uint64_t>(bytes.data());
+  check(header_bytes <= kMaxHeaderBytes, "safetensors: {}: header length {} is absurd (limit {})",
+        source, header_bytes, kMaxHeaderBytes);
+  check(header_bytes <= bytes.size() - 8, "safetensors: {}: header length {} is larger than the "
+        "file ({} bytes after the length)", source, header_bytes, bytes.size() - 8);
+  std::string_view buffer = bytes.substr(8 + header_bytes);
+  Json header = parse_header(bytes.substr(8, header_bytes), source);
+
+  std::vector<Slot> slots;  // in name order, as the JSON object iterates
+  if (metadata) metadata->clear();
+  for (const auto& [name, info] : header.items()) {
+    if (name == "__metadata__") {
+      SafetensorsMetadata m = read_metadata(info, source);
+      if (metadata) *metadata = std::move(m);
+    } else {
+      slots.push_back(read_slot(name, info, buffer.size(), source));
+    }
+  }
+  std::vector<const Slot*> by_offset;
+  for (const Slot& s : slots) by_offset.push_back(&s);
+  check_tiling(std::move(by_offset), buffer.size(), source);
+
+  std::vector<SafetensorsEntry> entries;
+  entries.reserve(slots.size());
+  for (const Slot& s : slots) {
+    SafetensorsEntry& e = entries.emplace_back(SafetensorsEntry{s.name, s.shape, {}});
+    e.data.resize(size_t(s.shape.numel()));
+    to_floats(s.dtype, buffer.data() + s.begin, e.data.size(), e.data.data());
+  }
+  return entries;
+}
+
+void save_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& entries,
+                      const SafetensorsMetadata& metadata) {
+  Plan p = plan(entries, metadata);  // validate before touching the file system
+  write_file_atomic(path, [&p](const ByteSink& sink) { emit(p, sink); });
+}
+
+std::vector<SafetensorsEntry> load_safetensors(const std::string& path,
+                                               SafetensorsMetadata* metadata) {
+  return decode_safetensors(read_file(path), path, metadata);
+}
+
+SafetensorsMetadata load_safetensors_metadata(const std::string& path) {
+  SafetensorsMetadata metadata;
+  load_safetensors(path, &metadata);
+  return metadata;
+}
+
+}  // namespace tg

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Builds tapegrad and runs every test: the doctest suites, a consumer program
+# built against an installed copy through pkg-config, and the examples' smoke
+# runs. Ends with the line "N passed, N failed".
+#   scripts/test.sh               (build dir: build/, or $BUILD_DIR)
+#   scripts/test.sh --fresh       (wipes the build dir first)
+set -uo pipefail
+cd "$(dirname "$0")/.."
+build=${BUILD_DIR:-build}
+[ "${1:-}" = "--fresh" ] && rm -rf "$build"
+
+scripts/install-deps.sh || { echo "test: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
+if [ ! -f "$build/build.ninja" ]; then
+  meson setup "$build" >/dev/null || { echo "test: meson setup failed"; echo "0 passed, 1 failed"; exit 1; }
+fi
+ninja -C "$build" >"$build/ninja.log" 2>&1 || { tail -40 "$build/ninja.log"; echo "test: build failed"; echo "0 passed, 1 failed"; exit 1; }
+
+passed=0 failed=0
+pass() { passed=$((passed + $1)); }
+fail() { failed=$((failed + $1)); echo "FAILED: $2"; }
+
+# 1. The doctest suites: count test cases.
+log="$build/tests.log"
+"$build/tests/tapegrad_tests" --no-version 2>&1 | tee "$log" | grep -E '^\[doctest\] (test cases|assertions)|ERROR|FAILED' | head -50
+summary=$(grep -E '^\[doctest\] test cases:' "$log" | tail -1)
+if [ -n "$summary" ]; then
+  pass "$(echo "$summary" | sed -E 's/.*\| *([0-9]+) passed.*/\1/')"
+  f=$(echo "$summary" | sed -E 's/.*\| *([0-9]+) failed.*/\1/')
+  [ "$f" -gt 0 ] && fail "$f" "doctest suites ($f test cases)"
+else
+  fail 1 "the doctest runner crashed (see $log)"
+fi
+
+# 2. An out-of-tree consumer against an installed copy, through pkg-config.
+dest=$(mktemp -d)
+if meson install -C "$build" --destdir "$dest" >/dev/null 2>&1; then
+  prefix="$dest$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')"
+  pcdir=$(dirname "$(find "$dest" -name tapegrad.pc | head -1)")
+  flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$prefix" --cflags --libs tapegrad)
+  libdir=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$prefix" --variable=libdir tapegrad)
+  if g++ -std=c++20 tests/consumer/consumer.cpp $flags -o "$dest/consumer" 2>"$dest/err" &&
+     LD_LIBRARY_PATH="$libdir" "$dest/consumer" >/dev/null; then
+    pass 1
+  else
+    cat "$dest/err"; fail 1 "installed-library consumer"
+  fi
+else
+  fail 1 "meson install"
+fi
+rm -rf "$dest"
+
+# 3. Example smoke runs (a few steps each on small generated data).
+for smoke in tests/smoke/*.sh; do
+  [ -e "$smoke" ] || continue
+  if BUILD_DIR="$build" bash "$smoke" >"$build/$(basename "$smoke").log" 2>&1; then
+    pass 1
+  else
+    tail -20 "$build/$(basename "$smoke").log"; fail 1 "$smoke"
+  fi
+done
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
