@@ -3,7 +3,7 @@
 // direction; every rule below is the chain rule for one operation, written as
 // a one-line comment in the notation of Baydin et al., "Automatic
 // Differentiation in Machine Learning: a Survey" (2018). Nesting gives higher
-// derivatives: Dual<Dual<double>> carries f, f', f' and f''.
+// derivatives: f(<<x, 1>, <1, 0>>) is <<f, f'>, <f', f''>> (see second_derivative).
 //
 //   tg::Dual<double> x1{2.0, 1.0}, x2{5.0, 0.0};   // seed dx1 = 1, dx2 = 0
 //   auto y = log(x1) + x1 * x2 - sin(x2);          // <11.652, 5.5> = <y, dy/dx1>
@@ -43,7 +43,7 @@ class Dual {
   constexpr Dual(T value, T deriv = T(0)) : value_(value), deriv_(deriv) {}
   /// A constant from any arithmetic scalar, so `Dual<Dual<double>> x = 2.0` works.
   template <typename S>
-    requires std::is_arithmetic_v<S>
+  requires std::is_arithmetic_v<S>
   constexpr Dual(S value) : value_(T(value)), deriv_(T(0)) {}
 
   constexpr const T& value() const { return value_; }
@@ -63,9 +63,13 @@ class Dual {
   }
   // <u,u'> + c = <u + c, u'>
   template <DualScalar<T> S>
-  friend constexpr Dual operator+(const Dual& u, S c) { return {u.value_ + T(c), u.deriv_}; }
+  friend constexpr Dual operator+(const Dual& u, S c) {
+    return {u.value_ + T(c), u.deriv_};
+  }
   template <DualScalar<T> S>
-  friend constexpr Dual operator+(S c, const Dual& u) { return {T(c) + u.value_, u.deriv_}; }
+  friend constexpr Dual operator+(S c, const Dual& u) {
+    return {T(c) + u.value_, u.deriv_};
+  }
 
   // <u,u'> - <v,v'> = <u - v, u' - v'>
   friend constexpr Dual operator-(const Dual& u, const Dual& v) {
@@ -73,9 +77,13 @@ class Dual {
   }
   // <u,u'> - c = <u - c, u'>;  c - <u,u'> = <c - u, -u'>
   template <DualScalar<T> S>
-  friend constexpr Dual operator-(const Dual& u, S c) { return {u.value_ - T(c), u.deriv_}; }
+  friend constexpr Dual operator-(const Dual& u, S c) {
+    return {u.value_ - T(c), u.deriv_};
+  }
   template <DualScalar<T> S>
-  friend constexpr Dual operator-(S c, const Dual& u) { return {T(c) - u.value_, -u.deriv_}; }
+  friend constexpr Dual operator-(S c, const Dual& u) {
+    return {T(c) - u.value_, -u.deriv_};
+  }
 
   // <u,u'> * <v,v'> = <uv, u'v + uv'>
   friend constexpr Dual operator*(const Dual& u, const Dual& v) {
@@ -83,17 +91,24 @@ class Dual {
   }
   // <u,u'> * c = <uc, u'c>
   template <DualScalar<T> S>
-  friend constexpr Dual operator*(const Dual& u, S c) { return {u.value_ * T(c), u.deriv_ * T(c)}; }
+  friend constexpr Dual operator*(const Dual& u, S c) {
+    return {u.value_ * T(c), u.deriv_ * T(c)};
+  }
   template <DualScalar<T> S>
-  friend constexpr Dual operator*(S c, const Dual& u) { return {T(c) * u.value_, T(c) * u.deriv_}; }
+  friend constexpr Dual operator*(S c, const Dual& u) {
+    return {T(c) * u.value_, T(c) * u.deriv_};
+  }
 
   // <u,u'> / <v,v'> = <u/v, (u'v - uv') / v^2>
   friend constexpr Dual operator/(const Dual& u, const Dual& v) {
-    return {u.value_ / v.value_, (u.deriv_ * v.value_ - u.value_ * v.deriv_) / (v.value_ * v.value_)};
+    return {u.value_ / v.value_,
+            (u.deriv_ * v.value_ - u.value_ * v.deriv_) / (v.value_ * v.value_)};
   }
   // <u,u'> / c = <u/c, u'/c>
   template <DualScalar<T> S>
-  friend constexpr Dual operator/(const Dual& u, S c) { return {u.value_ / T(c), u.deriv_ / T(c)}; }
+  friend constexpr Dual operator/(const Dual& u, S c) {
+    return {u.value_ / T(c), u.deriv_ / T(c)};
+  }
   // c / <v,v'> = <c/v, -c v' / v^2>
   template <DualScalar<T> S>
   friend constexpr Dual operator/(S c, const Dual& v) {
@@ -102,20 +117,30 @@ class Dual {
 
   // Compound assignment: the same rules, stored back.
   template <typename S>
-  constexpr Dual& operator+=(const S& other) { return *this = *this + other; }
+  constexpr Dual& operator+=(const S& other) {
+    return *this = *this + other;
+  }
   template <typename S>
-  constexpr Dual& operator-=(const S& other) { return *this = *this - other; }
+  constexpr Dual& operator-=(const S& other) {
+    return *this = *this - other;
+  }
   template <typename S>
-  constexpr Dual& operator*=(const S& other) { return *this = *this * other; }
+  constexpr Dual& operator*=(const S& other) {
+    return *this = *this * other;
+  }
   template <typename S>
-  constexpr Dual& operator/=(const S& other) { return *this = *this / other; }
+  constexpr Dual& operator/=(const S& other) {
+    return *this = *this / other;
+  }
 
   // ---- comparisons -------------------------------------------------------------
   // On the value only, so `if (x < 0)` branches exactly as it would on plain
   // numbers; <=> gives <, <=, >, >= and C++20 rewrites `c < x` as `x > c`.
   friend constexpr bool operator==(const Dual& u, const Dual& v) { return u.value_ == v.value_; }
   template <DualScalar<T> S>
-  friend constexpr bool operator==(const Dual& u, const S& c) { return u.value_ == T(c); }
+  friend constexpr bool operator==(const Dual& u, const S& c) {
+    return u.value_ == T(c);
+  }
   friend constexpr std::partial_ordering operator<=>(const Dual& u, const Dual& v) {
     return u.value_ <=> v.value_;
   }
@@ -200,7 +225,9 @@ template <typename T>
 Dual<T> pow(const Dual<T>& u, const Dual<T>& v) {
   using std::log, std::pow;
   T p = pow(u.value(), v.value());
-  return {p, v.value() * pow(u.value(), v.value() - T(1)) * u.deriv() + p * log(u.value()) * v.deriv()};
+  T through_u = v.value() * pow(u.value(), v.value() - T(1)) * u.deriv();
+  T through_v = p * log(u.value()) * v.deriv();
+  return {p, through_u + through_v};
 }
 
 // abs<u,u'> = <|u|, sign(u) u'>   (0 at u = 0, as PyTorch's abs does)
@@ -243,19 +270,31 @@ Dual<T> sinh(const Dual<T>& u) {
 
 // min(<u,u'>, <v,v'>) = u <= v ? <u,u'> : <v,v'>   (a tie takes the first argument)
 template <typename T>
-Dual<T> min(const Dual<T>& u, const Dual<T>& v) { return v < u ? v : u; }
+Dual<T> min(const Dual<T>& u, const Dual<T>& v) {
+  return v < u ? v : u;
+}
 template <typename T, DualScalar<T> S>
-Dual<T> min(const Dual<T>& u, S c) { return c < u ? Dual<T>(T(c)) : u; }
+Dual<T> min(const Dual<T>& u, S c) {
+  return c < u ? Dual<T>(T(c)) : u;
+}
 template <typename T, DualScalar<T> S>
-Dual<T> min(S c, const Dual<T>& u) { return u < c ? u : Dual<T>(T(c)); }
+Dual<T> min(S c, const Dual<T>& u) {
+  return u < c ? u : Dual<T>(T(c));
+}
 
 // max(<u,u'>, <v,v'>) = u >= v ? <u,u'> : <v,v'>   (a tie takes the first argument)
 template <typename T>
-Dual<T> max(const Dual<T>& u, const Dual<T>& v) { return v > u ? v : u; }
+Dual<T> max(const Dual<T>& u, const Dual<T>& v) {
+  return v > u ? v : u;
+}
 template <typename T, DualScalar<T> S>
-Dual<T> max(const Dual<T>& u, S c) { return c > u ? Dual<T>(T(c)) : u; }
+Dual<T> max(const Dual<T>& u, S c) {
+  return c > u ? Dual<T>(T(c)) : u;
+}
 template <typename T, DualScalar<T> S>
-Dual<T> max(S c, const Dual<T>& u) { return u > c ? u : Dual<T>(T(c)); }
+Dual<T> max(S c, const Dual<T>& u) {
+  return u > c ? u : Dual<T>(T(c));
+}
 
 // ---- derivatives of plain functions --------------------------------------------
 // f is any callable written for a generic number type, e.g. `[](auto x) { ... }`.

@@ -46,6 +46,7 @@ class ForwardTrace {
     return value;
   }
 
+  /// The recorded rows, in order.
   const std::vector<Entry>& entries() const { return entries_; }
 
   /// The trace as a text table, values with `precision` decimals.
