@@ -205,7 +205,7 @@ int run(int argc, char** argv) {
   }
   fmt::print("{:<15} {:>34.4f}   (closed-form least squares: the floor)\n", "normal-equations",
              closed_form_loss(X, y));
-  write_outputs(results, args.get("--out", "."));
+  write_outputs(results, args.get("--out", "results"));
   return 0;
 }
 

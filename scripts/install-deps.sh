@@ -7,7 +7,7 @@
 set -euo pipefail
 
 packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
-          doctest-dev libstb-dev nlohmann-json3-dev python3)
+          doctest-dev libstb-dev nlohmann-json3-dev python3 curl ca-certificates)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;
