@@ -21,7 +21,7 @@ struct DataLoaderOptions {
   bool shuffle = false;      ///< a new permutation every epoch
   bool replacement = false;  ///< with shuffle: sample indices with replacement
   bool drop_last = false;    ///< drop the last batch if it is smaller than batch_size
-  Transform transform;       ///< applied to each batch's inputs, if set
+  Transform transform{};     ///< applied to each batch's inputs, if set
 };
 
 class DataLoader {

@@ -35,7 +35,7 @@ struct Experiment {
   MakeOptimizer make;
   int steps = 20;
   float noise = 0;  // std of the Gaussian noise added to each gradient
-  std::string schedule;  // "", "exponential" or "polynomial"
+  std::string schedule{};  // "", "exponential" or "polynomial"
 };
 
 Tensor x1(const Tensor& x) { return x.select(0, 0); }
