@@ -39,6 +39,7 @@ struct Operand {
 /// dropping size-1 dims and merging dims that are contiguous in every operand.
 template <size_t K, typename F>
 void for_each_run(const Shape& shape, const std::array<Operand, K>& operands, F&& f) {
+  if (shape.numel() == 0) return;  // an empty tensor has no runs
   Shape sizes;
   std::array<Shape, K> strides;
   for (int d = 0; d < shape.size(); ++d) {

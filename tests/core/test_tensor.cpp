@@ -196,3 +196,10 @@ TEST_CASE("printing looks like PyTorch") {
   CHECK(big == "tensor([   0.,    1.,    2., ..., 1997., 1998., 1999.])");
   CHECK(fmt::format("{}", Shape{2, 3}) == "[2, 3]");
 }
+
+TEST_CASE("empty tensors reduce and broadcast without dividing by zero") {
+  CHECK(zeros({0, 3}).sum().item() == 0);
+  CHECK(zeros({0, 3}).sum({0}).shape() == Shape{3});
+  CHECK((zeros({0, 3}) + ones({3})).shape() == Shape{0, 3});
+  CHECK(zeros({2, 0}).t().contiguous().numel() == 0);
+}

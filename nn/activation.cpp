@@ -1,0 +1,147 @@
+// Activation ops and layers. leaky_relu and log_softmax are primitives with their
+// own backward and tangent rules (log_softmax because exp then log loses
+// everything to overflow); softmax and dropout are composed from other ops.
+#include "nn/activation.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+
+#include "autograd/node.h"
+#include "autograd/tangent.h"
+#include "core/kernels.h"
+#include "core/random.h"
+#include "nn/functional.h"
+
+namespace tg::nn {
+
+namespace functional {
+
+Tensor relu(const Tensor& input) { return input.relu(); }
+
+// y = x (x > 0), slope x (x <= 0).   dy/dx = 1 or slope
+Tensor leaky_relu(const Tensor& input, float negative_slope) {
+  auto slope_of = [negative_slope](const Tensor& x) {  // dy/dx, elementwise
+    return kernels::map(x, [negative_slope](float v) { return v > 0 ? 1.0f : negative_slope; });
+  };
+  Tensor y =
+      kernels::map(input, [negative_slope](float v) { return v > 0 ? v : negative_slope * v; });
+  record("leaky_relu", y, {input}, [x = input.detach(), slope_of](const Tensor& gy) {
+    return grads(gy * slope_of(x));
+  });
+  record_tangent(y, {input}, [&](const Tensor& t) { return t * slope_of(input); });
+  return y;
+}
+
+namespace {
+
+// A contiguous tensor seen as [outer, n, inner] around the dim being reduced: element k of
+// row r (r = o * inner + i) sits at o * n * inner + k * inner + i.
+struct Rows {
+  int64_t outer = 1, n = 1, inner = 1;
+  Rows(const Shape& shape, int dim) {
+    for (int d = 0; d < shape.size(); ++d)
+      (d < dim ? outer : d == dim ? n : inner) *= shape[d];
+  }
+  int64_t count() const { return outer * inner; }
+  int64_t start(int64_t r) const { return r / inner * n * inner + r % inner; }
+};
+
+}  // namespace
+
+// y = x - m - log(sum(exp(x - m))) with m = max(x) along dim.   dL/dx = g - softmax(x) sum(g)
+Tensor log_softmax(const Tensor& input, int64_t dim) {
+  int d = wrap_dim(dim, input.dim(), "log_softmax");
+  Tensor x = input.detach().contiguous();
+  Rows rows(x.shape(), d);  // a 0-d input is one row of one element
+  int64_t grain = (1 << 15) / std::max<int64_t>(rows.n, 1) + 1;  // rows per thread, at least
+  Tensor y = empty(input.shape());
+  const float* px = x.data();
+  float* py = y.data();
+  kernels::parallel_for(rows.count(), grain, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* xr = px + rows.start(r);
+      float* yr = py + rows.start(r);
+      float m = -std::numeric_limits<float>::infinity(), s = 0;
+      for (int64_t k = 0; k < rows.n; ++k) m = std::max(m, xr[k * rows.inner]);
+      for (int64_t k = 0; k < rows.n; ++k) s += std::exp(xr[k * rows.inner] - m);
+      float lse = m + std::log(s);
+      for (int64_t k = 0; k < rows.n; ++k) yr[k * rows.inner] = xr[k * rows.inner] - lse;
+    }
+  });
+  record("log_softmax", y, {input}, [y0 = y.detach(), rows, grain](const Tensor& gy) {
+    Tensor g = gy.contiguous(), gx = empty(y0.shape());
+    const float *pg = g.data(), *py = y0.data();
+    float* out = gx.data();
+    kernels::parallel_for(rows.count(), grain, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        int64_t s0 = rows.start(r);
+        float sum = 0;
+        for (int64_t k = 0; k < rows.n; ++k) sum += pg[s0 + k * rows.inner];
+        for (int64_t k = 0; k < rows.n; ++k) {
+          int64_t i = s0 + k * rows.inner;
+          out[i] = pg[i] - std::exp(py[i]) * sum;
+        }
+      }
+    });
+    return grads(gx);
+  });
+  // J v = v - sum(softmax(x) v) along dim
+  record_tangent(y, {input}, [&](const Tensor& t) {
+    if (input.dim() == 0) return t * 0.0f;  // one element: y is always 0
+    return t - (y.exp() * t).sum({d}, true);
+  });
+  return y;
+}
+
+// softmax = exp(log_softmax): stable, and differentiated through log_softmax's rules.
+Tensor softmax(const Tensor& input, int64_t dim) {
+  wrap_dim(dim, input.dim(), "softmax");  // so that a bad dim is reported as softmax's
+  return log_softmax(input, dim).exp();
+}
+
+Tensor dropout(const Tensor& input, float p, bool training) {
+  check(p >= 0 && p < 1, "dropout: probability p must be in [0, 1), got {}", p);
+  if (!training || p == 0) return input;
+  // Scaling the survivors by 1 / (1 - p) keeps E[y] = x, so eval mode needs no rescaling.
+  Generator& gen = default_generator();
+  Tensor mask = empty(input.shape());
+  float scale = 1.0f / (1.0f - p);
+  float* m = mask.data();
+  for (int64_t i = 0; i < mask.numel(); ++i) m[i] = gen.uniform() < p ? 0.0f : scale;
+  return input * mask;
+}
+
+}  // namespace functional
+
+Tensor ReLU::forward(const Tensor& input) { return input.relu(); }
+Tensor Tanh::forward(const Tensor& input) { return input.tanh(); }
+Tensor Sigmoid::forward(const Tensor& input) { return input.sigmoid(); }
+
+Tensor LeakyReLU::forward(const Tensor& input) {
+  return functional::leaky_relu(input, negative_slope);
+}
+std::string LeakyReLU::extra_repr() const {
+  return fmt::format("negative_slope={}", negative_slope);
+}
+
+Tensor Softmax::forward(const Tensor& input) { return functional::softmax(input, dim); }
+std::string Softmax::extra_repr() const { return fmt::format("dim={}", dim); }
+
+Tensor LogSoftmax::forward(const Tensor& input) { return functional::log_softmax(input, dim); }
+std::string LogSoftmax::extra_repr() const { return fmt::format("dim={}", dim); }
+
+Tensor Flatten::forward(const Tensor& input) { return input.flatten(start_dim, end_dim); }
+std::string Flatten::extra_repr() const {
+  return fmt::format("start_dim={}, end_dim={}", start_dim, end_dim);
+}
+
+Dropout::Dropout(float p) : p(p) {
+  check(p >= 0 && p < 1, "Dropout: probability p must be in [0, 1), got {}", p);
+}
+Tensor Dropout::forward(const Tensor& input) {
+  return functional::dropout(input, p, is_training());
+}
+std::string Dropout::extra_repr() const { return fmt::format("p={}", p); }
+
+}  // namespace tg::nn

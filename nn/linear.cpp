@@ -1,0 +1,117 @@
+// Linear and functional::linear. The op is fused (one tape node): the bias is
+// written into the output first and sgemm adds x W^T on top (beta = 1), so
+// there is no separate broadcast add in forward and no sum_to node in backward.
+#include "nn/linear.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "autograd/node.h"
+#include "autograd/tangent.h"
+#include "core/kernels.h"
+#include "nn/functional.h"
+#include "nn/init.h"
+
+namespace tg::nn {
+
+namespace functional {
+
+// y = x W^T + b.   dL/dx = dL/dy W,   dL/dW = dL/dy^T x,   dL/db = sum over rows of dL/dy
+Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
+  check(weight.defined() && weight.dim() == 2,
+        "linear: weight must be 2-D [out_features, in_features], got {}",
+        weight.defined() ? weight.shape() : Shape{});
+  int64_t out = weight.shape()[0], in = weight.shape()[1];
+  check(input.dim() >= 1 && input.shape()[input.dim() - 1] == in,
+        "linear: input {} does not match in_features {} (weight {})", input.shape(), in,
+        weight.shape());
+  check(!bias.defined() || (bias.dim() == 1 && bias.shape()[0] == out),
+        "linear: bias {} does not match out_features {} (weight {})",
+        bias.defined() ? bias.shape() : Shape{}, out, weight.shape());
+
+  // x as a contiguous [n, in] matrix and a contiguous w, made without recording anything:
+  // the op records one node for all of this.
+  int64_t n = 1;
+  for (int d = 0; d + 1 < input.dim(); ++d) n *= input.shape()[d];  // rows: all leading dims
+  Tensor x = input.dim() == 2 && input.is_contiguous()
+                 ? input : input.detach().contiguous().reshape({n, in});
+  Tensor w = weight.is_contiguous() ? weight : kernels::copy(weight);
+  Tensor y = zeros({n, out});
+  if (bias.defined()) {  // every row starts as the bias; sgemm then adds x W^T
+    Tensor b = bias.contiguous();
+    for (int64_t i = 0; i < n; ++i) std::copy(b.data(), b.data() + out, y.data() + i * out);
+  }
+  if (n > 0 && in > 0 && out > 0)
+    kernels::gemm(false, true, n, out, in, 1.0f, x.data(), in, w.data(), in, 1.0f, y.data(), out);
+  Shape out_shape = input.shape();
+  out_shape[out_shape.size() - 1] = out;
+  y.impl()->shape = out_shape;  // y is fresh and contiguous: relabel [n, out] as [*, out]
+  y.impl()->strides = contiguous_strides(out_shape);
+
+  record("linear", y, {input, weight, bias},
+         [x, w, in_shape = input.shape()](const Tensor& gy, NeedsGrad need) {
+    int64_t n = x.shape()[0], out = w.shape()[0], in = w.shape()[1];
+    Tensor g = gy.reshape({n, out}).contiguous();
+    Tensor gx, gw, gb;
+    if (need[0]) {
+      gx = zeros({n, in});
+      if (n > 0 && in > 0 && out > 0)
+        kernels::gemm(false, false, n, in, out, 1.0f, g.data(), out, w.data(), in, 0.0f,
+                      gx.data(), in);
+      gx = gx.reshape(in_shape);
+    }
+    if (need[1]) {
+      gw = zeros({out, in});
+      if (n > 0 && in > 0 && out > 0)
+        kernels::gemm(true, false, out, in, n, 1.0f, g.data(), out, x.data(), in, 0.0f,
+                      gw.data(), in);
+    }
+    if (need[2]) {  // column sums, row by row so the inner loop is contiguous
+      gb = zeros({out});
+      float* b = gb.data();
+      for (int64_t i = 0; i < n; ++i) {
+        const float* gi = g.data() + i * out;
+#pragma omp simd
+        for (int64_t k = 0; k < out; ++k) b[k] += gi[k];
+      }
+    }
+    return grads(gx, gw, gb);
+  });
+  // J v = v_x W^T + x v_W^T + v_b
+  record_tangent(y, {input, weight, bias},
+                 [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {
+                   return linear(tx, weight, tb) + linear(input, tw);
+                 });
+  return y;
+}
+
+}  // namespace functional
+
+Linear::Linear(int64_t in_features, int64_t out_features, bool bias)
+    : in_features(in_features), out_features(out_features) {
+  check(in_features >= 0 && out_features >= 0,
+        "Linear: in_features and out_features must be non-negative, got {} and {}", in_features,
+        out_features);
+  weight = register_parameter("weight", empty({out_features, in_features}));
+  if (bias) this->bias = register_parameter("bias", empty({out_features}));
+  reset_parameters();
+}
+
+void Linear::reset_parameters() {
+  // PyTorch's default: kaiming_uniform_ with a = sqrt(5) gives bound 1/sqrt(fan_in) on the
+  // weight; the bias gets the same bound.
+  init::kaiming_uniform_(weight, std::sqrt(5.0f));
+  if (bias.defined()) {
+    float bound = in_features > 0 ? 1.0f / std::sqrt(float(in_features)) : 0.0f;
+    init::uniform_(bias, -bound, bound);
+  }
+}
+
+Tensor Linear::forward(const Tensor& input) { return functional::linear(input, weight, bias); }
+
+std::string Linear::extra_repr() const {
+  return fmt::format("in_features={}, out_features={}, bias={}", in_features, out_features,
+                     bias.defined() ? "True" : "False");
+}
+
+}  // namespace tg::nn

@@ -1,0 +1,160 @@
+// Module: the base of every layer. A module owns named parameters (trained
+// tensors), buffers (saved state that is not trained, like running means) and
+// submodules, all registered explicitly and kept in registration order, so
+// `named_parameters()` yields PyTorch's dotted names ("features.0.weight").
+// Modules are held by std::shared_ptr; copying one is shallow, like a Tensor.
+#pragma once
+
+#include <fmt/format.h>
+
+#include <concepts>
+#include <memory>
+#include <string>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "core/tensor.h"
+
+namespace tg::nn {
+
+/// Name -> tensor in a fixed order (parameters, then buffers, module by module).
+class StateDict {
+ public:
+  using Item = std::pair<std::string, Tensor>;  ///< one (dotted name, tensor) entry
+  StateDict() = default;                          ///< an empty dict
+  StateDict(std::initializer_list<Item> items);  ///< `{{"weight", w}, {"bias", b}}`
+
+  /// Appends an entry; a name may appear only once.
+  void insert(std::string name, Tensor tensor);
+  /// The tensor stored under `name`, or nullptr.
+  const Tensor* find(const std::string& name) const;
+  /// The tensor stored under `name`; throws tg::Error listing the names if absent.
+  const Tensor& at(const std::string& name) const;
+  /// True when `name` is a key.
+  bool contains(const std::string& name) const { return find(name) != nullptr; }
+  size_t size() const { return items_.size(); }  ///< the number of entries
+  bool empty() const { return items_.empty(); }  ///< true when there is no entry
+  auto begin() const { return items_.begin(); }  ///< entries in insertion order
+  auto end() const { return items_.end(); }      ///< end of the entries
+
+ private:
+  std::vector<Item> items_;
+  std::unordered_map<std::string, size_t> index_;  // name -> position in items_
+};
+
+/// The base class of layers and models. Subclass it, register what you own in the
+/// constructor, and override forward():
+///
+///   struct Net : nn::Module {
+///     std::shared_ptr<nn::Linear> fc1, fc2;
+///     Net() : fc1(register_module("fc1", nn::Linear(4, 8))),
+///             fc2(register_module("fc2", nn::Linear(8, 2))) {}
+///     Tensor forward(const Tensor& x) override { return (*fc2)((*fc1)(x).relu()); }
+///   };
+class Module {
+ public:
+  Module() = default;           ///< an empty module in training mode
+  virtual ~Module() = default;  ///< modules are used through base pointers
+  /// Copies are shallow: the copy shares parameters and submodules (like a Tensor handle),
+  /// which is how Sequential(lin, ...) can take modules by value.
+  Module(const Module&) = default;
+  Module(Module&&) = default;                        ///< moves the registries
+  Module& operator=(const Module&) = default;       ///< shallow, as the copy constructor
+  Module& operator=(Module&&) = default;            ///< moves the registries
+
+  /// The layer's computation. Modules with several inputs (losses) add their own overload.
+  virtual Tensor forward(const Tensor& input);
+  /// Calls forward: `net(x)`.
+  Tensor operator()(const Tensor& input) { return forward(input); }
+
+  // ---- registration (normally in the constructor) ----------------------------------------
+  /// Adds a trained tensor; it becomes a leaf that requires grad. Returns the same handle.
+  Tensor register_parameter(std::string name, Tensor tensor, bool requires_grad = true);
+  /// Adds saved, untrained state (e.g. running statistics). Returns the same handle.
+  Tensor register_buffer(std::string name, Tensor tensor);
+  /// Adds a submodule and returns it with its own type.
+  template <typename M>
+    requires std::derived_from<M, Module>
+  std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+    add_child(std::move(name), module);
+    return module;
+  }
+  /// Adds a submodule given by value (copied or moved into a shared_ptr).
+  template <typename M>
+    requires std::derived_from<std::decay_t<M>, Module>
+  std::shared_ptr<std::decay_t<M>> register_module(std::string name, M&& module) {
+    return register_module(std::move(name),
+                           std::make_shared<std::decay_t<M>>(std::forward<M>(module)));
+  }
+
+  // ---- what the module holds -------------------------------------------------------------
+  /// All parameters, this module's first, then each submodule's; shared ones listed once.
+  std::vector<Tensor> parameters(bool recurse = true) const;
+  /// Parameters with dotted names ("0.weight"); shared ones listed once, under the first name.
+  std::vector<std::pair<std::string, Tensor>> named_parameters(bool recurse = true) const;
+  /// All buffers, in the same order as parameters().
+  std::vector<Tensor> buffers(bool recurse = true) const;
+  /// Buffers with dotted names.
+  std::vector<std::pair<std::string, Tensor>> named_buffers(bool recurse = true) const;
+  /// The direct submodules.
+  std::vector<std::shared_ptr<Module>> children() const;
+  /// The direct submodules with their names.
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
+    return children_;
+  }
+
+  // ---- modes and training helpers ----------------------------------------------------------
+  /// Sets training mode on this module and every submodule (Dropout, BatchNorm care).
+  virtual void train(bool on = true);
+  /// Same as train(false).
+  void eval() { train(false); }
+  /// True in training mode (the default).
+  bool is_training() const { return training_; }
+  /// Drops the accumulated gradient of every parameter.
+  void zero_grad();
+
+  // ---- state -----------------------------------------------------------------------------
+  /// Every parameter and buffer by dotted name, sharing storage with the module (detached).
+  StateDict state_dict() const;
+  /// Copies `dict` into the parameters and buffers. Everything is checked first (missing and
+  /// unexpected keys when `strict`, shape mismatches always) and reported in one tg::Error;
+  /// on error nothing is changed.
+  void load_state_dict(const StateDict& dict, bool strict = true);
+
+  // ---- printing ----------------------------------------------------------------------------
+  /// The type name shown when printing ("Linear"); defaults to the C++ class name.
+  virtual std::string name() const;
+  /// The arguments shown inside the parentheses ("in_features=4, out_features=3, bias=True").
+  virtual std::string extra_repr() const { return ""; }
+
+ private:
+  void check_new_name(const std::string& name, const char* op) const;
+  void add_child(std::string name, std::shared_ptr<Module> module);
+  template <typename Visit>
+  void visit_named(const std::string& prefix, bool recurse, Visit&& visit) const;
+
+  std::vector<std::pair<std::string, Tensor>> parameters_;
+  std::vector<std::pair<std::string, Tensor>> buffers_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+/// The number of elements over all (distinct) parameters of `module`.
+int64_t parameter_count(const Module& module, bool trainable_only = false);
+
+/// PyTorch's repr tree, with each layer's parameter count and the totals at the end.
+std::string to_string(const Module& module);
+
+}  // namespace tg::nn
+
+/// Modules print as their summary: `fmt::print("{}\n", net)`.
+template <typename M>
+struct fmt::formatter<M, char, std::enable_if_t<std::is_base_of_v<tg::nn::Module, M>>>
+    : fmt::formatter<std::string_view> {
+  template <typename Context>
+  auto format(const M& module, Context& ctx) const {
+    return fmt::format_to(ctx.out(), "{}", tg::nn::to_string(module));
+  }
+};

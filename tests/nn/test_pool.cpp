@@ -1,0 +1,129 @@
+// Tests of max_pool2d, avg_pool2d and adaptive_avg_pool2d and their modules: forward
+// values and input gradients against PyTorch (fixtures from make_conv_fixtures.py),
+// gradcheck away from max-pool ties, tangent rules against reverse mode, NaN
+// propagation, unbatched input, printing and every error message.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
+#include <numeric>
+
+#include "autograd/gradcheck.h"
+#include "nn/pool.h"
+#include "tests/nn/checks.h"
+#include "tests/nn/fixture.h"
+
+using namespace tg;
+namespace F = tg::nn::functional;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+using Pool = std::function<Tensor(const Tensor&)>;
+
+// The cases of make_conv_fixtures.py's POOL_CASES.
+const std::pair<const char*, Pool> kCases[] = {
+    {"max_k2", [](const Tensor& x) { return F::max_pool2d(x, 2); }},
+    {"max_k3_s2_p1", [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 1); }},
+    {"max_k32_s21_p10", [](const Tensor& x) { return F::max_pool2d(x, {3, 2}, {2, 1}, {1, 0}); }},
+    {"avg_k2", [](const Tensor& x) { return F::avg_pool2d(x, 2); }},
+    {"avg_k3_s2_p1", [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1); }},
+    {"adaptive_3x2", [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {3, 2}); }},
+    {"adaptive_1x1", [](const Tensor& x) { return F::adaptive_avg_pool2d(x, 1); }},
+    {"adaptive_5x7", [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {5, 7}); }},
+};
+
+// Distinct values at least 0.05 apart in random order: finite differences with eps 1e-3
+// never change which element of a window is the max.
+Tensor tie_free(const Shape& shape) {
+  std::vector<int64_t> order = randperm(shape.numel());
+  std::vector<float> v;
+  for (int64_t i : order) v.push_back(0.05f * float(i) - 1.0f);
+  return tensor(v, shape);
+}
+
+}  // namespace
+
+TEST_CASE("nn pooling: forward and input gradients match PyTorch") {
+  test::Fixture f("pool.json");
+  for (const auto& [name, pool] : kCases) {
+    CAPTURE(name);
+    std::string n = name;
+    Tensor x = f[n + ".x"].requires_grad_();
+    Tensor y = pool(x);
+    TG_CHECK_CLOSE(y, f[n + ".y"], 1e-5f, 1e-6f);
+    y.backward(f[n + ".u"]);
+    TG_CHECK_CLOSE(x.grad(), f[n + ".gx"], 1e-5f, 1e-6f);
+    // Unbatched [C, H, W] input gives the same as a batch of one.
+    TG_CHECK_CLOSE(pool(f[n + ".x"].select(0, 0)), f[n + ".y"].select(0, 0), 1e-5f, 1e-6f);
+  }
+}
+
+TEST_CASE("nn pooling: gradcheck (max pooling away from ties) and tangent rules") {
+  manual_seed(5);
+  for (const auto& [name, pool] : kCases) {
+    CAPTURE(name);
+    test::Fixture f("pool.json");
+    Shape shape = f[std::string(name) + ".x"].shape();
+    Tensor x = tie_free(shape);
+    auto r = gradcheck([&](const std::vector<Tensor>& v) { return pool(v[0]); }, {x});
+    CHECK_MESSAGE(r.ok, r.message);
+    auto [forward, reverse] =
+        test::jvp_vjp([&](const std::vector<Tensor>& v) { return pool(v[0]); }, {x});
+    CHECK(forward == doctest::Approx(reverse).epsilon(1e-5));
+  }
+}
+
+TEST_CASE("nn max_pool2d: the max is taken over real pixels only; NaN propagates") {
+  // Padding counts as -inf: an all-negative window at the border keeps its own max.
+  Tensor x = -tensor({1, 2, 3, 4}, {1, 1, 2, 2}) - 10.0f;
+  CHECK(F::max_pool2d(x, 2, 1, 1).to_vector() ==
+        std::vector<float>{-11, -11, -12, -11, -11, -12, -13, -13, -14});
+  Tensor n = tensor({1, NAN, 3, 4}, {1, 1, 2, 2});
+  CHECK(std::isnan(F::max_pool2d(n, 2).item()));
+  CHECK(std::isnan(F::max_pool2d(n, 2, 1, 1).to_vector()[4]));
+}
+
+TEST_CASE("nn pooling modules: defaults, forward and printing") {
+  Tensor x = randn({2, 3, 8, 6});
+  nn::MaxPool2d max(2);
+  CHECK(max.stride == F::Size2(2));  // stride defaults to the kernel size
+  CHECK(allclose(max(x), F::max_pool2d(x, 2, 2)));
+  CHECK(max.extra_repr() == "kernel_size=2, stride=2, padding=0, dilation=1, ceil_mode=False");
+  nn::AvgPool2d avg({3, 2}, 1, {1, 0});
+  CHECK(allclose(avg(x), F::avg_pool2d(x, {3, 2}, 1, {1, 0})));
+  CHECK(avg.extra_repr() == "kernel_size=(3, 2), stride=1, padding=(1, 0)");
+  nn::AdaptiveAvgPool2d global(1);
+  CHECK(global(x).shape() == Shape{2, 3, 1, 1});
+  CHECK(allclose(global(x).flatten(1), x.mean({2, 3})));
+  CHECK(global.extra_repr() == "output_size=1");
+  CHECK(nn::parameter_count(max) + nn::parameter_count(avg) + nn::parameter_count(global) == 0);
+}
+
+TEST_CASE("nn pooling: errors name the operation and the values") {
+  Tensor x = randn({1, 2, 5, 5});
+  CHECK(error_of([&] { F::max_pool2d(randn({5, 5}), 2); }) ==
+        "max_pool2d: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got [5, 5]");
+  CHECK(error_of([&] { F::max_pool2d(x, {2, 0}); }) ==
+        "max_pool2d: kernel_size must be positive, got (2, 0)");
+  CHECK(error_of([&] { F::avg_pool2d(x, 2, -1); }) ==
+        "avg_pool2d: stride must be positive, got (-1, -1)");
+  CHECK(error_of([&] { F::max_pool2d(x, 3, 1, 2); }) ==
+        "max_pool2d: padding (2, 2) should be between 0 and half the kernel size (3, 3)");
+  CHECK(error_of([&] { F::avg_pool2d(x, 7); }) ==
+        "avg_pool2d: kernel (7, 7) is larger than the padded input 5x5 (input [1, 2, 5, 5])");
+  CHECK(error_of([&] { F::adaptive_avg_pool2d(x, {0, 2}); }) ==
+        "adaptive_avg_pool2d: output size must be at least (1, 1), got (0, 2)");
+  CHECK(error_of([&] { F::adaptive_avg_pool2d(randn({2, 5}), 1); }) ==
+        "adaptive_avg_pool2d: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got [2, 5]");
+  CHECK(error_of([] { nn::AdaptiveAvgPool2d(0); }) ==
+        "AdaptiveAvgPool2d: output size must be at least (1, 1), got (0, 0)");
+}

@@ -1,0 +1,145 @@
+// Tests of nn::save and nn::load: a bit-exact round trip (parameters and buffers), a
+// state dict written by PyTorch giving PyTorch's outputs, and files that are corrupt,
+// missing or do not fit, each leaving the module unchanged with a clear message.
+#include <doctest/doctest.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "core/atomic_file.h"
+#include "nn/activation.h"
+#include "nn/linear.h"
+#include "nn/safetensors.h"
+#include "nn/sequential.h"
+#include "nn/serialize.h"
+#include "tests/data/temp_dir.h"
+#include "tests/nn/fixture.h"
+
+using namespace tg;
+
+namespace {
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
+}
+
+// The fixture's PyTorch model: Linear(4, 8), ReLU, Linear(8, 3).
+nn::Sequential mlp() { return nn::Sequential(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 3)); }
+
+// A model with a buffer, to show buffers are saved too.
+struct Scaled : nn::Module {
+  std::shared_ptr<nn::Linear> fc = register_module("fc", nn::Linear(3, 2));
+  Tensor scale = register_buffer("scale", full({2}, 1.5f));
+  Tensor forward(const Tensor& x) override { return (*fc)(x) * scale; }
+};
+
+// Copies of every state-dict value, to compare the module against later.
+std::vector<std::vector<float>> snapshot(const nn::Module& m) {
+  std::vector<std::vector<float>> values;
+  for (const auto& [name, t] : m.state_dict()) values.push_back(t.to_vector());
+  return values;
+}
+
+}  // namespace
+
+TEST_CASE("nn serialize: save then load restores every parameter and buffer bit for bit") {
+  test::TempDir dir;
+  manual_seed(0);
+  Scaled a;
+  a.scale.fill_(-0.1f);
+  nn::save(a, dir / "scaled.safetensors");
+  manual_seed(1);
+  Scaled b;
+  CHECK(snapshot(a) != snapshot(b));
+  nn::load(b, dir / "scaled.safetensors");
+  CHECK(snapshot(a) == snapshot(b));  // exact equality of every float
+  Tensor x = randn({4, 3});
+  TG_CHECK_CLOSE(b(x), a(x), 0.0f, 0.0f);
+  // The file is a standard safetensors file with PyTorch's names.
+  SafetensorsMetadata metadata;
+  auto entries = load_safetensors(dir / "scaled.safetensors", &metadata);
+  CHECK(metadata == SafetensorsMetadata{{"format", "pt"}});
+  REQUIRE(entries.size() == 3);
+  CHECK(entries[0].name == "fc.bias");
+  CHECK(entries[1].name == "fc.weight");
+  CHECK(entries[1].shape == Shape{2, 3});
+  CHECK(entries[2].name == "scale");
+}
+
+TEST_CASE("nn serialize: a state dict saved by PyTorch gives PyTorch's outputs") {
+  test::Fixture f("serialize.json");
+  nn::Sequential net = mlp();
+  nn::load(net, test::nn_fixture_path("mlp.safetensors"));
+  TG_CHECK_CLOSE(net(f["x"]), f["y"]);
+}
+
+TEST_CASE("nn serialize: a file that does not fit leaves the module unchanged") {
+  test::TempDir dir;
+  manual_seed(2);
+  nn::Sequential net = mlp();
+  auto before = snapshot(net);
+  std::string path = dir / "other.safetensors";
+  save_safetensors(path, {{"0.weight", {4, 8}, std::vector<float>(32, 1.0f)},
+                          {"0.bias", {8}, std::vector<float>(8, 1.0f)},
+                          {"2.weight", {3, 8}, std::vector<float>(24, 1.0f)},
+                          {"3.weight", {1}, {1.0f}}});
+  CHECK(error_of([&] { nn::load(net, path); }) ==
+        "load: " + path + ": load_state_dict: the state dict does not fit Sequential; nothing "
+        "was loaded:\n"
+        "  missing keys: 2.bias\n"
+        "  unexpected keys: 3.weight\n"
+        "  shape mismatch: 0.weight expected [8, 4], got [4, 8]");
+  CHECK(snapshot(net) == before);
+
+  // A different architecture entirely: the PyTorch MLP into a wider model.
+  nn::Sequential wide(nn::Linear(4, 16), nn::ReLU(), nn::Linear(16, 3));
+  auto wide_before = snapshot(wide);
+  CHECK(error_of([&] { nn::load(wide, test::nn_fixture_path("mlp.safetensors")); })
+            .find("shape mismatch: 0.weight expected [16, 4], got [8, 4]") != std::string::npos);
+  CHECK(snapshot(wide) == wide_before);
+
+  // strict = false loads the part that fits and skips the rest.
+  nn::Sequential partial(nn::Linear(4, 8));
+  save_safetensors(path, {{"0.bias", {8}, std::vector<float>(8, 2.0f)},
+                          {"extra", {1}, {0.0f}}});
+  nn::load(partial, path, false);
+  TG_CHECK_CLOSE(partial.at<nn::Linear>(0)->bias, full({8}, 2.0f), 0.0f, 0.0f);
+}
+
+TEST_CASE("nn serialize: corrupt or missing files leave the module unchanged") {
+  test::TempDir dir;
+  manual_seed(3);
+  nn::Sequential net = mlp();
+  auto before = snapshot(net);
+  std::string good = dir / "good.safetensors";
+  nn::save(net, good);
+  std::string bytes = read_file(good);
+  std::string truncated = dir.write("truncated.safetensors", bytes.substr(0, bytes.size() - 5));
+  std::string message = error_of([&] { nn::load(net, truncated); });
+  CHECK(message.starts_with("safetensors: " + truncated + ": "));
+  CHECK(snapshot(net) == before);
+  std::string garbage = dir.write("garbage.safetensors", "not a safetensors file at all");
+  CHECK(error_of([&] { nn::load(net, garbage); }).starts_with("safetensors: " + garbage));
+  CHECK(error_of([&] { nn::load(net, dir / "absent.safetensors"); })
+            .find("absent.safetensors") != std::string::npos);
+  CHECK(snapshot(net) == before);
+}
+
+TEST_CASE("nn serialize: saving into a missing folder fails and writes nothing") {
+  test::TempDir dir;
+  nn::Sequential net = mlp();
+  std::string path = dir / "no/such/folder/net.safetensors";
+  CHECK(error_of([&] { nn::save(net, path); }).find(path) != std::string::npos);
+  CHECK_FALSE(std::filesystem::exists(path));
+  // Saving over an existing file replaces it whole.
+  std::string target = dir.write("net.safetensors", "old");
+  nn::save(net, target);
+  nn::Sequential other = mlp();
+  nn::load(other, target);
+  CHECK(snapshot(other) == snapshot(net));
+}
