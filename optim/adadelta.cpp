@@ -1,0 +1,39 @@
+// Adadelta's update: one pass over each parameter, its gradient and its two averages.
+#include "optim/adadelta.h"
+
+#include <cmath>
+
+namespace tg::optim {
+
+Adadelta::Adadelta(std::vector<Tensor> params, AdadeltaOptions options)
+    : Adadelta(std::vector<ParamGroup<AdadeltaOptions>>{{std::move(params), options}}) {}
+
+Adadelta::Adadelta(std::vector<ParamGroup<AdadeltaOptions>> groups)
+    : OptimizerWith("Adadelta", std::move(groups)) {
+  for (const AdadeltaOptions& o : options_) {
+    detail::check_lr(name_, o.lr);
+    detail::check_beta(name_, "rho", o.rho);
+    detail::check_positive(name_, "eps", o.eps);
+    detail::check_non_negative(name_, "weight_decay", o.weight_decay);
+  }
+}
+
+void Adadelta::step() {
+  for_each_grad([](const AdadeltaOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
+    float* x = p.data();
+    const float* dx = grad.data();
+    float* sq = s.buffer("square_avg", p).data();
+    float* acc = s.buffer("acc_delta", p).data();
+    const float lr = o.lr, rho = o.rho, rho1 = 1 - o.rho, eps = o.eps, wd = o.weight_decay;
+    for_each_element(p.numel(), [=](int64_t i) {
+      float g = dx[i] + wd * x[i];
+      sq[i] = rho * sq[i] + rho1 * g * g;
+      float delta = std::sqrt(acc[i] + eps) / std::sqrt(sq[i] + eps) * g;
+      acc[i] = rho * acc[i] + rho1 * delta * delta;
+      x[i] -= lr * delta;
+    });
+    s.step++;
+  });
+}
+
+}  // namespace tg::optim

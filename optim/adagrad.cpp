@@ -1,0 +1,46 @@
+// AdaGrad's update: one pass over each parameter, its gradient and its sum of squares.
+#include "optim/adagrad.h"
+
+#include <cmath>
+
+namespace tg::optim {
+
+Adagrad::Adagrad(std::vector<Tensor> params, AdagradOptions options)
+    : Adagrad(std::vector<ParamGroup<AdagradOptions>>{{std::move(params), options}}) {}
+
+Adagrad::Adagrad(std::vector<ParamGroup<AdagradOptions>> groups)
+    : OptimizerWith("Adagrad", std::move(groups)) {
+  for (const AdagradOptions& o : options_) {
+    detail::check_lr(name_, o.lr);
+    detail::check_non_negative(name_, "lr_decay", o.lr_decay);
+    detail::check_non_negative(name_, "weight_decay", o.weight_decay);
+    detail::check_non_negative(name_, "initial_accumulator_value", o.initial_accumulator_value);
+    detail::check_positive(name_, "eps", o.eps);
+  }
+}
+
+void Adagrad::step() {
+  for_each_grad([](const AdagradOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
+    float* x = p.data();
+    const float* dx = grad.data();
+    float* sum = s.buffer("sum", p, o.initial_accumulator_value).data();
+    s.step++;
+    const float lr = o.lr / (1 + double(s.step - 1) * o.lr_decay);
+    const float wd = o.weight_decay, eps = o.eps;
+    if (o.eps_inside_sqrt) {
+      for_each_element(p.numel(), [=](int64_t i) {
+        float g = dx[i] + wd * x[i];
+        sum[i] += g * g;
+        x[i] -= lr * g / std::sqrt(sum[i] + eps);
+      });
+    } else {
+      for_each_element(p.numel(), [=](int64_t i) {
+        float g = dx[i] + wd * x[i];
+        sum[i] += g * g;
+        x[i] -= lr * g / (std::sqrt(sum[i]) + eps);
+      });
+    }
+  });
+}
+
+}  // namespace tg::optim

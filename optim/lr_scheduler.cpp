@@ -1,0 +1,155 @@
+// The schedules' closed forms and the bookkeeping they share.
+#include "optim/lr_scheduler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numbers>
+
+namespace tg::optim {
+
+LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
+  for (size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.lr(g));
+}
+
+void LRScheduler::start() {
+  t_ = 0;
+  apply();
+}
+
+void LRScheduler::step() {
+  ++t_;
+  apply();
+}
+
+void LRScheduler::apply() {
+  for (size_t g = 0; g < base_lrs_.size(); ++g) optimizer_.set_lr(g, lr_at(t_, base_lrs_[g]));
+}
+
+std::vector<double> LRScheduler::get_last_lr() const {
+  std::vector<double> lrs;
+  for (size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(optimizer_.lr(g));
+  return lrs;
+}
+
+std::map<std::string, double> LRScheduler::state_dict() const {
+  std::map<std::string, double> dict{{"last_epoch", double(t_)}};
+  for (size_t g = 0; g < base_lrs_.size(); ++g) dict[fmt::format("base_lrs.{}", g)] = base_lrs_[g];
+  return dict;
+}
+
+void LRScheduler::load_state_dict(const std::map<std::string, double>& dict) {
+  auto get = [&](const std::string& key) {
+    auto it = dict.find(key);
+    check(it != dict.end(), "LRScheduler: load_state_dict: missing entry '{}'", key);
+    return it->second;
+  };
+  check(dict.size() == base_lrs_.size() + 1,
+        "LRScheduler: load_state_dict: {} entries for an optimizer with {} groups (expected {})",
+        dict.size(), base_lrs_.size(), base_lrs_.size() + 1);
+  std::vector<double> base_lrs;
+  for (size_t g = 0; g < base_lrs_.size(); ++g)
+    base_lrs.push_back(get(fmt::format("base_lrs.{}", g)));
+  t_ = int64_t(get("last_epoch"));  // the last lookup: a refused dict changes nothing
+  base_lrs_ = std::move(base_lrs);
+  apply();
+}
+
+StepLR::StepLR(Optimizer& optimizer, StepLROptions o) : LRScheduler(optimizer), options(o) {
+  check(o.step_size > 0, "StepLR: invalid step_size: {} (expected > 0)", o.step_size);
+  start();
+}
+double StepLR::lr_at(int64_t t, double base_lr) const {
+  return base_lr * std::pow(options.gamma, double(t / options.step_size));
+}
+
+MultiStepLR::MultiStepLR(Optimizer& optimizer, MultiStepLROptions o)
+    : LRScheduler(optimizer), options(std::move(o)) {
+  check(std::is_sorted(options.milestones.begin(), options.milestones.end()),
+        "MultiStepLR: milestones must be increasing, got {}", fmt::join(options.milestones, ", "));
+  start();
+}
+double MultiStepLR::lr_at(int64_t t, double base_lr) const {
+  auto passed = std::upper_bound(options.milestones.begin(), options.milestones.end(), t) -
+                options.milestones.begin();
+  return base_lr * std::pow(options.gamma, double(passed));
+}
+
+ExponentialLR::ExponentialLR(Optimizer& optimizer, ExponentialLROptions o)
+    : LRScheduler(optimizer), options(o) {
+  start();
+}
+double ExponentialLR::lr_at(int64_t t, double base_lr) const {
+  return base_lr * std::pow(options.gamma, double(t));
+}
+
+PolynomialDecayLR::PolynomialDecayLR(Optimizer& optimizer, PolynomialDecayLROptions o)
+    : LRScheduler(optimizer), options(o) {
+  check(o.beta >= 0, "PolynomialDecayLR: invalid beta: {} (expected >= 0)", o.beta);
+  start();
+}
+double PolynomialDecayLR::lr_at(int64_t t, double base_lr) const {
+  return base_lr * std::pow(options.beta * double(t) + 1, -options.alpha);
+}
+
+PolynomialLR::PolynomialLR(Optimizer& optimizer, PolynomialLROptions o)
+    : LRScheduler(optimizer), options(o) {
+  check(o.total_iters > 0, "PolynomialLR: invalid total_iters: {} (expected > 0)", o.total_iters);
+  start();
+}
+double PolynomialLR::lr_at(int64_t t, double base_lr) const {
+  double progress = double(std::min(t, options.total_iters)) / double(options.total_iters);
+  return base_lr * std::pow(1 - progress, options.power);
+}
+
+CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, CosineAnnealingLROptions o)
+    : LRScheduler(optimizer), options(o) {
+  check(o.T_max > 0, "CosineAnnealingLR: invalid T_max: {} (expected > 0)", o.T_max);
+  start();
+}
+double CosineAnnealingLR::lr_at(int64_t t, double base_lr) const {
+  double phase = std::numbers::pi * double(t) / double(options.T_max);
+  return options.eta_min + (base_lr - options.eta_min) * (1 + std::cos(phase)) / 2;
+}
+
+LinearLR::LinearLR(Optimizer& optimizer, LinearLROptions o) : LRScheduler(optimizer), options(o) {
+  check(o.start_factor > 0 && o.start_factor <= 1,
+        "LinearLR: invalid start_factor: {} (expected 0 < start_factor <= 1)", o.start_factor);
+  check(o.end_factor >= 0 && o.end_factor <= 1,
+        "LinearLR: invalid end_factor: {} (expected 0 <= end_factor <= 1)", o.end_factor);
+  check(o.total_iters > 0, "LinearLR: invalid total_iters: {} (expected > 0)", o.total_iters);
+  start();
+}
+double LinearLR::lr_at(int64_t t, double base_lr) const {
+  double progress = double(std::min(t, options.total_iters)) / double(options.total_iters);
+  return base_lr * (options.start_factor + (options.end_factor - options.start_factor) * progress);
+}
+
+LambdaLR::LambdaLR(Optimizer& optimizer, std::function<double(int64_t)> factor)
+    : LRScheduler(optimizer), factor_(std::move(factor)) {
+  check(bool(factor_), "LambdaLR: the factor function is empty");
+  start();
+}
+double LambdaLR::lr_at(int64_t t, double base_lr) const { return base_lr * factor_(t); }
+
+SequentialLR::SequentialLR(Optimizer& optimizer,
+                           std::vector<std::shared_ptr<LRScheduler>> schedules,
+                           std::vector<int64_t> milestones)
+    : LRScheduler(optimizer), schedules_(std::move(schedules)), milestones_(std::move(milestones)) {
+  check(!schedules_.empty() && milestones_.size() + 1 == schedules_.size(),
+        "SequentialLR: {} schedules need {} milestones, got {}", schedules_.size(),
+        schedules_.empty() ? 0 : schedules_.size() - 1, milestones_.size());
+  check(std::is_sorted(milestones_.begin(), milestones_.end()),
+        "SequentialLR: milestones must be increasing, got {}", fmt::join(milestones_, ", "));
+  for (const auto& s : schedules_)
+    check(s != nullptr && &s->optimizer() == &optimizer,
+          "SequentialLR: every schedule must drive the same optimizer");
+  base_lrs_ = schedules_.front()->base_lrs();
+  start();
+}
+double SequentialLR::lr_at(int64_t t, double base_lr) const {
+  size_t k = std::upper_bound(milestones_.begin(), milestones_.end(), t) - milestones_.begin();
+  int64_t begin = k == 0 ? 0 : milestones_[k - 1];
+  return schedules_[k]->lr_at(t - begin, base_lr);
+}
+
+}  // namespace tg::optim

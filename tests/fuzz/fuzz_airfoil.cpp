@@ -1,0 +1,9 @@
+// libFuzzer target: arbitrary bytes as an airfoil table file (data/airfoil.h).
+// What it does with an input: feed_airfoil in targets.h. Built and run by scripts/fuzz.sh.
+#include "tests/fuzz/fuzz_main.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  return tg::fuzz::run_one(data, size, [](std::string_view bytes) {
+    tg::fuzz::feed_airfoil(bytes, tg::fuzz::scratch_dir());
+  });
+}

@@ -1,0 +1,90 @@
+// What each fuzz target does with one input, shared by the libFuzzer entry points
+// (fuzz_*.cpp) and by the regression suite (test_fuzz_regressions.cpp), so a checked-in
+// crashing input takes exactly the path the fuzzer found. A feed_* function throws tg::Error
+// for bad bytes (the expected outcome) and aborts if a reader breaks its own promises (an
+// entry whose size does not match its shape, a label out of range); anything else escaping
+// it, or a sanitizer report inside it, is a finding. Readers that take a path get the bytes
+// through a file in `dir`.
+#pragma once
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <string_view>
+
+#include "core/error.h"
+#include "data/airfoil.h"
+#include "data/cifar10.h"
+#include "data/image_folder.h"
+#include "nn/safetensors.h"
+
+namespace tg::fuzz {
+
+/// Writes `bytes` to `path` (creating folders).
+inline void write_file(const std::filesystem::path& path, std::string_view bytes) {
+  std::filesystem::create_directories(path.parent_path());
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out.write(bytes.data(), std::streamsize(bytes.size()));
+  out.close();
+  if (!out) std::abort();
+}
+
+/// The safetensors decoder; whatever decodes must encode and decode again.
+inline void feed_safetensors(std::string_view bytes) {
+  SafetensorsMetadata metadata;
+  auto entries = decode_safetensors(bytes, "fuzz-input", &metadata);
+  for (const auto& e : entries)
+    if (e.data.size() != size_t(e.shape.numel())) std::abort();
+  std::string again = encode_safetensors(entries, metadata);
+  if (decode_safetensors(again, "re-encoded").size() != entries.size()) std::abort();
+}
+
+/// The airfoil table reader (every row, or the first 2 when the size is a multiple of 3),
+/// then column standardization of what parsed.
+inline void feed_airfoil(std::string_view bytes, const std::filesystem::path& dir) {
+  std::filesystem::path path = dir / "airfoil.dat";
+  write_file(path, bytes);
+  data::Table table = data::read_airfoil(path.string(), bytes.size() % 3 == 0 ? 2 : -1);
+  if (table.values.size() != size_t(table.rows * table.cols)) std::abort();
+  data::standardize_columns(table);
+}
+
+/// The CIFAR-10 batch reader.
+inline void feed_cifar10(std::string_view bytes, const std::filesystem::path& dir) {
+  std::filesystem::path path = dir / "data_batch_1.bin";
+  write_file(path, bytes);
+  data::ImageSet set = data::read_cifar10_batch(path.string());
+  if (set.pixels.size() != size_t(set.count * 3 * 32 * 32) ||
+      set.labels.size() != size_t(set.count))
+    std::abort();
+  for (int64_t label : set.labels)
+    if (label < 0 || label > 9) std::abort();
+}
+
+/// A one-class image folder read by read_image_folder. stb_image decodes by content, whatever
+/// the extension, so every format stb knows is reachable. The first byte picks the options:
+///   0: one image, size taken from it;  1: one image, resized to 7x5;
+///   2: two images (the rest split in half), size from the first, a mismatch rejected;
+///   3: two images, resized to 16x16.
+inline void feed_image_folder(std::string_view bytes, const std::filesystem::path& dir) {
+  if (bytes.empty()) return;
+  int mode = uint8_t(bytes[0]) % 4;
+  std::string_view rest = bytes.substr(1);
+  std::filesystem::path root = dir / "images";
+  std::filesystem::remove_all(root);
+  if (mode >= 2) {
+    write_file(root / "c" / "a.png", rest.substr(0, rest.size() / 2));
+    write_file(root / "c" / "b.jpg", rest.substr(rest.size() / 2));
+  } else {
+    write_file(root / "c" / "a.png", rest);
+  }
+  data::ImageFolderOptions options;
+  if (mode == 1) options = {.height = 7, .width = 5};
+  if (mode == 3) options = {.height = 16, .width = 16};
+  data::ImageSet set = data::read_image_folder(root.string(), options);
+  if (set.pixels.size() != size_t(set.count * 3 * set.height * set.width)) std::abort();
+}
+
+}  // namespace tg::fuzz

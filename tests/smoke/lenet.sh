@@ -1,0 +1,83 @@
+#!/usr/bin/env bash
+# Smoke run of the LeNet CIFAR-10 example on a tiny generated data set in the CIFAR-10 binary
+# format (200 training and 100 test records; each class has its own mean colour, so it is
+# learnable in a few steps): training writes the CSV log, both SVG plots and the checkpoint;
+# 1 epoch + --resume equals 2 epochs straight; --eval-only reproduces the test accuracy; a
+# diverging run stops with exit code 1 and leaves the checkpoint untouched; a bad --data path
+# gives exit code 1 naming the path, and a bad option exit code 2.
+set -euo pipefail
+build=${BUILD_DIR:-build}
+bin="$build/examples/lenet_cifar10"
+dir=$(mktemp -d)
+trap 'rm -rf "$dir"' EXIT
+data="$dir/cifar-10-batches-bin"
+mkdir -p "$data"
+
+# A record: 1 label byte, then 1024 R, 1024 G and 1024 B bytes. Class k has the mean colour
+# (40 + 100 a, 40 + 100 b, 40 + 100 c) where a b c are k's base-3 digits, plus noise +-30.
+perl -e '
+  srand(7);
+  sub batch {
+    my ($path, $n, $first) = @_;
+    open(my $f, ">:raw", $path) or die "$path: $!";
+    for my $i (0 .. $n - 1) {
+      my $k = ($first + $i) % 10;
+      my @digits = ($k % 3, int($k / 3) % 3, int($k / 9));
+      print $f pack("C", $k);
+      for my $c (0 .. 2) {
+        print $f pack("C*", map { 40 + 100 * $digits[$c] + int(rand(61)) - 30 } 1 .. 1024);
+      }
+    }
+  }
+  batch("'"$data"'/data_batch_$_.bin", 40, 7 * $_) for 1 .. 5;
+  batch("'"$data"'/test_batch.bin", 100, 3);
+'
+
+common=(--data "$dir" --norm batchnorm --optimizer adam --lr 0.01 --batch-size 10
+        --print-every 5 --threads 1 --seed 3)
+
+# 2 epochs straight: every output is there, and the network learned something.
+"$bin" "${common[@]}" --epochs 2 --out "$dir/a" | tee "$dir/a.log"
+for f in lenet_cifar10.csv lenet_cifar10_confusion.csv lenet_cifar10.safetensors; do
+  test -s "$dir/a/$f"
+done
+grep -q '<svg' "$dir/a/lenet_cifar10_loss.svg"
+grep -q '<svg' "$dir/a/lenet_cifar10_accuracy.svg"
+[ "$(wc -l < "$dir/a/lenet_cifar10.csv")" -eq 3 ]  # header + 2 epochs
+grep -q '^\[2,    20\] loss: ' "$dir/a.log"          # the course's running loss
+accuracy=$(sed -n 's/^accuracy of the network on the 100 test images: \([0-9.]*\)%.*/\1/p' "$dir/a.log")
+awk -v a="$accuracy" 'BEGIN { if (a < 40) { print "test accuracy too low:", a; exit 1 } }'
+
+# 1 epoch, then --resume to 2: the same numbers as the straight run (timings aside).
+"$bin" "${common[@]}" --epochs 1 --out "$dir/b" > "$dir/b.log"
+"$bin" --resume "$dir/b/lenet_cifar10.safetensors" --epochs 2 --data "$dir" --out "$dir/b" \
+  --threads 1 | tee "$dir/b2.log"
+grep -q '^checkpoint: .* (after epoch 1, 20 steps)' "$dir/b2.log"
+diff <(cut -d, -f1-6 "$dir/a/lenet_cifar10.csv") <(cut -d, -f1-6 "$dir/b/lenet_cifar10.csv")
+
+# --eval-only reports the accuracy of the checkpoint.
+"$bin" --eval-only "$dir/a/lenet_cifar10.safetensors" --data "$dir" --out "$dir/e" | tee "$dir/e.log"
+grep -q "^accuracy of the network on the 100 test images: $accuracy%" "$dir/e.log"
+test -s "$dir/e/lenet_cifar10_confusion.csv"
+
+set +e
+# A diverging run stops at the first non-finite loss and leaves the old checkpoint as it was.
+cp "$dir/a/lenet_cifar10.safetensors" "$dir/good.safetensors"
+"$bin" --data "$dir" --out "$dir/n" --optimizer sgd --lr 1e9 --batch-size 10 --threads 1 \
+  --checkpoint "$dir/good.safetensors" > /dev/null 2> "$dir/nan.err"; nan_code=$?
+# --detect-anomaly names the op where the first NaN or Inf appears (also exit code 1).
+"$bin" --data "$dir" --out "$dir/n" --optimizer sgd --lr 1e9 --batch-size 10 --threads 1 \
+  --detect-anomaly > /dev/null 2> "$dir/anomaly.err"; anomaly_code=$?
+# A bad --data path: exit code 1, and the message names the path; a bad option: exit code 2.
+"$bin" --data "$dir/missing" --out "$dir/m" 2> "$dir/data.err"; data_code=$?
+"$bin" --bogus 2> "$dir/option.err"; option_code=$?
+"$bin" --norm layernorm 2> "$dir/norm.err"; norm_code=$?
+set -e
+cat "$dir/nan.err" "$dir/anomaly.err" "$dir/data.err" "$dir/option.err" "$dir/norm.err"
+[ "$nan_code" -eq 1 ] && grep -q "^lenet_cifar10: error: training stopped: the loss is \(NaN\|+inf\|-inf\) at epoch 1" "$dir/nan.err"
+cmp "$dir/a/lenet_cifar10.safetensors" "$dir/good.safetensors"
+[ "$anomaly_code" -eq 1 ] && grep -q "^lenet_cifar10: error: " "$dir/anomaly.err"
+[ "$data_code" -eq 1 ] && grep -q "^lenet_cifar10: error: .*$dir/missing" "$dir/data.err"
+[ "$option_code" -eq 2 ] && grep -q "unknown option '--bogus'" "$dir/option.err"
+[ "$norm_code" -eq 2 ] && grep -q "layernorm" "$dir/norm.err"
+echo "lenet smoke: ok"
