@@ -113,9 +113,6 @@ def build(metas, figures, info):
                 return m[field]
         return default
 
-    def repeats(side):
-        return sorted({m.get("repeats") for m in metas[side] if "repeats" in m})
-
     out = ["# tapegrad vs PyTorch: benchmark results", ""]
     when = info.pop("date", None)
     command = info.pop("command", "bench/run.sh")
@@ -137,10 +134,16 @@ def build(metas, figures, info):
     out.append(f"- **Thread settings**: n = {', '.join(map(str, threads))}, the same n on both "
                f"sides in each row; each (program, n) is its own process, the two sides "
                f"alternating workload by workload.")
-    rep = sorted(set(repeats("tapegrad")) | set(repeats("pytorch")))
-    out.append(f"- **Figures**: the median of {'/'.join(map(str, rep))} timed repeats after one "
-               f"untimed warm-up repeat (memory: one run; CIFAR-10: the median over runs x epochs "
-               f"of the course recipe, each run a fresh network).")
+    rep = sorted({len(f["samples"]) for f in figures
+                  if f.get("samples") and not f["workload"].startswith("CIFAR")})
+    cifar = sorted({len(f["samples"]) for f in figures
+                    if f.get("samples") and f["unit"] == "s/epoch"
+                    and f["workload"].startswith("CIFAR")})
+    out.append(f"- **Figures**: the median of {'/'.join(map(str, rep)) or '?'} timed repeats "
+               f"after one untimed warm-up repeat; memory: the peak of one run per process"
+               + (f"; CIFAR-10: the median of {'/'.join(map(str, cifar))} epoch times "
+                  f"(runs x epochs of the course recipe, each run a fresh network) and of the "
+                  f"runs' test accuracies" if cifar else "") + ".")
     for k, v in info.items():
         out.append(f"- **{k}**: {v}")
     out.append("- **ratio**: how many times better tapegrad is, > 1 when tapegrad is faster, "

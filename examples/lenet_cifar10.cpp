@@ -50,7 +50,8 @@ namespace {
 constexpr const char* kUsage =
     "usage: lenet_cifar10 [--data DIR] [--out DIR] [--batch-size N] [--epochs N]\n"
     "         [--optimizer sgd|adam|adamw] [--lr X] [--momentum X] [--weight-decay X]\n"
-    "         [--schedule none|cosine] [--norm none|batchnorm|groupnorm] [--augment]\n"
+    "         [--schedule none|cosine] [--norm none|batchnorm|groupnorm]\n"
+    "         [--augment [--crop-padding N]]\n"
     "         [--threads N] [--seed N] [--print-every N] [--checkpoint PATH]\n"
     "         [--resume PATH | --eval-only PATH] [--detect-anomaly]\n";
 
@@ -62,7 +63,8 @@ struct Recipe {
   double lr = 0.001, momentum = 0.9, weight_decay = 0;
   std::string schedule = "none";  // none | cosine (per mini-batch, to 0 at the last one)
   std::string norm = "none";      // none | batchnorm | groupnorm, after each conv
-  bool augment = false;           // random crop (padding 4) and horizontal flip
+  bool augment = false;           // random horizontal flip and random crop of the padded image
+  int64_t crop_padding = 4;       // the crop's padding in pixels; 0: flips only
   int64_t seed = 0;
 
   // Option name (without "--") -> value, the form kept in a checkpoint's metadata.
@@ -71,13 +73,14 @@ struct Recipe {
             {"optimizer", optimizer}, {"lr", fmt::format("{}", lr)},
             {"momentum", fmt::format("{}", momentum)},
             {"weight-decay", fmt::format("{}", weight_decay)}, {"schedule", schedule},
-            {"norm", norm}, {"augment", augment ? "1" : "0"}, {"seed", fmt::format("{}", seed)}};
+            {"norm", norm}, {"augment", augment ? "1" : "0"},
+            {"crop-padding", fmt::format("{}", crop_padding)}, {"seed", fmt::format("{}", seed)}};
   }
 };
 
 const std::vector<std::string> kRecipeOptions = {"batch-size", "epochs", "optimizer", "lr",
                                                  "momentum", "weight-decay", "schedule", "norm",
-                                                 "augment", "seed"};
+                                                 "augment", "crop-padding", "seed"};
 
 void check_choice(const std::string& option, const std::string& value,
                   const std::vector<std::string>& choices) {
@@ -98,6 +101,7 @@ Recipe parse_recipe(const examples::Args& args) {
   r.schedule = args.get("--schedule", r.schedule);
   r.norm = args.get("--norm", r.norm);
   r.augment = args.has("--augment");
+  r.crop_padding = args.integer("--crop-padding", r.crop_padding);
   r.seed = args.integer("--seed", r.seed);
   if (r.batch_size < 1) throw examples::UsageError("--batch-size must be at least 1");
   if (r.epochs < 1) throw examples::UsageError("--epochs must be at least 1");
@@ -105,6 +109,8 @@ Recipe parse_recipe(const examples::Args& args) {
   if (!(r.momentum >= 0 && r.momentum < 1)) throw examples::UsageError("--momentum must be in [0, 1)");
   if (!(r.weight_decay >= 0)) throw examples::UsageError("--weight-decay must be non-negative");
   if (r.seed < 0) throw examples::UsageError("--seed must be non-negative");
+  if (r.crop_padding < 0 || r.crop_padding > 16)
+    throw examples::UsageError("--crop-padding must be in [0, 16]");
   check_choice("optimizer", r.optimizer, {"sgd", "adam", "adamw"});
   check_choice("schedule", r.schedule, {"none", "cosine"});
   check_choice("norm", r.norm, {"none", "batchnorm", "groupnorm"});
@@ -139,6 +145,7 @@ Recipe stored_recipe(const SafetensorsMetadata& meta, const std::string& path) {
   r.schedule = text("schedule");
   r.norm = text("norm");
   r.augment = text("augment") == "1";
+  r.crop_padding = int64_t(number("crop-padding"));
   r.seed = int64_t(number("seed"));
   return r;
 }
@@ -374,9 +381,9 @@ void write_log(const History& h, const fs::path& out) {
   }
   plot::LineChart loss{.title = "LeNet on CIFAR-10: cross-entropy loss",
                        .x = {.label = "epoch"}, .y = {.label = "loss"}};
-  if (!running.x.empty()) loss.series.push_back(running);
-  loss.series.push_back(train_loss);
+  loss.series.push_back(train_loss);  // train and test first: the same colours in both charts
   loss.series.push_back(test_loss);
+  if (!running.x.empty()) loss.series.push_back(running);
   plot::LineChart accuracy{.title = "LeNet on CIFAR-10: accuracy", .x = {.label = "epoch"},
                            .y = {.label = "accuracy (%)"}, .series = {train_acc, test_acc}};
   plot::write_svg(loss, out / "lenet_cifar10_loss.svg");
@@ -411,7 +418,7 @@ int run(int argc, char** argv) {
   examples::Args args(argc, argv,
                       {"--data", "--out", "--batch-size", "--epochs", "--optimizer", "--lr",
                        "--momentum", "--weight-decay", "--schedule", "--norm", "--threads",
-                       "--seed", "--print-every", "--checkpoint", "--resume", "--eval-only"},
+                       "--seed", "--crop-padding", "--print-every", "--checkpoint", "--resume", "--eval-only"},
                       {"--augment", "--detect-anomaly", "--help"});
   if (args.has("--help")) {
     fmt::print("{}", kUsage);
@@ -480,7 +487,11 @@ int run(int argc, char** argv) {
              "threads {}\n", recipe.batch_size, recipe.epochs, recipe.optimizer, recipe.lr,
              recipe.optimizer == "sgd" ? fmt::format(" momentum {}", recipe.momentum) : "",
              recipe.weight_decay > 0 ? fmt::format(" weight decay {}", recipe.weight_decay) : "",
-             recipe.schedule, recipe.norm, recipe.augment ? "on" : "off", recipe.seed,
+             recipe.schedule, recipe.norm,
+             !recipe.augment            ? "off"
+             : recipe.crop_padding > 0 ? fmt::format("flip + crop (padding {})", recipe.crop_padding)
+                                        : "flip",
+             recipe.seed,
              get_num_threads());
 
   std::optional<Evaluation> final_eval;
@@ -489,8 +500,11 @@ int run(int argc, char** argv) {
     final_eval = evaluate(net, test_loader, int64_t(classes.size()));
   } else {
     data::Transform transform = scale;
-    if (recipe.augment)
-      transform = data::compose({data::random_crop(32, 4), data::random_horizontal_flip(), scale});
+    if (recipe.augment && recipe.crop_padding > 0)
+      transform = data::compose({data::random_crop(32, recipe.crop_padding),
+                                 data::random_horizontal_flip(), scale});
+    else if (recipe.augment)
+      transform = data::compose({data::random_horizontal_flip(), scale});
     data::DataLoader loader(train_set, {.batch_size = recipe.batch_size, .shuffle = true,
                                         .transform = transform});
     std::optional<DetectAnomalyGuard> anomaly;

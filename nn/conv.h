@@ -16,14 +16,14 @@ using functional::Size2;
 
 /// Options of Conv2d, for `Conv2d({.in = 3, .out = 6, .kernel = 5, .padding = 2})`.
 struct Conv2dOptions {
-  int64_t in = 0;      ///< input channels (PyTorch's in_channels)
-  int64_t out = 0;     ///< output channels (out_channels)
-  Size2 kernel = 1;    ///< kernel_size
-  Size2 stride = 1;
-  Size2 padding = 0;
-  Size2 dilation = 1;
-  int64_t groups = 1;
-  bool bias = true;
+  int64_t in = 0;       ///< input channels (PyTorch's in_channels)
+  int64_t out = 0;      ///< output channels (out_channels)
+  Size2 kernel = 1;     ///< kernel_size
+  Size2 stride = 1;     ///< step between windows
+  Size2 padding = 0;    ///< zeros added on each side
+  Size2 dilation = 1;   ///< spacing between kernel taps
+  int64_t groups = 1;   ///< in and out channels split into this many independent groups
+  bool bias = true;     ///< whether the layer has a bias
 };
 
 /// A 2-D convolution layer with PyTorch's default initialisation: weight from
@@ -38,11 +38,11 @@ class Conv2d : public Module {
 
   /// conv2d(input, weight, bias) with this layer's geometry.
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "3, 6, kernel_size=(5, 5), stride=(1, 1)"
 
-  Conv2dOptions options;
-  Tensor weight;  ///< [out, in / groups, kH, kW]
-  Tensor bias;    ///< [out], undefined when options.bias is false
+  Conv2dOptions options;  ///< the geometry given to the constructor
+  Tensor weight;          ///< [out, in / groups, kH, kW]
+  Tensor bias;            ///< [out], undefined when options.bias is false
 };
 
 }  // namespace tg::nn

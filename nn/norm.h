@@ -19,11 +19,11 @@ class BatchNorm : public Module {
   /// y = (x - mean) / sqrt(var + eps) * weight + bias per channel, with batch statistics in
   /// training mode and the running ones in eval mode (or batch ones without running stats).
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "3, eps=1e-05, momentum=0.1, affine=True, ..."
 
-  int64_t num_features;
-  float eps, momentum;
-  bool affine, track_running_stats;
+  int64_t num_features;               ///< channels C
+  float eps, momentum;                ///< momentum weighs the new batch in the running stats
+  bool affine, track_running_stats;   ///< whether weight/bias and running stats exist
   Tensor weight, bias;                   ///< [C], when affine: initialised to 1 and 0
   Tensor running_mean, running_var;      ///< [C] buffers, when track_running_stats: 0 and 1
   Tensor num_batches_tracked;            ///< 0-d buffer counting training batches
@@ -56,11 +56,11 @@ class GroupNorm : public Module {
   GroupNorm(int64_t num_groups, int64_t num_channels, float eps = 1e-5f, bool affine = true);
   /// group_norm(input, num_groups, weight, bias, eps).
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "2, 6, eps=1e-05, affine=True"
 
-  int64_t num_groups, num_channels;
-  float eps;
-  bool affine;
+  int64_t num_groups, num_channels;  ///< the sizes given to the constructor
+  float eps;                         ///< added to the variance
+  bool affine;                       ///< whether weight and bias exist
   Tensor weight, bias;  ///< [C], when affine: 1 and 0
 };
 
@@ -71,11 +71,11 @@ class LayerNorm : public Module {
                      bool elementwise_affine = true);
   /// layer_norm(input, normalized_shape, weight, bias, eps).
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "(5,), eps=1e-05, elementwise_affine=True"
 
-  Shape normalized_shape;
-  float eps;
-  bool elementwise_affine;
+  Shape normalized_shape;   ///< the trailing dims normalised together
+  float eps;                ///< added to the variance
+  bool elementwise_affine;  ///< whether weight and bias exist
   Tensor weight, bias;  ///< of normalized_shape, when elementwise_affine: 1 and 0
 };
 
@@ -87,11 +87,11 @@ class InstanceNorm2d : public Module {
   explicit InstanceNorm2d(int64_t num_features, float eps = 1e-5f, bool affine = false);
   /// group_norm(input, C, weight, bias, eps) for 4-D (or unbatched 3-D) input.
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "3, eps=1e-05, affine=False"
 
-  int64_t num_features;
-  float eps;
-  bool affine;
+  int64_t num_features;  ///< channels C
+  float eps;             ///< added to the variance
+  bool affine;           ///< whether weight and bias exist
   Tensor weight, bias;  ///< [C], when affine: 1 and 0
 };
 

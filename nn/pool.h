@@ -19,9 +19,9 @@ class MaxPool2d : public Module {
   explicit MaxPool2d(Size2 kernel_size, Size2 stride = 0, Size2 padding = 0);
   /// max_pool2d(input) with this layer's window.
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "kernel_size=2, stride=2, padding=0, ..."
 
-  Size2 kernel_size, stride, padding;
+  Size2 kernel_size, stride, padding;  ///< the window given to the constructor
 };
 
 /// Mean over kernel windows, padded zeros included in the divisor (count_include_pad).
@@ -30,9 +30,9 @@ class AvgPool2d : public Module {
   explicit AvgPool2d(Size2 kernel_size, Size2 stride = 0, Size2 padding = 0);
   /// avg_pool2d(input) with this layer's window.
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "kernel_size=2, stride=2, padding=0"
 
-  Size2 kernel_size, stride, padding;
+  Size2 kernel_size, stride, padding;  ///< the window given to the constructor
 };
 
 /// Mean pooling to a fixed output size, whatever the input size (e.g. (1, 1): global average).
@@ -41,9 +41,9 @@ class AdaptiveAvgPool2d : public Module {
   explicit AdaptiveAvgPool2d(Size2 output_size);
   /// adaptive_avg_pool2d(input, output_size).
   Tensor forward(const Tensor& input) override;
-  std::string extra_repr() const override;
+  std::string extra_repr() const override;  ///< "output_size=1"
 
-  Size2 output_size;
+  Size2 output_size;  ///< of each plane
 };
 
 }  // namespace tg::nn

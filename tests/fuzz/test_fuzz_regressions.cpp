@@ -65,12 +65,15 @@ TEST_CASE("fuzz regressions: every input that once failed a fuzz target gives a 
     CHECK_MESSAGE(listed.contains(name), name, " is not listed in kRegressions");
   }
   for (const Regression& r : kRegressions) {
-    INFO("input: ", r.file);
+    INFO("input: ", std::string(r.file));
     test::TempDir scratch;
     std::string message = error_of(r.file, read_file((kDir / r.file).string()), scratch.path());
     INFO("message: ", message);
-    if (r.message) CHECK(message.find(r.message) != std::string::npos);
-    else CHECK(message == "(no error)");
+    if (r.message) {
+      CHECK(message.find(r.message) != std::string::npos);
+    } else {
+      CHECK(message == "(no error)");
+    }
   }
 }
 
