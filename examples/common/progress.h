@@ -36,8 +36,11 @@ class Progress {
  public:
   /// A bar for `total` steps, labelled e.g. "epoch 1/2"; starts the clock.
   Progress(std::string label, int64_t total, bool terminal = stdout_is_terminal())
-      : label_(std::move(label)), total_(std::max<int64_t>(total, 1)), terminal_(terminal),
-        start_(Clock::now()), last_draw_(start_) {}
+      : label_(std::move(label)),
+        total_(std::max<int64_t>(total, 1)),
+        terminal_(terminal),
+        start_(Clock::now()),
+        last_draw_(start_) {}
 
   /// Records `done` steps finished, `images` seen and the mean loss so far; redraws on a terminal.
   void update(int64_t done, int64_t images, double loss) {
@@ -79,8 +82,9 @@ class Progress {
   std::string status() const {
     double t = seconds(), rate = t > 0 ? double(images_) / t : 0;
     std::string when = done_ >= total_ ? "in " + format_duration(t)
-                       : done_ > 0     ? "ETA " + format_duration(t * double(total_ - done_) / double(done_))
-                                       : "ETA ?";
+                       : done_ > 0
+                           ? "ETA " + format_duration(t * double(total_ - done_) / double(done_))
+                           : "ETA ?";
     return fmt::format("{:3}% {}/{} loss {:.3f} {:.0f} img/s {}", 100 * done_ / total_, done_,
                        total_, loss_, rate, when);
   }

@@ -2,9 +2,10 @@
 # Smoke run of the LeNet CIFAR-10 example on a tiny generated data set in the CIFAR-10 binary
 # format (200 training and 100 test records; each class has its own mean colour, so it is
 # learnable in a few steps): training writes the CSV log, both SVG plots and the checkpoint;
-# 1 epoch + --resume equals 2 epochs straight; --eval-only reproduces the test accuracy; a
-# diverging run stops with exit code 1 and leaves the checkpoint untouched; a bad --data path
-# gives exit code 1 naming the path, and a bad option exit code 2.
+# 1 epoch + --resume equals 2 epochs straight (augmentation included); --eval-only reproduces
+# the test accuracy; the other norm, optimizer and schedule run; a diverging run stops with
+# exit code 1 and leaves the checkpoint untouched; a bad --data path gives exit code 1 naming
+# the path, and a bad option exit code 2.
 set -euo pipefail
 build=${BUILD_DIR:-build}
 bin="$build/examples/lenet_cifar10"
@@ -33,7 +34,7 @@ perl -e '
   batch("'"$data"'/test_batch.bin", 100, 3);
 '
 
-common=(--data "$dir" --norm batchnorm --optimizer adam --lr 0.01 --batch-size 10
+common=(--data "$dir" --norm batchnorm --optimizer adam --lr 0.01 --batch-size 10 --augment
         --print-every 5 --threads 1 --seed 3)
 
 # 2 epochs straight: every output is there, and the network learned something.
@@ -60,7 +61,15 @@ diff <(cut -d, -f1-6 "$dir/a/lenet_cifar10.csv") <(cut -d, -f1-6 "$dir/b/lenet_c
 grep -q "^accuracy of the network on the 100 test images: $accuracy%" "$dir/e.log"
 test -s "$dir/e/lenet_cifar10_confusion.csv"
 
+# Group norm, AdamW and the cosine schedule; --data naming the binary folder itself. A run with
+# a schedule resumes only to the same number of epochs (exit code 2 otherwise).
+"$bin" --data "$data" --out "$dir/g" --norm groupnorm --optimizer adamw --schedule cosine \
+  --batch-size 25 --epochs 1 --threads 1 > "$dir/g.log"
+grep -q '^epoch 1/1: ' "$dir/g.log"
+
 set +e
+"$bin" --resume "$dir/g/lenet_cifar10.safetensors" --data "$dir" --out "$dir/g" --epochs 3 \
+  2> "$dir/cosine.err"; cosine_code=$?
 # A diverging run stops at the first non-finite loss and leaves the old checkpoint as it was.
 cp "$dir/a/lenet_cifar10.safetensors" "$dir/good.safetensors"
 "$bin" --data "$dir" --out "$dir/n" --optimizer sgd --lr 1e9 --batch-size 10 --threads 1 \
@@ -73,11 +82,12 @@ cp "$dir/a/lenet_cifar10.safetensors" "$dir/good.safetensors"
 "$bin" --bogus 2> "$dir/option.err"; option_code=$?
 "$bin" --norm layernorm 2> "$dir/norm.err"; norm_code=$?
 set -e
-cat "$dir/nan.err" "$dir/anomaly.err" "$dir/data.err" "$dir/option.err" "$dir/norm.err"
+cat "$dir/nan.err" "$dir/anomaly.err" "$dir/data.err" "$dir/option.err" "$dir/norm.err" "$dir/cosine.err"
 [ "$nan_code" -eq 1 ] && grep -q "^lenet_cifar10: error: training stopped: the loss is \(NaN\|+inf\|-inf\) at epoch 1" "$dir/nan.err"
 cmp "$dir/a/lenet_cifar10.safetensors" "$dir/good.safetensors"
 [ "$anomaly_code" -eq 1 ] && grep -q "^lenet_cifar10: error: " "$dir/anomaly.err"
 [ "$data_code" -eq 1 ] && grep -q "^lenet_cifar10: error: .*$dir/missing" "$dir/data.err"
 [ "$option_code" -eq 2 ] && grep -q "unknown option '--bogus'" "$dir/option.err"
 [ "$norm_code" -eq 2 ] && grep -q "layernorm" "$dir/norm.err"
+[ "$cosine_code" -eq 2 ] && grep -q "epochs 3 differs from the checkpoint's 1" "$dir/cosine.err"
 echo "lenet smoke: ok"
