@@ -94,6 +94,22 @@ def cpu_description():
     return f"{model}, {cpus} logical CPUs" + (f" ({flags})" if flags else "")
 
 
+def busy_warning():
+    """A warning when other work competed for the CPUs during the run (read at its end)."""
+    try:
+        with open("/proc/loadavg") as f:
+            one, five, _ = (float(x) for x in f.read().split()[:3])
+    except (OSError, ValueError):
+        return ""
+    cpus = os.cpu_count() or 1
+    # The benchmark itself keeps at most `cpus` threads busy; more load is someone else's.
+    if five <= cpus + 1:
+        return ""
+    return (f"the load average was {one:.1f} (1 min) / {five:.1f} (5 min) on {cpus} CPUs at "
+            f"the end of the run: other processes competed for the cores, so these figures "
+            f"(the 2-thread ones above all) are noise. Rerun on a quiet machine.")
+
+
 def build(metas, figures, info):
     # (workload, setting, unit) in first-seen order -> {side: {threads: figure}}
     rows, order = {}, []
@@ -146,6 +162,9 @@ def build(metas, figures, info):
                   f"runs' test accuracies" if cifar else "") + ".")
     for k, v in info.items():
         out.append(f"- **{k}**: {v}")
+    warning = busy_warning()
+    if warning:
+        out.append(f"- **Warning**: {warning}")
     out.append("- **ratio**: how many times better tapegrad is, > 1 when tapegrad is faster, "
                "smaller or more accurate (tapegrad / PyTorch for throughput and accuracy, "
                "PyTorch / tapegrad for time and memory).")

@@ -109,10 +109,9 @@ say "ran in $(( $(date +%s) - start )) s"
 command="bench/run.sh"
 [ -z "$cifar" ] || command="$command --with-cifar DIR"
 commit="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
-load="$(cut -d' ' -f1-3 /proc/loadavg 2>/dev/null || echo unknown)"
 "$py" "$root/bench/assemble.py" --out "$out" \
   --info "date=$(date -u '+%Y-%m-%d %H:%M UTC')" --info "command=$command" \
-  --info "commit=$commit" --info "load average at the end=$load" \
+  --info "commit=$commit" \
   "$results"/tapegrad-*.jsonl "$results"/pytorch-*.jsonl
 say "wrote $out"
 if [ -n "$keep" ]; then
