@@ -7,6 +7,7 @@
 // Common options: --threads N, --repeats N, --json (see bench/report.h).
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
@@ -218,6 +219,11 @@ int main(int argc, char** argv) {
   if (memory && !cifar.empty()) {
     fmt::print(stderr, "lenet_bench: --memory and --cifar are separate runs (usage: {})\n",
                cli.usage());
+    return 2;
+  }
+  if (!cifar.empty() && !(std::filesystem::is_directory(cifar + "/train") &&
+                          std::filesystem::is_directory(cifar + "/test"))) {
+    fmt::print(stderr, "lenet_bench: --cifar '{}' has no train/ and test/ image folders\n", cifar);
     return 2;
   }
   try {

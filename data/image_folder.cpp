@@ -10,9 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
+#include <limits>
 #include <memory>
+#include <string_view>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace tg::data {
@@ -64,14 +68,76 @@ std::vector<Entry> list_images(const fs::path& root, std::vector<std::string>& c
   return entries;
 }
 
+// stb_image 2.27 (Debian 12) has memory-safety bugs fixed upstream only in 2.28: a JPEG
+// Huffman table (DHT segment) whose 16 code counts add up to more than 256 overruns fixed
+// arrays (found by tests/fuzz/fuzz_image_folder), and the HDR and PNM readers mishandle crafted
+// files (CVE-2021-42715, CVE-2021-42716). stb picks its decoder by content, not by extension,
+// so only PNG, JPEG and BMP content (the extensions listed above) is handed to it, and every
+// JPEG DHT segment is checked the way stb will read it. Returns "" or what is wrong.
+std::string check_for_stb(std::string_view b) {
+  auto at = [&](size_t i) -> size_t { return i < b.size() ? uint8_t(b[i]) : 0; };  // stb: 0 at EOF
+  if (b.starts_with("\x89PNG\r\n\x1a\n") || b.starts_with("BM")) return "";
+  if (at(0) != 0xFF || at(1) != 0xD8) return "not a PNG, JPEG or BMP file";
+  // Markers are 0xFF + a code; stb skips everything else (entropy-coded data, junk) byte by
+  // byte, and so does this walk, which therefore sees every segment stb can act on.
+  for (size_t pos = 2; pos + 1 < b.size();) {
+    size_t code = at(pos + 1);
+    if (at(pos) != 0xFF || code == 0x00 || code == 0xFF || code == 0x01 || code == 0xD8 ||
+        (code >= 0xD0 && code <= 0xD7)) {  // data, stuffed 0xFF, fill, TEM, SOI, RSTn
+      ++pos;
+      continue;
+    }
+    if (code == 0xD9) break;  // EOI
+    size_t length = at(pos + 2) << 8 | at(pos + 3);
+    if (code == 0xC4) {  // DHT: tables of (class/id byte, 16 counts, sum(counts) symbols)
+      for (size_t p = pos + 4, left = length - std::min<size_t>(length, 2); left > 0;) {
+        size_t n = 0;
+        for (size_t i = 1; i <= 16; ++i) n += at(p + i);
+        if (n > 256) return "corrupt JPEG: a Huffman table has more than 256 codes";
+        p += 17 + n;
+        left -= std::min(left, 17 + n);
+      }
+    }
+    pos += 2 + length;
+  }
+  return "";
+}
+
+// Reads `path` into `bytes` if stb_image may see them; returns "" or an error message.
+std::string read_for_stb(const std::string& path, std::string& bytes) {
+  try {
+    bytes = read_file(path);
+  } catch (const Error& e) {
+    return fmt::format("image_folder: {}", e.what());
+  }
+  std::string problem = check_for_stb(bytes);
+  if (problem.empty() && bytes.size() > size_t(std::numeric_limits<int>::max()))
+    problem = fmt::format("{} bytes is more than stb_image reads", bytes.size());
+  return problem.empty() ? "" : fmt::format("image_folder: cannot decode {}: {}", path, problem);
+}
+
+const stbi_uc* stb_bytes(const std::string& bytes) {
+  return reinterpret_cast<const stbi_uc*>(bytes.data());
+}
+
+// Why the last stb call on this thread failed. Call it only after that call: as an argument
+// next to the call itself it may be evaluated first (g++ does), giving a stale reason or NULL.
+const char* stb_reason() {
+  const char* reason = stbi_failure_reason();
+  return reason ? reason : "unknown error";
+}
+
 // Decodes one image into `out` as channel-major [3, height, width]; returns an error message
 // or "" on success. Runs on worker threads, so it reports instead of throwing.
 std::string decode(const std::string& path, int height, int width, SizeMismatch on_mismatch,
                    const std::string& size_source, uint8_t* out) {
+  std::string bytes;
+  if (std::string error = read_for_stb(path, bytes); !error.empty()) return error;
   int w = 0, h = 0, channels_in_file = 0;
   std::unique_ptr<uint8_t, void (*)(void*)> rgb(
-      stbi_load(path.c_str(), &w, &h, &channels_in_file, 3), stbi_image_free);
-  if (!rgb) return fmt::format("image_folder: cannot decode {}: {}", path, stbi_failure_reason());
+      stbi_load_from_memory(stb_bytes(bytes), int(bytes.size()), &w, &h, &channels_in_file, 3),
+      stbi_image_free);
+  if (!rgb) return fmt::format("image_folder: cannot decode {}: {}", path, stb_reason());
   std::vector<uint8_t> resized;
   const uint8_t* hwc = rgb.get();
   if (h != height || w != width) {
@@ -111,19 +177,36 @@ ImageSet read_image_folder(const std::string& root, const ImageFolderOptions& op
   if (sized) {
     set.height = options.height, set.width = options.width;
   } else {  // the first image sets the size; stbi_info reads only its header
+    std::string bytes;
+    std::string error = read_for_stb(entries[0].path, bytes);
+    if (!error.empty()) throw Error(error);
     int w = 0, h = 0, n = 0;
-    check(stbi_info(entries[0].path.c_str(), &w, &h, &n), "image_folder: cannot decode {}: {}",
-          entries[0].path, stbi_failure_reason());
-    set.height = h, set.width = w;
+    bool known = stbi_info_from_memory(stb_bytes(bytes), int(bytes.size()), &w, &h, &n);
+    check(known, "image_folder: cannot decode {}: {}", entries[0].path, stb_reason());
+    // stb 2.27 reports the height of a top-down BMP as negative (its loader flips the sign).
+    set.height = std::abs(int64_t(h)), set.width = w;
     size_source = fmt::format(
         "like the first image, {}\nhint: give .height and .width to resize all to one size",
         entries[0].path);
   }
 
+  // stb counts bytes in int: a larger image cannot be decoded (or resized to), so a header that
+  // declares one is damaged, and must not make us reserve (and zero) gigabytes first.
+  std::string declared = sized ? "the target size" : "the size declared by " + entries[0].path;
+  check(set.height > 0 && set.width > 0, "image_folder: {}x{} (height x width, {}) is empty",
+        set.height, set.width, declared);
+  check(set.height <= std::numeric_limits<int>::max() / 3 / set.width,
+        "image_folder: {}x{} (height x width, {}) is too large to decode: 3 x height x width "
+        "must be below 2^31", set.height, set.width, declared);
   auto count = int64_t(entries.size());
   size_t image_bytes = size_t(3 * set.height * set.width);
   set.count = count;
-  set.pixels.resize(size_t(count) * image_bytes);
+  try {
+    set.pixels.resize(size_t(count) * image_bytes);
+  } catch (const std::bad_alloc&) {
+    fail("image_folder: out of memory for {} images of {}x{} ({} bytes)", count, set.height,
+         set.width, size_t(count) * image_bytes);
+  }
   set.labels.resize(size_t(count));
   std::vector<std::string> errors(entries.size());
   std::atomic<int64_t> first_error = count;  // images after a failed one need not be decoded

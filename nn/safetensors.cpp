@@ -165,7 +165,14 @@ Json parse_header(std::string_view text, const std::string& source) {
         source, nul);
   std::vector<std::set<std::string>> open_objects;
   std::string duplicate;
-  auto watch_keys = [&](int, Json::parse_event_t event, Json& parsed) {
+  auto watch_keys = [&](int depth, Json::parse_event_t event, Json& parsed) {
+    // A header is an object of objects holding flat arrays: nothing opens deeper than depth 2.
+    // Deeper nesting is refused here, while parsing (which is iterative), because printing
+    // such a value for an error message (Json::dump) recurses once per level.
+    bool opens = event == Json::parse_event_t::object_start ||
+                 event == Json::parse_event_t::array_start;
+    check(!opens || depth <= 2, "safetensors: {}: header nests arrays or objects {} levels deep "
+          "(a header needs 3)", source, depth + 1);
     if (event == Json::parse_event_t::object_start) {
       open_objects.emplace_back();
     } else if (event == Json::parse_event_t::object_end) {

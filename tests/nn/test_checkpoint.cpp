@@ -4,6 +4,7 @@
 // with a message naming the file and leave the model, optimizer and generator unchanged; and
 // a writer killed with SIGKILL in the middle of a save leaves the previous checkpoint whole.
 #include <doctest/doctest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -76,6 +77,24 @@ struct Snapshot {
     rng = default_generator().state();
   }
   bool operator==(const Snapshot&) const = default;
+};
+
+// Reads one byte from `fd`, waiting at most `seconds`; false on timeout, EOF or error.
+bool read_byte(int fd, int seconds) {
+  pollfd p{.fd = fd, .events = POLLIN, .revents = 0};
+  char byte;
+  return ::poll(&p, 1, seconds * 1000) == 1 && ::read(fd, &byte, 1) == 1;
+}
+
+// Kills and reaps a child process when the test leaves early (a failed REQUIRE).
+struct ChildGuard {
+  pid_t pid;
+  ~ChildGuard() {
+    if (pid > 0) {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  }
 };
 
 // A file's bytes with the lowest bit of one byte flipped ('0' <-> '1', '{' -> 'z').
@@ -310,7 +329,8 @@ TEST_CASE("checkpoint: a writer killed mid-write leaves the previous checkpoint 
   REQUIRE(old_values != new_values);
 
   // Even trials kill as soon as the writer's temporary file exists (inside the write or the
-  // fsync); odd ones after a few milliseconds, wherever the writer is by then.
+  // fsync); odd ones after a few milliseconds, wherever the writer is by then; the last one
+  // once a save has completed, so the file then holds the writer's version, whole.
   const int trials = 8;
   int killed_mid_write = 0, completed_writes = 0;
   for (int trial = 0; trial < trials; ++trial) {
@@ -331,16 +351,19 @@ TEST_CASE("checkpoint: a writer killed mid-write leaves the previous checkpoint 
         ::_exit(1);
       }
     }
+    ChildGuard guard{child};
     ::close(pipe_fds[1]);
-    char byte;
-    REQUIRE(::read(pipe_fds[0], &byte, 1) == 1);  // the first save has begun
+    REQUIRE(read_byte(pipe_fds[0], 60));  // the first save has begun
     auto temp_files = [&] {
       std::vector<std::filesystem::path> found;
       for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
         if (entry.path().filename().string().starts_with("big.ckpt.tmp.")) found.push_back(entry);
       return found;
     };
-    if (trial % 2 == 0) {
+    if (trial == trials - 1) {
+      REQUIRE(read_byte(pipe_fds[0], 60));  // the second save began: the first is done
+      std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    } else if (trial % 2 == 0) {
       auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
       while (temp_files().empty() && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::microseconds(200));
@@ -351,11 +374,13 @@ TEST_CASE("checkpoint: a writer killed mid-write leaves the previous checkpoint 
     ::kill(child, SIGKILL);
     int status = 0;
     REQUIRE(::waitpid(child, &status, 0) == child);
+    guard.pid = -1;
     CHECK(WIFSIGNALED(status));  // not an early exit from an error in the writer
     int starts = 0;
-    while (::read(pipe_fds[0], &byte, 1) == 1) ++starts;
+    while (read_byte(pipe_fds[0], 1)) ++starts;  // the writer is gone: EOF after the rest
     ::close(pipe_fds[0]);
-    completed_writes += starts;  // each later start means the previous save finished
+    completed_writes += starts + (trial == trials - 1);  // a later start: the save before it
+                                                          // finished
 
     // The temporary file of an interrupted save stays behind: its presence shows the kill
     // landed mid-write. The checkpoint itself is one whole version or the other.
@@ -370,6 +395,7 @@ TEST_CASE("checkpoint: a writer killed mid-write leaves the previous checkpoint 
     auto values = values_of(loaded);
     CHECK((values == old_values || values == new_values));
     CHECK((values == old_values) == (info.step == 1));
+    if (trial == trials - 1) CHECK(values == new_values);
   }
   MESSAGE(trials << " writers killed, " << killed_mid_write << " of them mid-write, "
                  << completed_writes << " saves completed before a kill");
