@@ -220,6 +220,9 @@ def build(metas, figures, info):
             note = ""
             if tg is not None and tg.get("reference"):
                 note = f"raw cblas_sgemm, same GEMMs: {fmt(tg['reference'])} {unit}"
+                if tg.get("peak"):
+                    note += (f"; square 1024³ sgemm (the machine's GEMM peak): "
+                             f"{fmt(tg['peak'])} {unit}")
             if any(f is not None and "baseline" in f for f in (tg, pt)):
                 base = [fmt(f.get("baseline")) if f else "—" for f in (tg, pt)]
                 note = f"resident before the model, tapegrad / PyTorch: {base[0]} / {base[1]} MiB"

@@ -2,8 +2,9 @@
 //   - per-op overhead: a chain of 1000 tiny adds (4 floats), forward + backward, ns per op;
 //   - matmul GFLOP/s at LeNet's fully connected shapes, and conv2d forward + backward
 //     GFLOP/s at LeNet's two conv shapes, each against raw cblas_sgemm on the same GEMM
-//     shapes (the reference: no im2col, no allocation, output buffers reused; for thin conv
-//     GEMMs a direct kernel can beat it, so it is a ceiling for im2col + sgemm only).
+//     shapes (no im2col, no allocation, output buffers reused; for thin conv GEMMs a direct
+//     kernel can beat it, so it is a ceiling for im2col + sgemm only), and the convs also
+//     against square 1024^3 sgemm, the machine's GEMM peak.
 // Work per repeat is fixed by FLOPs (kFlopsPerRepeat), computed the same way in Python.
 //   micro_bench [--threads N] [--repeats N] [--json]
 #include <cblas.h>
@@ -100,9 +101,21 @@ void bench_matmul(Reporter& out, const Cli& cli, int64_t m, int64_t k, int64_t n
            .reference = median(gflops(raw, flops * double(calls)))});
 }
 
+// GFLOP/s of raw cblas_sgemm on square 1024 x 1024 products at this thread setting: the
+// machine's GEMM peak, against which the conv rates are read beside the per-shape rate.
+double square_gemm_peak(const Cli& cli) {
+  const int n = 1024;
+  std::vector<float> a(size_t(n) * n, 0.5f), b(size_t(n) * n, 0.25f), c(size_t(n) * n);
+  std::vector<double> t = sample_seconds([&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.data(), n, b.data(), n,
+                0, c.data(), n);
+  }, cli.repeats);
+  return median(gflops(t, 2.0 * n * n * n));
+}
+
 // Workload 6b: conv2d forward + backward (dW, db, and dX where LeNet needs it).
 void bench_conv(Reporter& out, const Cli& cli, const char* name, int64_t batch, int64_t in,
-                int64_t oc, int64_t size, int64_t kernel, bool input_grad) {
+                int64_t oc, int64_t size, int64_t kernel, bool input_grad, double peak) {
   const int64_t o = size - kernel + 1, P = o * o, K = in * kernel * kernel, NP = batch * P;
   const double gemm = 2.0 * batch * oc * K * P, flops = gemm * (input_grad ? 3 : 2);
   const int64_t calls = calls_for(flops);
@@ -153,7 +166,8 @@ void bench_conv(Reporter& out, const Cli& cli, const char* name, int64_t batch, 
            .note = fmt::format("{}; {} calls per repeat; sgemm timed {}",
                                input_grad ? "dX, dW, db" : "dW, db", calls,
                                &raw == &batched ? "one batched call" : "per image on the pool"),
-           .reference = median(gflops(raw, flops * double(calls)))});
+           .reference = median(gflops(raw, flops * double(calls))),
+           .peak = peak});
 }
 
 }  // namespace
@@ -170,9 +184,10 @@ int main(int argc, char** argv) {
       bench_matmul(out, cli, batch, 120, 84);
       bench_matmul(out, cli, batch, 84, 10);
     }
+    double peak = square_gemm_peak(cli);
     for (int64_t batch : {64, 256}) {
-      bench_conv(out, cli, "conv1 3->6 k5 32x32", batch, 3, 6, 32, 5, false);
-      bench_conv(out, cli, "conv2 6->16 k5 14x14", batch, 6, 16, 14, 5, true);
+      bench_conv(out, cli, "conv1 3->6 k5 32x32", batch, 3, 6, 32, 5, false, peak);
+      bench_conv(out, cli, "conv2 6->16 k5 14x14", batch, 6, 16, 14, 5, true, peak);
     }
   } catch (const std::exception& e) {
     fmt::print(stderr, "micro_bench: {}\n", e.what());

@@ -156,6 +156,7 @@ struct Result {
   std::string note{};            ///< e.g. the work per repeat
   double reference = 0;          ///< raw cblas_sgemm on the same GEMMs (0: none), in `unit`
   double baseline = 0;           ///< memory: MiB resident before the workload (0: none)
+  double peak = 0;               ///< raw cblas_sgemm on square 1024^3 products (0: none)
 };
 
 /// Prints results as they come: markdown rows, or JSON lines for bench/assemble.py.
@@ -196,12 +197,15 @@ class Reporter {
                              {"note", r.note}};
       if (r.reference > 0) line["reference"] = r.reference;
       if (r.baseline > 0) line["baseline"] = r.baseline;
+      if (r.peak > 0) line["peak"] = r.peak;
       fmt::print("{}\n", line.dump());
     } else {
       std::string note = r.note;
       if (r.reference > 0)
         note = fmt::format("{}sgemm reference {} {}", note.empty() ? "" : note + "; ",
                            format_value(r.reference), r.unit);
+      if (r.peak > 0)
+        note = fmt::format("{}; square-GEMM peak {} {}", note, format_value(r.peak), r.unit);
       fmt::print("| {} | {} | {} | {} | {} |\n", r.workload, r.setting, format_value(r.value),
                  r.unit, note);
     }

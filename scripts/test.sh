@@ -3,11 +3,22 @@
 # built against an installed copy through pkg-config, and the examples' smoke
 # runs. Ends with the line "N passed, N failed".
 #   scripts/test.sh               (build dir: build/, or $BUILD_DIR)
-#   scripts/test.sh --fresh       (wipes the build dir first)
+#   scripts/test.sh --fresh       (wipes the build dirs first)
+#   scripts/test.sh --hardening   (also: the suite under ASan + UBSan, each fuzz target for
+#                                  $FUZZ_SECONDS s, default 20; on by default when CI=true)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 build=${BUILD_DIR:-build}
-[ "${1:-}" = "--fresh" ] && rm -rf "$build"
+hardening=false
+[ "${CI:-}" = "true" ] && hardening=true
+for arg in "$@"; do
+  case "$arg" in
+    --fresh) rm -rf "$build" "$build-asan" "$build-fuzz" ;;
+    --hardening) hardening=true ;;
+    --no-hardening) hardening=false ;;
+    *) echo "test: unknown option '$arg' (--fresh, --hardening, --no-hardening)"; exit 2 ;;
+  esac
+done
 
 scripts/install-deps.sh || { echo "test: installing dependencies failed"; echo "0 passed, 1 failed"; exit 1; }
 if [ ! -f "$build/build.ninja" ]; then
@@ -58,6 +69,27 @@ for smoke in tests/smoke/*.sh; do
     tail -20 "$build/$(basename "$smoke").log"; fail 1 "$smoke"
   fi
 done
+
+# 4. Hardening: the whole doctest suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# (an -O0 build: as fast to build as the release one), then each libFuzzer target briefly.
+if [ "$hardening" = true ]; then
+  SANITIZE_BUILDTYPE=debug ASAN_BUILD_DIR="$build-asan" scripts/sanitize.sh >"$build/sanitize.log" 2>&1
+  if grep -q '^sanitize: passed' "$build/sanitize.log"; then
+    tail -1 "$build/sanitize.log"; pass 1
+  else
+    tail -30 "$build/sanitize.log"; fail 1 "the suite under ASan + UBSan (scripts/sanitize.sh)"
+  fi
+  FUZZ_BUILD_DIR="$build-fuzz" scripts/fuzz.sh "${FUZZ_SECONDS:-20}" >"$build/fuzz.log" 2>&1
+  grep -E '^fuzz' "$build/fuzz.log"
+  targets=$(grep -cE '^fuzz_[a-z0-9_]+: ' "$build/fuzz.log")
+  clean=$(grep -cE '^fuzz_[a-z0-9_]+: .* 0 findings ' "$build/fuzz.log")
+  if [ "$targets" -eq 0 ]; then
+    tail -20 "$build/fuzz.log"; fail 1 "scripts/fuzz.sh ran no target"
+  else
+    pass "$clean"
+    [ "$clean" -lt "$targets" ] && fail $((targets - clean)) "fuzz targets with findings (see $build/fuzz.log)"
+  fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

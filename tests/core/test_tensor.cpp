@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/parallel.h"
 #include "core/print.h"
 #include "core/random.h"
 #include "tests/test_util.h"
@@ -142,6 +143,42 @@ TEST_CASE("matmul through BLAS, including transposed views and batches") {
   check_values(c, {58, 64, 139, 154, 116, 128, 278, 308});
   CHECK_THROWS_CONTAINING(zeros({4, 3}).matmul(zeros({4, 1})), "matmul: shapes [4, 3] and [4, 1] are not aligned (3 != 4)");
   CHECK_THROWS_CONTAINING(zeros({2, 2, 3}).matmul(zeros({3, 3, 1})), "matmul: batch sizes 2 and 3 differ");
+}
+
+TEST_CASE("matmul: medium products split over threads equal a double-precision reference") {
+  // Between 2^18 and 2^27 multiply-adds, gemm splits C by rows (or by columns when it has
+  // few rows) over the thread pool: every part, edge and transposed operand must line up.
+  struct Case { int64_t m, k, n; bool ta, tb; };
+  const Case cases[] = {{70, 300, 50, false, false}, {70, 300, 50, true, true},
+                        {8, 400, 200, false, true}, {8, 400, 200, true, false},
+                        {256, 400, 120, false, false}, {33, 257, 129, true, false}};
+  const int saved_threads = get_num_threads();
+  for (int threads : {1, 2, 3}) {
+    set_num_threads(threads);
+    for (const Case& c : cases) {
+      CAPTURE(threads);
+      CAPTURE(c.m);
+      CAPTURE(c.n);
+      CAPTURE(c.ta);
+      CAPTURE(c.tb);
+      manual_seed(uint64_t(c.m * c.n + threads));
+      Tensor a = c.ta ? randn({c.k, c.m}).t() : randn({c.m, c.k});
+      Tensor b = c.tb ? randn({c.n, c.k}).t() : randn({c.k, c.n});
+      Tensor y = a.matmul(b);
+      REQUIRE(y.shape() == Shape{c.m, c.n});
+      Tensor ac = a.contiguous(), bc = b.contiguous();
+      double worst = 0;
+      for (int64_t i = 0; i < c.m; ++i)
+        for (int64_t j = 0; j < c.n; ++j) {
+          double expected = 0;
+          for (int64_t p = 0; p < c.k; ++p)
+            expected += double(ac.data()[i * c.k + p]) * double(bc.data()[p * c.n + j]);
+          worst = std::max(worst, std::abs(expected - double(y.data()[i * c.n + j])));
+        }
+      CHECK(worst < 2e-3);  // float rounding over k <= 400 products of N(0, 1); a misplaced block is off by O(1)
+    }
+  }
+  set_num_threads(saved_threads);
 }
 
 TEST_CASE("cat and stack") {
