@@ -4,7 +4,7 @@
 // final x the course's way ("epoch 10, x: ...") and writes an SVG plot of f
 // with the iterates. Also shows a vanishing gradient: tanh'(4) ~ 0.0013 by
 // forward mode, reverse mode and the closed form.
-//   newton [--out DIR]    (plots go to DIR, default: the current directory)
+//   newton [--out DIR]    (plots go to DIR, default: results/, as in the other examples)
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -81,12 +81,12 @@ int usage_error(std::string_view message) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  fs::path out = ".";
+  fs::path out = "results";
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       fmt::print(
-          "usage: newton [--out DIR]\n  --out DIR  write the SVG plots to DIR (default .)\n");
+          "usage: newton [--out DIR]\n  --out DIR  write the SVG plots to DIR (default results)\n");
       return 0;
     } else if (arg == "--out") {
       if (i + 1 == argc) return usage_error("--out needs a directory");

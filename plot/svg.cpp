@@ -16,6 +16,7 @@
 #include <system_error>
 #include <utility>
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 namespace tg::plot {
@@ -421,26 +422,6 @@ std::string render(const ContourPlot& plot, const std::string& op) {
   return out;
 }
 
-// Writes path + ".tmp" and renames it over path, so no reader sees half a file.
-void write_atomic(const std::filesystem::path& path, const std::string& text) {
-  std::string tmp = path.string() + ".tmp";
-  std::FILE* file = std::fopen(tmp.c_str(), "wb");
-  check(file != nullptr, "write_svg: cannot create {}: {}", tmp, std::strerror(errno));
-  bool written = std::fwrite(text.data(), 1, text.size(), file) == text.size();
-  int error = errno;
-  if (std::fclose(file) != 0 && written) written = false, error = errno;
-  if (!written) {
-    std::remove(tmp.c_str());
-    fail("write_svg: cannot write {}: {}", tmp, std::strerror(error));
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    fail("write_svg: cannot rename {} to {}: {}", tmp, path.string(), ec.message());
-  }
-}
-
 }  // namespace
 
 Grid sample(const std::function<double(double, double)>& f, const Box& box, int nx, int ny) {
@@ -508,11 +489,11 @@ std::string to_svg(const LineChart& chart) { return render(chart, "to_svg"); }
 std::string to_svg(const ContourPlot& plot) { return render(plot, "to_svg"); }
 
 void write_svg(const LineChart& chart, const std::filesystem::path& path) {
-  write_atomic(path, render(chart, "write_svg: " + path.string()));
+  write_file_atomic(path.string(), render(chart, "write_svg: " + path.string()));
 }
 
 void write_svg(const ContourPlot& plot, const std::filesystem::path& path) {
-  write_atomic(path, render(plot, "write_svg: " + path.string()));
+  write_file_atomic(path.string(), render(plot, "write_svg: " + path.string()));
 }
 
 }  // namespace tg::plot
