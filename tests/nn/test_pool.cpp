@@ -92,6 +92,40 @@ TEST_CASE("nn max_pool2d: the max is taken over real pixels only; NaN propagates
   CHECK(std::isnan(F::max_pool2d(n, 2, 1, 1).to_vector()[4]));
 }
 
+TEST_CASE("nn max_pool2d 2x2 stride 2: ties keep the first, NaN wins, odd sizes drop the edge") {
+  // Values from {0, 1, 2} (ties everywhere) and a few NaNs, on odd sizes, including rows of
+  // more than 16 outputs (the AVX-512 path takes 16 at a time); the reference scans each
+  // window in PyTorch's order (row by row), taking a value that is larger or NaN.
+  for (auto [H, W] : {std::pair<int64_t, int64_t>{7, 9}, {5, 37}, {4, 64}}) {
+    INFO("input ", H, "x", W);
+    const int64_t N = 2, C = 3, OH = H / 2, OW = W / 2;
+    std::vector<float> v(size_t(N * C * H * W));
+    for (size_t i = 0; i < v.size(); ++i) v[i] = float((i * 7 + i / 5) % 3);
+    for (size_t i : {5u, 40u, 41u, 200u, 333u}) v[i] = NAN;
+    Tensor x = tensor(v, {N, C, H, W}).requires_grad_();
+    Tensor y = F::max_pool2d(x, 2);
+    REQUIRE(y.shape() == Shape{N, C, OH, OW});
+    y.sum().backward();
+    std::vector<float> expected_grad(v.size(), 0.0f);
+    int mismatches = 0;
+    for (int64_t plane = 0; plane < N * C; ++plane)
+      for (int64_t i = 0; i < OH; ++i)
+        for (int64_t j = 0; j < OW; ++j) {
+          int64_t arg = plane * H * W + 2 * i * W + 2 * j;
+          for (int64_t dh = 0; dh < 2; ++dh)
+            for (int64_t dw = 0; dw < 2; ++dw) {
+              int64_t at = plane * H * W + (2 * i + dh) * W + 2 * j + dw;
+              if (v[size_t(at)] > v[size_t(arg)] || std::isnan(v[size_t(at)])) arg = at;
+            }
+          float got = y.data()[(plane * OH + i) * OW + j], want = v[size_t(arg)];
+          if (std::isnan(want) ? !std::isnan(got) : got != want) ++mismatches;
+          expected_grad[size_t(arg)] += 1;
+        }
+    CHECK(mismatches == 0);
+    CHECK(x.grad().to_vector() == expected_grad);
+  }
+}
+
 TEST_CASE("nn pooling modules: defaults, forward and printing") {
   Tensor x = randn({2, 3, 8, 6});
   nn::MaxPool2d max(2);
