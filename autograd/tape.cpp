@@ -3,10 +3,11 @@
 #include "autograd/tape.h"
 
 #include <algorithm>
-#include <fstream>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "autograd/node.h"
+#include "core/atomic_file.h"
 
 namespace tg {
 
@@ -50,31 +51,24 @@ std::string tape_string(const Tensor& t) {
 
 std::string tape_dot(const Tensor& t) {
   std::string out = "digraph tape {\n  rankdir=BT;\n  node [shape=box, fontname=monospace];\n";
-  int leaves = 0;
+  std::unordered_map<const TensorImpl*, size_t> leaves;  // one DOT node per leaf, however used
   for (const Node* n : reachable_nodes(t)) {
     out += fmt::format("  n{} [label=\"#{} {}\\n{}\"];\n", n->sequence, n->sequence, n->name, n->shape);
     for (const Edge& e : n->edges) {
       if (e.node) {
         out += fmt::format("  n{} -> n{};\n", e.node->sequence, n->sequence);
       } else if (e.leaf) {
-        out += fmt::format("  leaf{} [label=\"leaf\\n{}\", shape=ellipse];\n  leaf{} -> n{};\n",
-                           leaves, e.leaf->shape, leaves, n->sequence);
-        ++leaves;
+        auto [it, first_use] = leaves.try_emplace(e.leaf.get(), leaves.size());
+        if (first_use)
+          out += fmt::format("  leaf{} [label=\"leaf\\n{}\", shape=ellipse];\n", it->second,
+                             e.leaf->shape);
+        out += fmt::format("  leaf{} -> n{};\n", it->second, n->sequence);
       }
     }
   }
   return out + "}\n";
 }
 
-void write_dot(const Tensor& t, const std::string& path) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    check(bool(f), "write_dot: cannot open {} for writing", tmp);
-    f << tape_dot(t);
-    check(bool(f.flush()), "write_dot: writing {} failed", tmp);
-  }
-  check(std::rename(tmp.c_str(), path.c_str()) == 0, "write_dot: cannot rename {} to {}", tmp, path);
-}
+void write_dot(const Tensor& t, const std::string& path) { write_file_atomic(path, tape_dot(t)); }
 
 }  // namespace tg

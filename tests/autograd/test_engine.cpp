@@ -148,6 +148,20 @@ TEST_CASE("the tape can be shown as text and as DOT") {
   std::filesystem::remove(path);
 }
 
+TEST_CASE("tape DOT: a leaf used by several ops is one node with an edge to each") {
+  Tensor w = ones({2}, {.requires_grad = true});
+  Tensor loss = (w * w + w.exp()).sum();  // w feeds mul twice and exp once
+  std::string dot = tape_dot(loss);
+  auto count = [&](const std::string& needle) {
+    size_t n = 0;
+    for (size_t at = dot.find(needle); at != std::string::npos; at = dot.find(needle, at + 1)) ++n;
+    return n;
+  };
+  CHECK(count("shape=ellipse") == 1);
+  CHECK(count("leaf0 -> n") == 3);
+  CHECK(count("leaf1") == 0);
+}
+
 TEST_CASE("anomaly detection names the op that produced a NaN") {
   Tensor x = tensor({1, -1}, {}, {.requires_grad = true});
   {
