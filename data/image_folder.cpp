@@ -72,11 +72,29 @@ std::vector<Entry> list_images(const fs::path& root, std::vector<std::string>& c
 // Huffman table (DHT segment) whose 16 code counts add up to more than 256 overruns fixed
 // arrays (found by tests/fuzz/fuzz_image_folder), and the HDR and PNM readers mishandle crafted
 // files (CVE-2021-42715, CVE-2021-42716). stb picks its decoder by content, not by extension,
-// so only PNG, JPEG and BMP content (the extensions listed above) is handed to it, and every
-// JPEG DHT segment is checked the way stb will read it. Returns "" or what is wrong.
+// so only PNG, JPEG and BMP content (the extensions listed above) is handed to it, every
+// JPEG DHT segment is checked the way stb will read it, and so are PNG chunks (below).
+// Returns "" or what is wrong.
 std::string check_for_stb(std::string_view b) {
   auto at = [&](size_t i) -> size_t { return i < b.size() ? uint8_t(b[i]) : 0; };  // stb: 0 at EOF
-  if (b.starts_with("\x89PNG\r\n\x1a\n") || b.starts_with("BM")) return "";
+  if (b.starts_with("\x89PNG\r\n\x1a\n")) {
+    // An empty IDAT chunk before any image data makes stb 2.27 memcpy to a null pointer
+    // (UBSan; found by fuzz_image_folder in CI). Chunks: length, type, data, CRC.
+    auto be32 = [&](size_t i) { return at(i) << 24 | at(i + 1) << 16 | at(i + 2) << 8 | at(i + 3); };
+    size_t image_bytes = 0;
+    for (size_t pos = 8; pos + 8 <= b.size();) {
+      size_t length = be32(pos);
+      std::string_view type = b.substr(pos + 4, 4);
+      if (type == "IDAT") {
+        if (length == 0 && image_bytes == 0) return "corrupt PNG: empty IDAT chunk before any image data";
+        image_bytes += length;
+      }
+      if (type == "IEND" || length > b.size()) break;
+      pos += 12 + length;
+    }
+    return "";
+  }
+  if (b.starts_with("BM")) return "";
   if (at(0) != 0xFF || at(1) != 0xD8) return "not a PNG, JPEG or BMP file";
   // Markers are 0xFF + a code; stb skips everything else (entropy-coded data, junk) byte by
   // byte, and so does this walk, which therefore sees every segment stb can act on.

@@ -37,6 +37,9 @@ constexpr Regression kRegressions[] = {
     // is null"), not tg::Error. (clang evaluates left to right, so the fuzz build never saw it;
     // this suite did, with the JPEG input above.)
     {"image_folder-first-image-without-stb-reason.bin", "cannot decode"},
+    // A PNG whose first IDAT chunk is empty: stb_image 2.27 then copies 0 bytes to a null
+    // pointer (UBSan: "null pointer passed as argument 1"). Found by the 20 s CI fuzz run.
+    {"image_folder-png-empty-first-idat.bin", "empty IDAT chunk before any image data"},
     // A shape nested 10000 arrays deep: the JSON parser copes (it is iterative), but the
     // decoder's error message printed the value with Json::dump, which recursed once per level
     // (ASan: stack-overflow). Found by review while writing the target, not by the fuzzer,
