@@ -87,6 +87,10 @@ std::string check_for_stb(std::string_view b) {
       std::string_view type = b.substr(pos + 4, 4);
       if (type == "IDAT") {
         if (length == 0 && image_bytes == 0) return "corrupt PNG: empty IDAT chunk before any image data";
+        // stb reserves a chunk's declared length before reading it: 2 GB for 100 bytes.
+        if (size_t remaining = b.size() - pos - 8; length > remaining)
+          return fmt::format("corrupt PNG: the IDAT chunk at byte {} declares {} bytes, {} "
+                             "remain in the file", pos, length, remaining);
         image_bytes += length;
       }
       if (type == "IEND" || length > b.size()) break;
@@ -121,6 +125,15 @@ std::string check_for_stb(std::string_view b) {
   return "";
 }
 
+const stbi_uc* stb_bytes(const std::string& bytes) {
+  return reinterpret_cast<const stbi_uc*>(bytes.data());
+}
+
+// The most pixels a file may declare (8192 x 8192). stb allocates for the declared size
+// before it finds the pixel data missing, so a 100-byte file claiming 40000 x 40000 pixels
+// would cost gigabytes on every decoding thread (found by fuzz_image_folder).
+constexpr int64_t kMaxImagePixels = int64_t(1) << 26;
+
 // Reads `path` into `bytes` if stb_image may see them; returns "" or an error message.
 std::string read_for_stb(const std::string& path, std::string& bytes) {
   try {
@@ -131,11 +144,14 @@ std::string read_for_stb(const std::string& path, std::string& bytes) {
   std::string problem = check_for_stb(bytes);
   if (problem.empty() && bytes.size() > size_t(std::numeric_limits<int>::max()))
     problem = fmt::format("{} bytes is more than stb_image reads", bytes.size());
-  return problem.empty() ? "" : fmt::format("image_folder: cannot decode {}: {}", path, problem);
-}
-
-const stbi_uc* stb_bytes(const std::string& bytes) {
-  return reinterpret_cast<const stbi_uc*>(bytes.data());
+  if (!problem.empty()) return fmt::format("image_folder: cannot decode {}: {}", path, problem);
+  int w = 0, h = 0, n = 0;  // an unreadable header is left to stbi_load to report
+  if (stbi_info_from_memory(stb_bytes(bytes), int(bytes.size()), &w, &h, &n) &&
+      std::abs(int64_t(w)) * std::abs(int64_t(h)) > kMaxImagePixels)
+    return fmt::format("image_folder: {} is too large to decode: its header declares {}x{} "
+                       "(height x width) pixels, more than 2^26 (a damaged file?)",
+                       path, std::abs(int64_t(h)), w);
+  return "";
 }
 
 // Why the last stb call on this thread failed. Call it only after that call: as an argument

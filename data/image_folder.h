@@ -29,7 +29,10 @@ struct ImageFolderOptions {
 /// Reads root/<class>/<file>: classes are the sub-folders sorted by name (label = index),
 /// images are the .png/.jpg/.jpeg/.bmp files (any case) directly inside each, sorted by name;
 /// other files are skipped. Grey images become RGB (grey copied to R, G and B); alpha is
-/// dropped. The result is [N, 3, height, width] uint8, class by class.
+/// dropped. The result is [N, 3, height, width] uint8, class by class. Files are checked
+/// before stb_image decodes them: content must be PNG, JPEG or BMP (whatever the extension),
+/// a header may declare at most 2^26 pixels (8192 x 8192), and structures that crash the
+/// stb_image 2.27 of Debian 12 are refused; each problem is a tg::Error naming the file.
 ImageSet read_image_folder(const std::string& root, const ImageFolderOptions& options = {});
 
 }  // namespace tg::data

@@ -4,6 +4,8 @@
 # tg::Error as the expected outcome of bad bytes; anything else is a finding (a sanitizer
 # report, another exception, a crash, a leak, an allocation over 2 GB, 10 s on one input).
 #   scripts/fuzz.sh [seconds] [target...]   (default 60 s each; all four targets)
+#   FUZZ_SEED=N scripts/fuzz.sh ...         libFuzzer's -seed: the same inputs in the same
+#                                           order on every run (what CI uses); unset: random
 #   targets: safetensors airfoil cifar10 image_folder
 # The library sources a target needs are compiled directly (no OpenMP: decoding runs on one
 # thread) into $FUZZ_BUILD_DIR (default build-fuzz/) by a generated ninja file. Corpora grow
@@ -76,6 +78,7 @@ for t in "${targets[@]}"; do
   log="$out/fuzz_$t.log"
   start=$(date +%s)
   "$out/fuzz_$t" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+    ${FUZZ_SEED:+-seed="$FUZZ_SEED"} \
     -artifact_prefix="$out/findings/$t/" "$out/corpus/$t" "$out/seeds/$t" >"$log" 2>&1
   status=$?
   execs=$(grep -E '^stat::number_of_executed_units:' "$log" | awk '{print $2}' | tail -1)

@@ -153,6 +153,31 @@ TEST_CASE("image_folder: undecodable images are named with stb_image's reason") 
                        doctest::Contains(("cannot decode " + first + ": ").c_str()), tg::Error);
 }
 
+TEST_CASE("image_folder: headers declaring huge images are refused before stb allocates") {
+  // A PNG of signature, IHDR and IEND only (stb ignores CRCs), declaring height x width.
+  auto png_header = [](uint32_t height, uint32_t width) {
+    auto be32 = [](uint32_t v) {
+      return std::string{char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    };
+    std::string ihdr = be32(width) + be32(height) + std::string("\x08\x02\x00\x00\x00", 5);
+    return std::string("\x89PNG\r\n\x1a\n", 8) + be32(13) + "IHDR" + ihdr + be32(0) + be32(0) +
+           "IEND" + be32(0);
+  };
+  for (ImageFolderOptions options : {ImageFolderOptions{}, ImageFolderOptions{.height = 8, .width = 8}}) {
+    tg::test::TempDir dir;
+    write_image(dir, "a/0.png", 0, 8, 8);
+    std::string big = dir.write("a/1.png", png_header(9000, 8000));  // 72 M pixels > 2^26
+    CHECK_THROWS_WITH_AS(read_image_folder(dir.path().string(), options),
+                         doctest::Contains((big + " is too large to decode: its header declares "
+                                            "9000x8000 (height x width) pixels").c_str()),
+                         tg::Error);
+  }
+  tg::test::TempDir ok;  // 8192 x 8192 is exactly the limit: allowed through to decoding
+  std::string limit = ok.write("a/0.png", png_header(8192, 8192));
+  CHECK_THROWS_WITH_AS(read_image_folder(ok.path().string(), {.height = 8, .width = 8}),
+                       doctest::Contains(("cannot decode " + limit + ": ").c_str()), tg::Error);
+}
+
 TEST_CASE("image_folder: missing root, no class folders, empty class folder, bad options") {
   tg::test::TempDir dir;
   CHECK_THROWS_WITH_AS(read_image_folder(dir / "none"),

@@ -40,6 +40,10 @@ constexpr Regression kRegressions[] = {
     // A PNG whose first IDAT chunk is empty: stb_image 2.27 then copies 0 bytes to a null
     // pointer (UBSan: "null pointer passed as argument 1"). Found by the 20 s CI fuzz run.
     {"image_folder-png-empty-first-idat.bin", "empty IDAT chunk before any image data"},
+    // PNGs with a later IDAT chunk declaring far more bytes than the file holds: stb reserved
+    // the declared length (up to 2 GB) before reading it (libFuzzer: out-of-memory).
+    {"image_folder-png-idat-longer-than-file.bin", "remain in the file"},
+    {"image_folder-png-idat-longer-than-file-2.bin", "remain in the file"},
     // A shape nested 10000 arrays deep: the JSON parser copes (it is iterative), but the
     // decoder's error message printed the value with Json::dump, which recursed once per level
     // (ASan: stack-overflow). Found by review while writing the target, not by the fuzzer,
