@@ -21,12 +21,15 @@ inline const std::filesystem::path& scratch_dir() {
         std::string(std::filesystem::exists("/dev/shm") ? "/dev/shm" : "/tmp") +
         "/tapegrad-fuzz-XXXXXX";
     if (!::mkdtemp(pattern.data())) std::abort();
-    std::atexit([] {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_dir(), ec);
-    });
     return std::filesystem::path(pattern);
   }();
+  // Registered once dir is built, so it runs before dir is destroyed: exit() runs atexit
+  // functions and static destructors in the reverse order of their registration. (Registered
+  // inside dir's initializer, it ran after: ASan heap-use-after-free at exit.)
+  [[maybe_unused]] static const bool removed_at_exit = std::atexit([] {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }) == 0;
   return dir;
 }
 
