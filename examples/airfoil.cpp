@@ -212,14 +212,9 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const examples::UsageError& e) {
-    fmt::print(stderr, "airfoil: {}\nusage: airfoil [--data PATH] [--out DIR] [--threads N] [--seed N] "
-               "[--optimizer NAME --batch-size N --lr X --epochs N]\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "airfoil: error: {}\n", e.what());
-    return 1;
-  }
+  return tg::examples::guarded_main(
+      "airfoil",
+      "usage: airfoil [--data PATH] [--out DIR] [--threads N] [--seed N] "
+      "[--optimizer NAME --batch-size N --lr X --epochs N]\n",
+      run, argc, argv);
 }

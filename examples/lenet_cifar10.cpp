@@ -665,14 +665,5 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return run(argc, argv);
-  } catch (const examples::UsageError& e) {
-    fmt::print(stderr, "lenet_cifar10: {}\n{}", e.what(), kUsage);
-    return 2;
-  } catch (const std::exception& e) {
-    std::fflush(stdout);
-    fmt::print(stderr, "lenet_cifar10: error: {}\n", e.what());
-    return 1;
-  }
+  return tg::examples::guarded_main("lenet_cifar10", kUsage, run, argc, argv);
 }

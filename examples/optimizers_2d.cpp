@@ -136,13 +136,7 @@ int main_impl(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  try {
-    return main_impl(argc, argv);
-  } catch (const examples::UsageError& e) {
-    fmt::print(stderr, "optimizers_2d: {}\nusage: optimizers_2d [--out DIR] [--seed N]\n", e.what());
-    return 2;
-  } catch (const std::exception& e) {
-    fmt::print(stderr, "optimizers_2d: error: {}\n", e.what());
-    return 1;
-  }
+  return tg::examples::guarded_main("optimizers_2d",
+                                    "usage: optimizers_2d [--out DIR] [--seed N]\n", main_impl,
+                                    argc, argv);
 }

@@ -99,6 +99,15 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
   return s;
 }
 
+// The column matrix [K, P] of one image and group: the image itself when im2col would copy it
+// unchanged, else im2col into this thread's scratch slot 0.
+const float* columns(const float* xg, const ConvShape& s) {
+  if (s.geom.is_identity()) return xg;
+  float* col = scratch(s.k() * s.p(), 0);
+  kernels::im2col(xg, s.geom, col);
+  return col;
+}
+
 // y = conv(x, w) + b, all contiguous.
 Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShape& s) {
   Tensor y = empty({s.batch, s.out_channels, s.geom.out_h, s.geom.out_w});
@@ -107,13 +116,7 @@ Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShap
   float* yd = y.data();
   for_each_image(s.batch, [&](int64_t n, int) {
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float* xg = xd + n * s.image_size() + g * s.group_size();
-      const float* col = xg;
-      if (!s.geom.is_identity()) {
-        float* buffer = scratch(K * P, 0);
-        kernels::im2col(xg, s.geom, buffer);
-        col = buffer;
-      }
+      const float* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
       float* yg = yd + (n * s.out_channels + g * M) * P;
       if (bd) {  // start from the bias and let the GEMM accumulate onto it (beta = 1)
         for (int64_t m = 0; m < M; ++m) std::fill(yg + m * P, yg + (m + 1) * P, bd[g * M + m]);
@@ -146,13 +149,7 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
       const float* gyg = gyd + (n * s.out_channels + g * M) * P;
       const float* wg = wd + g * M * K;
       if (need_w) {
-        const float* xg = xd + n * s.image_size() + g * s.group_size();
-        const float* col = xg;
-        if (!s.geom.is_identity()) {
-          float* buffer = scratch(K * P, 0);
-          kernels::im2col(xg, s.geom, buffer);
-          col = buffer;
-        }
+        const float* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
         // dw^T [K, M] += col [K, P] dy^T [P, M]: this orientation measured 1.3x faster than
         // dw [M, K] += dy col^T on conv2's shape (M = 16, K = 150, P = 100).
         kernels::gemm(false, true, K, M, P, 1.0f, col, P, gyg, P, 1.0f, gw + g * M * K, M);

@@ -3,6 +3,7 @@
 
 #include <doctest/doctest.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -39,6 +40,16 @@ inline Tensor sample(const Shape& shape, float lo, float hi, bool signed_away = 
   Tensor t = rand(shape) * (hi - lo) + lo;
   if (signed_away) t = t * (rand(shape).gt(scalar_tensor(0.5f)) * 2 - 1);
   return t.detach();
+}
+
+/// The message of the tg::Error that f() throws, or "(no error)".
+inline std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "(no error)";
 }
 
 }  // namespace tg::test

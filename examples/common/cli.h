@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -56,5 +57,21 @@ class Args {
  private:
   std::map<std::string, std::string> values_;
 };
+
+/// An example's main around run(argc, argv): a UsageError prints "program: what" and the
+/// usage text and returns 2; any other exception prints "program: error: what" and returns 1.
+template <typename Run>
+int guarded_main(const char* program, const char* usage, Run&& run, int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const UsageError& e) {
+    fmt::print(stderr, "{}: {}\n{}", program, e.what(), usage);
+    return 2;
+  } catch (const std::exception& e) {
+    std::fflush(stdout);  // what the run printed comes before the error
+    fmt::print(stderr, "{}: error: {}\n", program, e.what());
+    return 1;
+  }
+}
 
 }  // namespace tg::examples

@@ -28,19 +28,12 @@
 #include "optim/lr_scheduler.h"
 #include "optim/sgd.h"
 #include "tests/data/temp_dir.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Linear, BatchNorm (buffers), ReLU, Dropout (draws from the global generator), Linear.
 nn::Sequential make_net(int64_t hidden = 16) {

@@ -16,20 +16,13 @@
 #include "nn/sequential.h"
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 namespace F = tg::nn::functional;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // The cases of make_conv_fixtures.py's CONV_CASES, with the same arguments.
 struct ConvCase {

@@ -7,22 +7,15 @@
 #include "nn/init.h"
 #include "nn/linear.h"
 #include "tests/nn/fixture.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 namespace init = tg::nn::init;
 using init::Mode;
 using init::Nonlinearity;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 float max_abs(const Tensor& t) { return t.abs().max().item(); }
 

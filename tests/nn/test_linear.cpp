@@ -10,20 +10,13 @@
 #include "nn/linear.h"
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 namespace F = tg::nn::functional;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // A Linear holding PyTorch's parameters from the fixture.
 nn::Linear torch_linear(const test::Fixture& f) {

@@ -8,21 +8,14 @@
 #include "nn/loss.h"
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 namespace F = tg::nn::functional;
 using nn::Reduction;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 const std::pair<Reduction, const char*> kReductions[] = {
     {Reduction::Mean, "mean"}, {Reduction::Sum, "sum"}, {Reduction::None, "none"}};

@@ -9,8 +9,10 @@
 #include "nn/sequential.h"
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 
 namespace {
 
@@ -30,15 +32,6 @@ std::vector<std::string> names_of(const std::vector<std::pair<std::string, Tenso
   std::vector<std::string> names;
   for (const auto& [name, t] : named) names.push_back(name);
   return names;
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 }  // namespace

@@ -13,20 +13,13 @@
 #include "nn/norm.h"
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 namespace F = tg::nn::functional;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 // Loads the fixture's weight and bias into `m`, runs it on the fixture's x and checks
 // the output and the gradients of sum(u * y) for x, weight and bias.

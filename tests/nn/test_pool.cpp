@@ -12,20 +12,13 @@
 #include "nn/pool.h"
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
+#include "tests/test_util.h"
 
 using namespace tg;
+using test::error_of;
 namespace F = tg::nn::functional;
 
 namespace {
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 using Pool = std::function<Tensor(const Tensor&)>;
 

@@ -22,10 +22,12 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "nn/safetensors.h"
+#include "tests/test_util.h"
 
 namespace fs = std::filesystem;
 using tg::SafetensorsEntry;
 using tg::SafetensorsMetadata;
+using tg::test::error_of;
 
 namespace {
 
@@ -79,15 +81,6 @@ void check_rejects(std::string_view bytes, std::initializer_list<const char*> wo
   CHECK(message.rfind("safetensors: bad.safetensors: ", 0) == 0);
   for (const char* w : words)
     CHECK_MESSAGE(message.find(w) != std::string::npos, "want: ", std::string(w));
-}
-
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const tg::Error& e) {
-    return e.what();
-  }
-  return "(no error)";
 }
 
 bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
