@@ -1,5 +1,5 @@
 // NaN/Inf checks on recorded outputs and on gradients.
-#include "autograd/anomaly.h"
+#include <tapegrad/autograd/anomaly.h>
 
 #include <cmath>
 #include <vector>

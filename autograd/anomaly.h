@@ -6,7 +6,7 @@
 
 #include <span>
 
-#include "autograd/node.h"
+#include <tapegrad/autograd/node.h>
 
 namespace tg {
 

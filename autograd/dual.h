@@ -20,7 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg {
 

@@ -8,10 +8,10 @@
 // once, so shared subexpressions cost linear, not exponential, time.
 #include <vector>
 
-#include "autograd/anomaly.h"
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/anomaly.h>
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg {
 

@@ -1,8 +1,8 @@
 // jvp, vjp, hvp, hessian and jacobian built on tangents and the tape.
-#include "autograd/forward.h"
+#include <tapegrad/autograd/forward.h>
 
-#include "autograd/grad_mode.h"
-#include "autograd/tangent.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/tangent.h>
 
 namespace tg {
 

@@ -16,7 +16,7 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/dual.h"
+#include <tapegrad/autograd/dual.h>
 
 namespace tg {
 

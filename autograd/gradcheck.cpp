@@ -1,11 +1,11 @@
 // Central differences in float32 (the library's only dtype): the projected
 // loss is summed in double, and tolerances are set for float rounding.
-#include "autograd/gradcheck.h"
+#include <tapegrad/autograd/gradcheck.h>
 
 #include <cmath>
 
-#include "autograd/grad_mode.h"
-#include "core/random.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/random.h>
 
 namespace tg {
 

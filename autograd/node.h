@@ -16,8 +16,8 @@
 #include <span>
 #include <vector>
 
-#include "autograd/grad_mode.h"
-#include "core/tensor.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/tensor.h>
 
 namespace tg {
 

@@ -3,9 +3,9 @@
 // Broadcasting is undone in backward by sum_to(grad, input shape).
 #include <cmath>
 
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg {
 

@@ -1,9 +1,9 @@
 // In-place ops: for optimizer updates and initialisation, under no-grad.
 // They are not recorded, so modifying a tensor that requires grad while grad
 // mode is on is refused (its gradient would silently be wrong).
-#include "autograd/grad_mode.h"
-#include "core/kernels.h"
-#include "core/random.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/core/random.h>
 
 namespace tg {
 

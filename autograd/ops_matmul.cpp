@@ -1,8 +1,8 @@
 // Matrix products through cblas_sgemm. Transposed views are handed to BLAS
 // as transposes, never copied, so backward's a^T and b^T cost nothing.
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg {
 

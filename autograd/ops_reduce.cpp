@@ -1,9 +1,9 @@
 // Reductions. sum is the primitive (its backward broadcasts the gradient
 // back); mean and var are composed from it. max/min keep their argmax so
 // backward can route the gradient to the winning element.
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg {
 

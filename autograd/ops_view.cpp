@@ -4,9 +4,9 @@
 #include <algorithm>
 #include <numeric>
 
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg {
 

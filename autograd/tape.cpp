@@ -1,13 +1,13 @@
 // Tape printing: collect the reachable nodes (iteratively), sort them by
 // recording number, print one line (or one DOT node) each.
-#include "autograd/tape.h"
+#include <tapegrad/autograd/tape.h>
 
 #include <algorithm>
 #include <unordered_map>
 #include <unordered_set>
 
-#include "autograd/node.h"
-#include "core/atomic_file.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/core/atomic_file.h>
 
 namespace tg {
 

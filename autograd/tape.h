@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include "core/tensor.h"
+#include <tapegrad/core/tensor.h>
 
 namespace tg {
 

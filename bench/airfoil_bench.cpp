@@ -14,17 +14,17 @@
 
 #include "bench/report.h"
 #include "bench/timing.h"
-#include "data/airfoil.h"
-#include "data/dataloader.h"
-#include "data/dataset.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "optim/adadelta.h"
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/data/airfoil.h>
+#include <tapegrad/data/dataloader.h>
+#include <tapegrad/data/dataset.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/optim/adadelta.h>
+#include <tapegrad/optim/adagrad.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/rmsprop.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 using namespace tg::bench;

@@ -15,13 +15,13 @@
 #include <string>
 #include <vector>
 
-#include "nn/activation.h"
-#include "nn/conv.h"
-#include "nn/linear.h"
-#include "nn/loss.h"
-#include "nn/pool.h"
-#include "nn/sequential.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/conv.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/loss.h>
+#include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/sequential.h>
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 namespace F = tg::nn::functional;

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "bench/timing.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 using tg::bench::median_seconds;

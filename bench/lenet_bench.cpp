@@ -14,17 +14,17 @@
 
 #include "bench/report.h"
 #include "bench/timing.h"
-#include "data/dataloader.h"
-#include "data/dataset.h"
-#include "data/image_folder.h"
-#include "nn/activation.h"
-#include "nn/conv.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "nn/pool.h"
-#include "nn/sequential.h"
-#include "optim/sgd.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/data/dataloader.h>
+#include <tapegrad/data/dataset.h>
+#include <tapegrad/data/image_folder.h>
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/conv.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/sequential.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 using namespace tg::bench;

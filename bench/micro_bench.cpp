@@ -16,8 +16,8 @@
 
 #include "bench/report.h"
 #include "bench/timing.h"
-#include "nn/functional.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 using namespace tg::bench;

@@ -18,7 +18,7 @@
 #include <vector>
 
 #include "bench/timing.h"
-#include "core/parallel.h"
+#include <tapegrad/core/parallel.h>
 
 #ifndef TAPEGRAD_VERSION
 #define TAPEGRAD_VERSION "unknown"

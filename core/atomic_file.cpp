@@ -1,7 +1,7 @@
 // atomic_file.h with plain POSIX calls: fsync needs the descriptor anyway, and
 // stdio's buffer would only add a copy of data that already sits in memory.
 // Sequence: open temp (O_EXCL) -> write all -> fsync -> close -> rename -> fsync dir.
-#include "core/atomic_file.h"
+#include <tapegrad/core/atomic_file.h>
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -11,7 +11,7 @@
 #include <cerrno>
 #include <system_error>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg {
 namespace {

@@ -3,7 +3,7 @@
 // [lo, hi) that read real input (not padding) are computed once per row of col,
 // so no loop tests each element, and the common case (stride 1, no padding on
 // that row) is a tight loop of whole-run copies.
-#include "core/im2col.h"
+#include <tapegrad/core/im2col.h>
 
 #ifdef __AVX512F__
 #include <immintrin.h>

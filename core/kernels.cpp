@@ -1,5 +1,5 @@
 // Kernels that are not templates: copies, reductions and matrix products.
-#include "core/kernels.h"
+#include <tapegrad/core/kernels.h>
 
 #include <cblas.h>
 #include <omp.h>

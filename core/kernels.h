@@ -9,7 +9,7 @@
 #include <array>
 #include <utility>
 
-#include "core/tensor.h"
+#include <tapegrad/core/tensor.h>
 
 namespace tg::kernels {
 

@@ -1,10 +1,10 @@
 // set_num_threads: OpenMP and OpenBLAS (OpenMP build) together.
-#include "core/parallel.h"
+#include <tapegrad/core/parallel.h>
 
 #include <cblas.h>
 #include <omp.h>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg {
 

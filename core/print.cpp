@@ -1,12 +1,12 @@
 // Tensor printing: one number format for the whole tensor (fixed or
 // scientific, chosen from its range), PyTorch's threshold of 1000 elements
 // before summarising to the first and last 3 entries of each dim.
-#include "core/print.h"
+#include <tapegrad/core/print.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/node.h"
+#include <tapegrad/autograd/node.h>
 
 namespace tg {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "core/tensor.h"
+#include <tapegrad/core/tensor.h>
 
 namespace tg {
 

@@ -1,11 +1,11 @@
 // Generator: mt19937_64 plus portable uniform/normal transforms.
-#include "core/random.h"
+#include <tapegrad/core/random.h>
 
 #include <cmath>
 #include <sstream>
 
-#include "core/error.h"
-#include "core/tensor.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/tensor.h>
 
 namespace tg {
 

@@ -1,6 +1,6 @@
 // Broadcasting of shapes (NumPy rules): align from the right; sizes must be
 // equal or one of them 1.
-#include "core/shape.h"
+#include <tapegrad/core/shape.h>
 
 #include <algorithm>
 

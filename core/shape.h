@@ -10,7 +10,7 @@
 #include <initializer_list>
 #include <span>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg {
 

@@ -1,11 +1,11 @@
 // Tensor storage, metadata, element access and factories. Everything that
 // records on the tape lives in autograd/.
-#include "core/tensor.h"
+#include <tapegrad/core/tensor.h>
 
 #include <cmath>
 
-#include "core/kernels.h"
-#include "core/random.h"
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/core/random.h>
 
 namespace tg {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "core/shape.h"
+#include <tapegrad/core/shape.h>
 
 namespace tg {
 

@@ -1,6 +1,6 @@
 // Parses the airfoil table: whitespace-separated numbers, one row per line. Every error names
 // the file, the line and the column, because a hand-edited or truncated copy is the usual cause.
-#include "data/airfoil.h"
+#include <tapegrad/data/airfoil.h>
 
 #include <cerrno>
 #include <charconv>
@@ -10,7 +10,7 @@
 #include <memory>
 #include <string_view>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg::data {
 namespace {

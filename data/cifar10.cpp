@@ -1,7 +1,7 @@
 // Reads CIFAR-10 batch files record by record into one ImageSet. Messages name the file by
 // its base name (the six names are fixed) and the record index, so a damaged download is
 // easy to spot; a missing file comes with the command that fetches it.
-#include "data/cifar10.h"
+#include <tapegrad/data/cifar10.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -9,7 +9,7 @@
 #include <filesystem>
 #include <memory>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg::data {
 namespace fs = std::filesystem;

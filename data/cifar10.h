@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "data/image_set.h"
+#include <tapegrad/data/image_set.h>
 
 namespace tg::data {
 

@@ -1,10 +1,10 @@
 // DataLoader: epoch order, then one get_batch per batch.
-#include "data/dataloader.h"
+#include <tapegrad/data/dataloader.h>
 
 #include <algorithm>
 
-#include "autograd/grad_mode.h"
-#include "core/random.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/random.h>
 
 namespace tg::data {
 

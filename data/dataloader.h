@@ -11,8 +11,8 @@
 #include <memory>
 #include <vector>
 
-#include "data/dataset.h"
-#include "data/transforms.h"
+#include <tapegrad/data/dataset.h>
+#include <tapegrad/data/transforms.h>
 
 namespace tg::data {
 

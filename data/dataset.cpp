@@ -1,5 +1,5 @@
 // TensorDataset and ImageDataset: batch gathering by row copies.
-#include "data/dataset.h"
+#include <tapegrad/data/dataset.h>
 
 #include <cstring>
 

@@ -8,8 +8,8 @@
 #include <memory>
 #include <span>
 
-#include "core/tensor.h"
-#include "data/image_set.h"
+#include <tapegrad/core/tensor.h>
+#include <tapegrad/data/image_set.h>
 
 namespace tg::data {
 

@@ -2,7 +2,7 @@
 // loop; stb_image keeps its error text per thread). Errors cannot leave an OpenMP loop as
 // exceptions, so each image records its message and the first failing image (in sorted
 // order, whatever the thread timing) is thrown after the loop.
-#include "data/image_folder.h"
+#include <tapegrad/data/image_folder.h>
 
 #include <stb/stb_image.h>
 #include <stb/stb_image_resize.h>
@@ -16,8 +16,8 @@
 #include <memory>
 #include <string_view>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/error.h>
 
 namespace tg::data {
 namespace fs = std::filesystem;

@@ -8,7 +8,7 @@
 #include <optional>
 #include <string>
 
-#include "data/image_set.h"
+#include <tapegrad/data/image_set.h>
 
 namespace tg::data {
 

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "core/shape.h"
+#include <tapegrad/core/shape.h>
 
 namespace tg::data {
 

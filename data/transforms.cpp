@@ -1,10 +1,10 @@
 // Batch transforms. They run under no-grad on fresh batch tensors.
-#include "data/transforms.h"
+#include <tapegrad/data/transforms.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "core/random.h"
+#include <tapegrad/core/random.h>
 
 namespace tg::data {
 

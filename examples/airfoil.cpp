@@ -11,19 +11,19 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/atomic_file.h"
-#include "data/airfoil.h"
-#include "data/dataloader.h"
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/data/airfoil.h>
+#include <tapegrad/data/dataloader.h>
 #include "examples/common/cli.h"
-#include "nn/functional.h"
-#include "optim/adadelta.h"
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
-#include "optim/yogi.h"
-#include "plot/svg.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/optim/adadelta.h>
+#include <tapegrad/optim/adagrad.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/rmsprop.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/optim/yogi.h>
+#include <tapegrad/plot/svg.h>
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 namespace fs = std::filesystem;

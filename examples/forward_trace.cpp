@@ -2,11 +2,11 @@
 // y = ln(x1) + x1 * x2 - sin(x2) at (x1, x2) = (2, 5) with dx1 = 1, dx2 = 0,
 // as tabulated in the AD survey (Baydin et al. 2018, table 2). Each tangent
 // value comes from Dual<double>; the tangent column only shows the rule used.
-#include "autograd/forward_trace.h"
+#include <tapegrad/autograd/forward_trace.h>
 
 #include <fmt/format.h>
 
-#include "autograd/dual.h"
+#include <tapegrad/autograd/dual.h>
 
 int main() {
   tg::ForwardTrace trace;

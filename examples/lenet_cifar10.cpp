@@ -27,26 +27,26 @@
 #include <optional>
 #include <sstream>
 
-#include "core/atomic_file.h"
-#include "data/cifar10.h"
-#include "data/dataloader.h"
-#include "data/image_folder.h"
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/data/cifar10.h>
+#include <tapegrad/data/dataloader.h>
+#include <tapegrad/data/image_folder.h>
 #include "examples/common/cli.h"
 #include "examples/common/progress.h"
-#include "nn/activation.h"
-#include "nn/checkpoint.h"
-#include "nn/conv.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
-#include "nn/norm.h"
-#include "nn/pool.h"
-#include "nn/safetensors.h"
-#include "nn/sequential.h"
-#include "optim/adam.h"
-#include "optim/lr_scheduler.h"
-#include "optim/sgd.h"
-#include "plot/svg.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/checkpoint.h>
+#include <tapegrad/nn/conv.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/norm.h>
+#include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/nn/sequential.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/plot/svg.h>
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 namespace fs = std::filesystem;

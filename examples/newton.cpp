@@ -16,10 +16,10 @@
 #include <system_error>
 #include <vector>
 
-#include "autograd/dual.h"
-#include "core/error.h"
-#include "core/tensor.h"
-#include "plot/svg.h"
+#include <tapegrad/autograd/dual.h>
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/tensor.h>
+#include <tapegrad/plot/svg.h>
 
 namespace {
 

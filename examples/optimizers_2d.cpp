@@ -12,14 +12,14 @@
 #include <functional>
 
 #include "examples/common/cli.h"
-#include "optim/adadelta.h"
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/lr_scheduler.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
-#include "plot/svg.h"
-#include "tapegrad/tapegrad.h"
+#include <tapegrad/optim/adadelta.h>
+#include <tapegrad/optim/adagrad.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/rmsprop.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/plot/svg.h>
+#include <tapegrad/tapegrad.h>
 
 using namespace tg;
 namespace fs = std::filesystem;

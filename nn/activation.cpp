@@ -1,17 +1,17 @@
 // Activation ops and layers. leaky_relu and log_softmax are primitives with their
 // own backward and tangent rules (log_softmax because exp then log loses
 // everything to overflow); softmax and dropout are composed from other ops.
-#include "nn/activation.h"
+#include <tapegrad/nn/activation.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
-#include "core/random.h"
-#include "nn/functional.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/core/random.h>
+#include <tapegrad/nn/functional.h>
 
 namespace tg::nn {
 

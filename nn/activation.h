@@ -6,7 +6,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/module.h"
+#include <tapegrad/nn/module.h>
 
 namespace tg::nn {
 

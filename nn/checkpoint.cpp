@@ -3,7 +3,7 @@
 // live module, optimizer and schedule, then apply. The apply phase first copies the old state
 // and puts it back if an optimizer or schedule still refuses its part (their load_state_dict
 // may know rules the generic checks here do not), so an error never leaves a half-loaded run.
-#include "nn/checkpoint.h"
+#include <tapegrad/nn/checkpoint.h>
 
 #include <algorithm>
 #include <bit>
@@ -13,12 +13,12 @@
 #include <string_view>
 #include <vector>
 
-#include "autograd/grad_mode.h"
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/random.h"
-#include "nn/safetensors.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/core/random.h>
+#include <tapegrad/nn/safetensors.h>
 
 namespace tg::nn {
 namespace {

@@ -17,9 +17,9 @@
 #include <map>
 #include <string>
 
-#include "nn/module.h"
-#include "optim/lr_scheduler.h"
-#include "optim/optimizer.h"
+#include <tapegrad/nn/module.h>
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::nn {
 

@@ -6,7 +6,7 @@
 // OpenMP pool (one GEMM per thread) rather than one huge, thin, threaded GEMM,
 // which measured 5-20x slower. Backward recomputes col_n rather than storing the
 // whole batch's (15 MB for conv1 at batch 64): cheaper than the memory traffic.
-#include "nn/conv.h"
+#include <tapegrad/nn/conv.h>
 
 #include <omp.h>
 
@@ -14,11 +14,11 @@
 #include <cmath>
 #include <vector>
 
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/im2col.h"
-#include "core/kernels.h"
-#include "nn/init.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/im2col.h>
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/nn/init.h>
 
 namespace tg::nn {
 

@@ -6,9 +6,9 @@
 
 #include <string>
 
-#include "core/tensor.h"
-#include "nn/functional.h"  // declares functional::conv2d and Size2
-#include "nn/module.h"
+#include <tapegrad/core/tensor.h>
+#include <tapegrad/nn/functional.h>  // declares functional::conv2d and Size2
+#include <tapegrad/nn/module.h>
 
 namespace tg::nn {
 

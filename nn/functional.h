@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include "core/tensor.h"
+#include <tapegrad/core/tensor.h>
 
 namespace tg::nn {
 

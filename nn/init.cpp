@@ -1,12 +1,12 @@
 // The initialisers. Fan-based ones derive a bound or a std from the weight's
 // shape, then defer to uniform_ / normal_; all run under NoGradGuard because
 // parameters require grad and in-place changes to them are otherwise refused.
-#include "nn/init.h"
+#include <tapegrad/nn/init.h>
 
 #include <cmath>
 
-#include "autograd/grad_mode.h"
-#include "core/error.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/error.h>
 
 namespace tg::nn::init {
 

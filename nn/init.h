@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <utility>
 
-#include "core/tensor.h"
+#include <tapegrad/core/tensor.h>
 
 namespace tg::nn::init {
 

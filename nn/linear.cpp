@@ -1,16 +1,16 @@
 // Linear and functional::linear. The op is fused (one tape node): the bias is
 // written into the output first and sgemm adds x W^T on top (beta = 1), so
 // there is no separate broadcast add in forward and no sum_to node in backward.
-#include "nn/linear.h"
+#include <tapegrad/nn/linear.h>
 
 #include <algorithm>
 #include <cmath>
 
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
-#include "nn/functional.h"
-#include "nn/init.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/init.h>
 
 namespace tg::nn {
 

@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <string>
 
-#include "nn/module.h"
+#include <tapegrad/nn/module.h>
 
 namespace tg::nn {
 

@@ -2,16 +2,16 @@
 // differentiates them); cross_entropy is one fused primitive: log-softmax and
 // the pick of the target's log-probability in a single pass, with backward
 // (softmax - onehot) / N and a tangent rule, so no [N, C] intermediate is kept.
-#include "nn/loss.h"
+#include <tapegrad/nn/loss.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 #include <vector>
 
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg::nn {
 

@@ -3,8 +3,8 @@
 // and defaults follow PyTorch (input first, then target; reduction = mean).
 #pragma once
 
-#include "nn/functional.h"
-#include "nn/module.h"
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/module.h>
 
 namespace tg::nn {
 

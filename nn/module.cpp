@@ -1,7 +1,7 @@
 // Module registration, traversal, state dicts and the printable summary.
 // Traversal recurses over submodules (a model is only a few levels deep);
 // load_state_dict checks everything before it copies anything.
-#include "nn/module.h"
+#include <tapegrad/nn/module.h>
 
 #include <cxxabi.h>
 
@@ -10,7 +10,7 @@
 #include <typeinfo>
 #include <unordered_set>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg::nn {
 

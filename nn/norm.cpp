@@ -5,16 +5,16 @@
 // the closed form over xhat = (x - mean) * inv_std, with m values per statistic:
 //   dx = inv_std / m * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)),  dxhat = dy * gamma
 // layer_norm reuses group_norm (one group, the normalised dims as channels).
-#include "nn/norm.h"
+#include <tapegrad/nn/norm.h>
 
 #include <algorithm>
 #include <cmath>
 #include <vector>
 
-#include "autograd/grad_mode.h"
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg::nn {
 

@@ -7,9 +7,9 @@
 
 #include <string>
 
-#include "core/tensor.h"
-#include "nn/functional.h"
-#include "nn/module.h"
+#include <tapegrad/core/tensor.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/module.h>
 
 namespace tg::nn {
 

@@ -3,7 +3,7 @@
 // Windows table describes avg_pool2d and adaptive_avg_pool2d (shared loops) and
 // max_pool2d's output size. Padding never needs storage: for max it is -inf (never
 // the max), for avg it only enlarges the divisor. Planes (n, c) run in parallel.
-#include "nn/pool.h"
+#include <tapegrad/nn/pool.h>
 
 #ifdef __AVX512F__
 #include <immintrin.h>
@@ -14,9 +14,9 @@
 #include <memory>
 #include <vector>
 
-#include "autograd/node.h"
-#include "autograd/tangent.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg::nn {
 

@@ -1,7 +1,7 @@
 // safetensors.h: writer (F32, laid out like the Python library) and a strict reader.
 // The reader trusts nothing in the file: every length, offset and JSON type is checked
 // before a byte of tensor data is touched, and errors say which file and which tensor.
-#include "nn/safetensors.h"
+#include <tapegrad/nn/safetensors.h>
 
 #include <algorithm>
 #include <bit>
@@ -12,8 +12,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/error.h>
 
 namespace tg {
 namespace {

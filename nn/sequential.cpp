@@ -1,8 +1,8 @@
 // Sequential's forward and indexing. The modules are also kept in a plain
 // vector so forward does not walk the (name, module) list of the base class.
-#include "nn/sequential.h"
+#include <tapegrad/nn/sequential.h>
 
-#include "core/error.h"
+#include <tapegrad/core/error.h>
 
 namespace tg::nn {
 

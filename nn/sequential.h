@@ -10,7 +10,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "nn/module.h"
+#include <tapegrad/nn/module.h>
 
 namespace tg::nn {
 

@@ -1,12 +1,12 @@
 // nn::save / nn::load on top of the byte-level safetensors reader and writer.
 // All checking happens before anything is copied: the file is parsed whole,
 // then load_state_dict validates every name and shape, then copies.
-#include "nn/serialize.h"
+#include <tapegrad/nn/serialize.h>
 
 #include <vector>
 
-#include "core/error.h"
-#include "nn/safetensors.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/nn/safetensors.h>
 
 namespace tg::nn {
 

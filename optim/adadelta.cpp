@@ -1,5 +1,5 @@
 // Adadelta's update: one pass over each parameter, its gradient and its two averages.
-#include "optim/adadelta.h"
+#include <tapegrad/optim/adadelta.h>
 
 #include <cmath>
 

@@ -9,7 +9,7 @@
 // The course's adadelta is the same rule with {.rho = rho, .eps = 1e-5} (and lr = 1).
 #pragma once
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

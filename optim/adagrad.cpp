@@ -1,5 +1,5 @@
 // AdaGrad's update: one pass over each parameter, its gradient and its sum of squares.
-#include "optim/adagrad.h"
+#include <tapegrad/optim/adagrad.h>
 
 #include <cmath>
 

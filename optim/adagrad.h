@@ -8,7 +8,7 @@
 // The course's adagrad is {.lr = eta, .eps = 1e-6, .eps_inside_sqrt = true}.
 #pragma once
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

@@ -1,6 +1,6 @@
 // Adam's and AdamW's update, shared: one pass over each parameter, its gradient and its
 // moment buffers. The scalar factors are computed once per tensor, in double, as PyTorch does.
-#include "optim/adam.h"
+#include <tapegrad/optim/adam.h>
 
 #include <cmath>
 

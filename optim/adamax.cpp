@@ -1,5 +1,5 @@
 // Adamax's update: one pass over each parameter, its gradient, its average and its maximum.
-#include "optim/adamax.h"
+#include <tapegrad/optim/adamax.h>
 
 #include <cmath>
 

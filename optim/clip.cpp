@@ -1,14 +1,14 @@
 // Clipping and projections: one pass to measure (norms accumulated in double, so the
 // result does not depend on the thread count), one pass to rescale or clamp in place.
-#include "optim/clip.h"
+#include <tapegrad/optim/clip.h>
 
 #include <algorithm>
 #include <cmath>
 #include <limits>
 
-#include "autograd/grad_mode.h"
-#include "core/error.h"
-#include "core/kernels.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg::optim {
 

@@ -1,13 +1,13 @@
 // Gradient, Hessian and Jacobian by tangents on the parameters themselves: setting a
 // leaf's tangent makes it a dual tensor for one pass, and every op carries the tangent
 // along (autograd/tangent.h). A ScopedTangents object sets them and always removes them.
-#include "optim/curvature.h"
+#include <tapegrad/optim/curvature.h>
 
 #include <cmath>
 #include <limits>
 
-#include "autograd/grad_mode.h"
-#include "core/error.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/error.h>
 
 namespace tg::optim {
 

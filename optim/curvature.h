@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include "core/tensor.h"
+#include <tapegrad/core/tensor.h>
 
 namespace tg::optim {
 

@@ -2,7 +2,7 @@
 // Wolfe line search, then the step with its two-loop recursion and stopping tests. Flat
 // vectors are float (as PyTorch's, so the state saves exactly); dot products and scalars
 // are double.
-#include "optim/lbfgs.h"
+#include <tapegrad/optim/lbfgs.h>
 
 #include <algorithm>
 #include <array>

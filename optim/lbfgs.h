@@ -16,7 +16,7 @@
 #include <deque>
 #include <optional>
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

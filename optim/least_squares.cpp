@@ -1,6 +1,6 @@
 // Gauss-Newton and Levenberg-Marquardt steps: linearise r once per step, form the normal
 // equations J^T J and J^T r in double, solve them, update the parameters.
-#include "optim/least_squares.h"
+#include <tapegrad/optim/least_squares.h>
 
 #include <algorithm>
 

@@ -12,8 +12,8 @@
 // least-squares problem is solved by one Gauss-Newton step.
 #pragma once
 
-#include "optim/curvature.h"
-#include "optim/optimizer.h"
+#include <tapegrad/optim/curvature.h>
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

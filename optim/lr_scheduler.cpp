@@ -1,5 +1,5 @@
 // The schedules' closed forms and the bookkeeping they share.
-#include "optim/lr_scheduler.h"
+#include <tapegrad/optim/lr_scheduler.h>
 
 #include <algorithm>
 #include <cmath>

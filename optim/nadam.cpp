@@ -1,6 +1,6 @@
 // NAdam's update: the momentum schedule in double once per tensor, then one pass over
 // each parameter, its gradient and its moment buffers.
-#include "optim/nadam.h"
+#include <tapegrad/optim/nadam.h>
 
 #include <cmath>
 

@@ -13,7 +13,7 @@
 
 #include <array>
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

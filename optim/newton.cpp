@@ -1,5 +1,5 @@
 // Newton's step: loss derivatives in double, a dense solve, one update of the parameters.
-#include "optim/newton.h"
+#include <tapegrad/optim/newton.h>
 
 namespace tg::optim {
 

@@ -9,8 +9,8 @@
 // definite it can step uphill, as the course shows.
 #pragma once
 
-#include "optim/curvature.h"
-#include "optim/optimizer.h"
+#include <tapegrad/optim/curvature.h>
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

@@ -1,11 +1,11 @@
 // The Optimizer base: parameter checks, zero_grad, the closure step, the state
 // dict (flattening the per-parameter state to "state.<i>.<name>" keys and back)
 // and the hyperparameter checks every method shares.
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 #include <set>
 
-#include "autograd/node.h"
+#include <tapegrad/autograd/node.h>
 
 namespace tg::optim {
 

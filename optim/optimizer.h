@@ -12,10 +12,10 @@
 #include <type_traits>
 #include <vector>
 
-#include "autograd/grad_mode.h"
-#include "core/error.h"
-#include "core/kernels.h"
-#include "core/tensor.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/core/tensor.h>
 
 namespace tg::optim {
 

@@ -1,5 +1,5 @@
 // RMSProp's update: one pass over each parameter, its gradient and its averages.
-#include "optim/rmsprop.h"
+#include <tapegrad/optim/rmsprop.h>
 
 #include <cmath>
 

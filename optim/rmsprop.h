@@ -11,7 +11,7 @@
 // The course's rmsprop is {.lr = eta, .alpha = gamma, .eps = 1e-6, .eps_inside_sqrt = true}.
 #pragma once
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

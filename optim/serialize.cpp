@@ -1,10 +1,10 @@
 // StateDict <-> safetensors (nn/safetensors.h does the bytes). The metadata key
 // "tapegrad.format" marks the file as an optimizer state; every other key is a scalar.
-#include "optim/serialize.h"
+#include <tapegrad/optim/serialize.h>
 
 #include <cstdlib>
 
-#include "nn/safetensors.h"
+#include <tapegrad/nn/safetensors.h>
 
 namespace tg::optim {
 

@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

@@ -1,5 +1,5 @@
 // SGD's update: one pass over each parameter, its gradient and its momentum buffer.
-#include "optim/sgd.h"
+#include <tapegrad/optim/sgd.h>
 
 namespace tg::optim {
 

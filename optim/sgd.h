@@ -9,7 +9,7 @@
 // sgd_momentum (v = beta v + g; x -= eta v) is {.momentum = beta}.
 #pragma once
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

@@ -1,5 +1,5 @@
 // Yogi's update: one pass over each parameter, its gradient and its moment buffers.
-#include "optim/yogi.h"
+#include <tapegrad/optim/yogi.h>
 
 #include <cmath>
 

@@ -11,7 +11,7 @@
 
 #include <array>
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 
 namespace tg::optim {
 

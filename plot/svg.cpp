@@ -1,7 +1,7 @@
 // The SVG writer: axes with round tick values, line series, legends, and
 // contour lines by marching squares. Everything is drawn in pixel space by a
 // Scale per axis; the data area is clipped so fixed axis ends crop cleanly.
-#include "plot/svg.h"
+#include <tapegrad/plot/svg.h>
 
 #include <fmt/format.h>
 
@@ -16,8 +16,8 @@
 #include <system_error>
 #include <utility>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/error.h>
 
 namespace tg::plot {
 namespace {

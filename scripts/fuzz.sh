@@ -28,7 +28,7 @@ mkdir -p "$out"
 src=$(pwd)
 
 # ---- build (ninja: incremental, both cores) ----------------------------------------------
-flags="-std=c++20 -g -O1 -I$src -I/usr/include/stb $(pkg-config --cflags fmt nlohmann_json)"
+flags="-std=c++20 -g -O1 -I$src -I$src/include -I/usr/include/stb $(pkg-config --cflags fmt nlohmann_json)"
 flags+=" -Wall -Wno-unknown-pragmas -fsanitize=address,undefined -fno-sanitize-recover=all"
 flags+=" -fno-omit-frame-pointer"
 lib=(core/shape.cpp core/atomic_file.cpp nn/safetensors.cpp data/airfoil.cpp data/cifar10.cpp

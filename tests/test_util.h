@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "core/tensor.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/tensor.h>
 
 namespace tg::test {
 

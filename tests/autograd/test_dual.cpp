@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "autograd/dual.h"
-#include "autograd/forward_trace.h"
+#include <tapegrad/autograd/dual.h>
+#include <tapegrad/autograd/forward_trace.h>
 
 namespace {
 

@@ -6,9 +6,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "autograd/anomaly.h"
-#include "autograd/node.h"
-#include "autograd/tape.h"
+#include <tapegrad/autograd/anomaly.h>
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tape.h>
 #include "tests/test_util.h"
 
 using namespace tg;

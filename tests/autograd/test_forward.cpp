@@ -1,9 +1,9 @@
 // Forward mode on tensors: for every op in the table, <u, J v> from the
 // tangents equals <J^T u, v> from the tape; Hessian-vector products against
 // finite differences of gradients; the Hessian of a quadratic.
-#include "autograd/forward.h"
-#include "autograd/grad_mode.h"
-#include "core/random.h"
+#include <tapegrad/autograd/forward.h>
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/random.h>
 #include "tests/autograd/op_table.h"
 
 using namespace tg;

@@ -1,8 +1,8 @@
 // Every core op's tape gradient against central finite differences (the
 // table in op_table.h), plus gradcheck's own ability to catch a wrong rule.
-#include "autograd/gradcheck.h"
-#include "autograd/node.h"
-#include "core/random.h"
+#include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/core/random.h>
 #include "tests/autograd/op_table.h"
 
 using namespace tg;

@@ -3,9 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
-#include "core/parallel.h"
-#include "core/print.h"
-#include "core/random.h"
+#include <tapegrad/core/parallel.h>
+#include <tapegrad/core/print.h>
+#include <tapegrad/core/random.h>
 #include "tests/test_util.h"
 
 using namespace tg;

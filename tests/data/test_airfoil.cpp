@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "core/error.h"
-#include "data/airfoil.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/data/airfoil.h>
 #include "tests/data/temp_dir.h"
 
 using tg::data::read_airfoil;

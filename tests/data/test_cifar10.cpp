@@ -2,8 +2,8 @@
 // channel-major pixels, batch order, and the messages for damaged or missing files.
 #include <doctest/doctest.h>
 
-#include "core/error.h"
-#include "data/cifar10.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/data/cifar10.h>
 #include "tests/data/temp_dir.h"
 
 using tg::data::kCifar10RecordBytes;

@@ -4,8 +4,8 @@
 #include <algorithm>
 #include <set>
 
-#include "core/random.h"
-#include "data/dataloader.h"
+#include <tapegrad/core/random.h>
+#include <tapegrad/data/dataloader.h>
 #include "tests/test_util.h"
 
 using namespace tg;

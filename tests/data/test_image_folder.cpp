@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
-#include "core/error.h"
-#include "data/image_folder.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/data/image_folder.h>
 #include "tests/data/temp_dir.h"
 
 using tg::data::ImageFolderOptions;

@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "nn/safetensors.h"
+#include <tapegrad/nn/safetensors.h>
 
 namespace {
 

@@ -14,11 +14,11 @@
 #include <string>
 #include <string_view>
 
-#include "core/error.h"
-#include "data/airfoil.h"
-#include "data/cifar10.h"
-#include "data/image_folder.h"
-#include "nn/safetensors.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/data/airfoil.h>
+#include <tapegrad/data/cifar10.h>
+#include <tapegrad/data/image_folder.h>
+#include <tapegrad/nn/safetensors.h>
 
 namespace tg::fuzz {
 

@@ -8,7 +8,7 @@
 #include <filesystem>
 #include <set>
 
-#include "core/atomic_file.h"
+#include <tapegrad/core/atomic_file.h>
 #include "tests/data/temp_dir.h"
 #include "tests/fuzz/targets.h"
 

@@ -12,11 +12,11 @@
 #include <utility>
 #include <vector>
 
-#include "autograd/grad_mode.h"
-#include "autograd/gradcheck.h"
-#include "core/random.h"
-#include "core/tensor.h"
-#include "nn/module.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/core/random.h>
+#include <tapegrad/core/tensor.h>
+#include <tapegrad/nn/module.h>
 
 namespace tg::test {
 

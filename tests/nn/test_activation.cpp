@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "nn/activation.h"
-#include "nn/functional.h"
-#include "nn/sequential.h"
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/sequential.h>
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

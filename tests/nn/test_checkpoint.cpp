@@ -13,20 +13,20 @@
 #include <filesystem>
 #include <thread>
 
-#include "autograd/grad_mode.h"
-#include "core/atomic_file.h"
-#include "core/parallel.h"
-#include "core/random.h"
-#include "nn/activation.h"
-#include "nn/checkpoint.h"
-#include "nn/linear.h"
-#include "nn/norm.h"
-#include "nn/safetensors.h"
-#include "nn/sequential.h"
-#include "nn/serialize.h"
-#include "optim/adam.h"
-#include "optim/lr_scheduler.h"
-#include "optim/sgd.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/parallel.h>
+#include <tapegrad/core/random.h>
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/checkpoint.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/norm.h>
+#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/nn/sequential.h>
+#include <tapegrad/nn/serialize.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/sgd.h>
 #include "tests/data/temp_dir.h"
 #include "tests/test_util.h"
 

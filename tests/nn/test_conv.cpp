@@ -7,13 +7,13 @@
 #include <cmath>
 #include <functional>
 
-#include "autograd/gradcheck.h"
-#include "core/parallel.h"
-#include "nn/activation.h"
-#include "nn/conv.h"
-#include "nn/linear.h"
-#include "nn/pool.h"
-#include "nn/sequential.h"
+#include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/core/parallel.h>
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/conv.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/sequential.h>
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

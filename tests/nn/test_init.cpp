@@ -4,8 +4,8 @@
 
 #include <cmath>
 
-#include "nn/init.h"
-#include "nn/linear.h"
+#include <tapegrad/nn/init.h>
+#include <tapegrad/nn/linear.h>
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"
 

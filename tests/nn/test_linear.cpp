@@ -5,9 +5,9 @@
 
 #include <cmath>
 
-#include "autograd/grad_mode.h"
-#include "nn/functional.h"
-#include "nn/linear.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/linear.h>
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

@@ -3,9 +3,9 @@
 // against reverse mode), gradcheck of each loss, and every error message.
 #include <doctest/doctest.h>
 
-#include "autograd/forward.h"
-#include "nn/functional.h"
-#include "nn/loss.h"
+#include <tapegrad/autograd/forward.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/loss.h>
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

@@ -3,10 +3,10 @@
 // load_state_dict error, and the printed summary with parameter counts.
 #include <doctest/doctest.h>
 
-#include "autograd/grad_mode.h"
-#include "nn/activation.h"
-#include "nn/linear.h"
-#include "nn/sequential.h"
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/sequential.h>
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

@@ -8,9 +8,9 @@
 #include <cmath>
 #include <functional>
 
-#include "autograd/forward.h"
-#include "autograd/gradcheck.h"
-#include "nn/norm.h"
+#include <tapegrad/autograd/forward.h>
+#include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/nn/norm.h>
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

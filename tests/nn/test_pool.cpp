@@ -8,8 +8,8 @@
 #include <functional>
 #include <numeric>
 
-#include "autograd/gradcheck.h"
-#include "nn/pool.h"
+#include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/nn/pool.h>
 #include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

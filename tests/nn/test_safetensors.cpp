@@ -19,9 +19,9 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
-#include "core/atomic_file.h"
-#include "core/error.h"
-#include "nn/safetensors.h"
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/error.h>
+#include <tapegrad/nn/safetensors.h>
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;

@@ -6,12 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
-#include "core/atomic_file.h"
-#include "nn/activation.h"
-#include "nn/linear.h"
-#include "nn/safetensors.h"
-#include "nn/sequential.h"
-#include "nn/serialize.h"
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/nn/sequential.h>
+#include <tapegrad/nn/serialize.h>
 #include "tests/data/temp_dir.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"

@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "optim/optimizer.h"
+#include <tapegrad/optim/optimizer.h>
 #include "tests/test_util.h"
 
 namespace tg::test {

@@ -2,8 +2,8 @@
 // values worked out by hand; plus projected gradient descent on a constrained problem.
 #include <limits>
 
-#include "optim/clip.h"
-#include "optim/sgd.h"
+#include <tapegrad/optim/clip.h>
+#include <tapegrad/optim/sgd.h>
 #include "tests/optim/optim_test_util.h"
 
 using namespace tg;

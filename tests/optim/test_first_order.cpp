@@ -6,16 +6,16 @@
 #include <map>
 #include <memory>
 
-#include "optim/adadelta.h"
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/adamax.h"
-#include "optim/lbfgs.h"
-#include "optim/lr_scheduler.h"
-#include "optim/nadam.h"
-#include "optim/rmsprop.h"
-#include "optim/sgd.h"
-#include "optim/yogi.h"
+#include <tapegrad/optim/adadelta.h>
+#include <tapegrad/optim/adagrad.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/adamax.h>
+#include <tapegrad/optim/lbfgs.h>
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/nadam.h>
+#include <tapegrad/optim/rmsprop.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/optim/yogi.h>
 #include "tests/optim/optim_test_util.h"
 
 using namespace tg;

@@ -3,8 +3,8 @@
 #include <cmath>
 #include <numbers>
 
-#include "optim/lr_scheduler.h"
-#include "optim/sgd.h"
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/sgd.h>
 #include "tests/optim/optim_test_util.h"
 
 using namespace tg;

@@ -4,12 +4,12 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include "core/random.h"
-#include "data/airfoil.h"
-#include "optim/curvature.h"
-#include "optim/lbfgs.h"
-#include "optim/least_squares.h"
-#include "optim/newton.h"
+#include <tapegrad/core/random.h>
+#include <tapegrad/data/airfoil.h>
+#include <tapegrad/optim/curvature.h>
+#include <tapegrad/optim/lbfgs.h>
+#include <tapegrad/optim/least_squares.h>
+#include <tapegrad/optim/newton.h>
 #include "tests/optim/optim_test_util.h"
 
 using namespace tg;

@@ -4,20 +4,20 @@
 #include <functional>
 #include <memory>
 
-#include "nn/safetensors.h"
-#include "optim/adadelta.h"
-#include "optim/adagrad.h"
-#include "optim/adam.h"
-#include "optim/adamax.h"
-#include "optim/lbfgs.h"
-#include "optim/least_squares.h"
-#include "optim/lr_scheduler.h"
-#include "optim/nadam.h"
-#include "optim/newton.h"
-#include "optim/rmsprop.h"
-#include "optim/serialize.h"
-#include "optim/sgd.h"
-#include "optim/yogi.h"
+#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/optim/adadelta.h>
+#include <tapegrad/optim/adagrad.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/adamax.h>
+#include <tapegrad/optim/lbfgs.h>
+#include <tapegrad/optim/least_squares.h>
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/nadam.h>
+#include <tapegrad/optim/newton.h>
+#include <tapegrad/optim/rmsprop.h>
+#include <tapegrad/optim/serialize.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/optim/yogi.h>
 #include "tests/optim/optim_test_util.h"
 
 using namespace tg;

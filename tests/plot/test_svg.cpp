@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
-#include "core/error.h"
-#include "plot/svg.h"
+#include <tapegrad/core/error.h>
+#include <tapegrad/plot/svg.h>
 #include "tests/test_util.h"
 
 namespace {

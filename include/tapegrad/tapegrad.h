@@ -1,0 +1,55 @@
+// tapegrad: a small, readable and fast deep-learning framework.
+//
+//   #include <tapegrad/tapegrad.h>
+//   using namespace tg;
+//   Tensor w = randn({5, 1}, {.requires_grad = true});
+//   Tensor loss = (X.matmul(w) - y).pow(2).mean();
+//   loss.backward();                  // replays the tape; w.grad() = dloss/dw
+//   { NoGradGuard g; w -= 0.1f * w.grad(); }
+//
+// Read in this order: core/tensor.h (the Tensor), autograd/node.h (the tape),
+// autograd/engine.cpp (backward), autograd/ops_*.cpp (one place per op).
+// This umbrella header includes every public header of the library.
+#pragma once
+
+#include <tapegrad/autograd/anomaly.h>
+#include <tapegrad/autograd/dual.h>
+#include <tapegrad/autograd/forward.h>
+#include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
+#include <tapegrad/autograd/tape.h>
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/parallel.h>
+#include <tapegrad/core/print.h>
+#include <tapegrad/core/random.h>
+#include <tapegrad/core/shape.h>
+#include <tapegrad/core/tensor.h>
+#include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/conv.h>
+#include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/init.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/loss.h>
+#include <tapegrad/nn/module.h>
+#include <tapegrad/nn/norm.h>
+#include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/sequential.h>
+#include <tapegrad/nn/serialize.h>
+#include <tapegrad/optim/adadelta.h>
+#include <tapegrad/optim/adagrad.h>
+#include <tapegrad/optim/adam.h>
+#include <tapegrad/optim/adamax.h>
+#include <tapegrad/optim/clip.h>
+#include <tapegrad/optim/curvature.h>
+#include <tapegrad/optim/lbfgs.h>
+#include <tapegrad/optim/least_squares.h>
+#include <tapegrad/optim/lr_scheduler.h>
+#include <tapegrad/optim/nadam.h>
+#include <tapegrad/optim/newton.h>
+#include <tapegrad/optim/optimizer.h>
+#include <tapegrad/optim/rmsprop.h>
+#include <tapegrad/optim/serialize.h>
+#include <tapegrad/optim/sgd.h>
+#include <tapegrad/optim/yogi.h>
