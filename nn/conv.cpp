@@ -16,6 +16,7 @@
 
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/cpu.h>
 #include <tapegrad/core/im2col.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/nn/init.h>
@@ -168,8 +169,10 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
         for (int64_t m = 0; m < M; ++m) {
           const float* row = gyg + m * P;
           float sum = 0;
+          cpu::dispatch([&](auto) {
 #pragma omp simd reduction(+ : sum)
-          for (int64_t p = 0; p < P; ++p) sum += row[p];
+            for (int64_t p = 0; p < P; ++p) sum += row[p];
+          });
           gb[g * M + m] += sum;
         }
       }

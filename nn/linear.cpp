@@ -8,6 +8,7 @@
 
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/cpu.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/init.h>
@@ -69,11 +70,14 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
     if (need[2]) {  // column sums, row by row so the inner loop is contiguous
       gb = zeros({out});
       float* b = gb.data();
-      for (int64_t i = 0; i < n; ++i) {
-        const float* gi = g.data() + i * out;
+      const float* gd = g.data();
+      cpu::dispatch([&](auto) {
+        for (int64_t i = 0; i < n; ++i) {
+          const float* gi = gd + i * out;
 #pragma omp simd
-        for (int64_t k = 0; k < out; ++k) b[k] += gi[k];
-      }
+          for (int64_t k = 0; k < out; ++k) b[k] += gi[k];
+        }
+      });
     }
     return grads(gx, gw, gb);
   });

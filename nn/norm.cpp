@@ -14,6 +14,7 @@
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/cpu.h>
 #include <tapegrad/core/kernels.h>
 
 namespace tg::nn {
@@ -60,11 +61,13 @@ void accumulate(Tensor& t, const Tensor& term) { t = t.defined() ? t + term : te
 // Sum and sum of squares of the strided set {p[i * stride + j] : i < rows, j < run}, in double.
 std::pair<double, double> moments(const float* p, int64_t rows, int64_t stride, int64_t run) {
   double sum = 0, squares = 0;
-  for (int64_t i = 0; i < rows; ++i) {
-    const float* r = p + i * stride;
+  cpu::dispatch([&](auto) {
+    for (int64_t i = 0; i < rows; ++i) {
+      const float* r = p + i * stride;
 #pragma omp simd reduction(+ : sum, squares)
-    for (int64_t j = 0; j < run; ++j) sum += r[j], squares += double(r[j]) * r[j];
-  }
+      for (int64_t j = 0; j < run; ++j) sum += r[j], squares += double(r[j]) * r[j];
+    }
+  });
   return {sum, squares};
 }
 
@@ -122,12 +125,14 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       isd[c] = float(1 / std::sqrt(var + eps));
       float scale = isd[c] * (gamma ? gamma[c] : 1.0f);
       float shift = (beta ? beta[c] : 0.0f) - md[c] * scale;
-      for (int64_t n = 0; n < L.n; ++n) {
-        const float* in = xc + n * L.c * L.s;
-        float* out = yd + (in - xd);
+      cpu::dispatch([&](auto) {
+        for (int64_t n = 0; n < L.n; ++n) {
+          const float* in = xc + n * L.c * L.s;
+          float* out = yd + (in - xd);
 #pragma omp simd
-        for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
-      }
+          for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
+        }
+      });
     }
   });
 
@@ -144,11 +149,14 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       for (int64_t c = begin; c < end; ++c) {
         const float m = md[c], is = isd[c];
         double sum_gy = 0, sum_gy_xhat = 0;
-        for (int64_t n = 0; n < L.n; ++n) {
-          const float *xr = xd + (n * L.c + c) * L.s, *gr = gyd + (n * L.c + c) * L.s;
+        cpu::dispatch([&](auto) {
+          for (int64_t n = 0; n < L.n; ++n) {
+            const float *xr = xd + (n * L.c + c) * L.s, *gr = gyd + (n * L.c + c) * L.s;
 #pragma omp simd reduction(+ : sum_gy, sum_gy_xhat)
-          for (int64_t s = 0; s < L.s; ++s) sum_gy += gr[s], sum_gy_xhat += gr[s] * (xr[s] - m) * is;
-        }
+            for (int64_t s = 0; s < L.s; ++s)
+              sum_gy += gr[s], sum_gy_xhat += gr[s] * (xr[s] - m) * is;
+          }
+        });
         if (need[1]) gw.data()[c] = float(sum_gy_xhat);
         if (need[2]) gb.data()[c] = float(sum_gy);
         if (!need[0]) continue;
@@ -156,13 +164,15 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
         // Training: dx = k (gy - mean(gy) - xhat mean(gy xhat)); eval: dx = k gy.
         const float a = training ? float(sum_gy / count) : 0.0f;
         const float b = training ? float(sum_gy_xhat / count) : 0.0f;
-        for (int64_t n = 0; n < L.n; ++n) {
-          const int64_t o = (n * L.c + c) * L.s;
-          const float *xr = xd + o, *gr = gyd + o;
-          float* dr = gx.data() + o;
+        cpu::dispatch([&](auto) {
+          for (int64_t n = 0; n < L.n; ++n) {
+            const int64_t o = (n * L.c + c) * L.s;
+            const float *xr = xd + o, *gr = gyd + o;
+            float* dr = gx.data() + o;
 #pragma omp simd
-          for (int64_t s = 0; s < L.s; ++s) dr[s] = k * (gr[s] - a - (xr[s] - m) * is * b);
-        }
+            for (int64_t s = 0; s < L.s; ++s) dr[s] = k * (gr[s] - a - (xr[s] - m) * is * b);
+          }
+        });
       }
     });
     return grads(gx, gw, gb);
@@ -224,8 +234,10 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
         float shift = (beta ? beta[c] : 0.0f) - md[ng] * scale;
         const float* in = xd + ng * m + j * L.s;
         float* out = yd + ng * m + j * L.s;
+        cpu::dispatch([&](auto) {
 #pragma omp simd
-        for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
+          for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
+        });
       }
     }
   });
@@ -248,8 +260,10 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
           const int64_t c = ng % G * cg + j, o = ng * m + j * L.s;
           const float *xr = xd + o, *gr = gyd + o, gm = gamma ? gamma[c] : 1.0f;
           double sg = 0, sgx = 0;
+          cpu::dispatch([&](auto) {
 #pragma omp simd reduction(+ : sg, sgx)
-          for (int64_t s = 0; s < L.s; ++s) sg += gr[s], sgx += gr[s] * (xr[s] - mu) * is;
+            for (int64_t s = 0; s < L.s; ++s) sg += gr[s], sgx += gr[s] * (xr[s] - mu) * is;
+          });
           part_b[ng / G * L.c + c] = float(sg), part_w[ng / G * L.c + c] = float(sgx);
           sum_d += gm * sg, sum_d_xhat += gm * sgx;
         }
@@ -259,8 +273,11 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
           const int64_t c = ng % G * cg + j, o = ng * m + j * L.s;
           const float *xr = xd + o, *gr = gyd + o, gm = gamma ? gamma[c] : 1.0f;
           float* dr = gx.data() + o;
+          cpu::dispatch([&](auto) {
 #pragma omp simd
-          for (int64_t s = 0; s < L.s; ++s) dr[s] = is * (gm * gr[s] - a - (xr[s] - mu) * is * b);
+            for (int64_t s = 0; s < L.s; ++s)
+              dr[s] = is * (gm * gr[s] - a - (xr[s] - mu) * is * b);
+          });
         }
       }
     });

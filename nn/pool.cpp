@@ -5,7 +5,7 @@
 // the max), for avg it only enlarges the divisor. Planes (n, c) run in parallel.
 #include <tapegrad/nn/pool.h>
 
-#ifdef __AVX512F__
+#if defined(__x86_64__)
 #include <immintrin.h>
 #endif
 
@@ -16,6 +16,7 @@
 
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/cpu.h>
 #include <tapegrad/core/kernels.h>
 
 namespace tg::nn {
@@ -154,15 +155,16 @@ void max_plane_unpadded(const float* __restrict xp, const std::vector<int32_t>& 
     }
 }
 
-#ifdef __AVX512F__
+#if defined(__x86_64__)
 // The same for 2x2 windows with stride 2 (LeNet's pools, and most CNNs'), 16 outputs at a
 // time: 32 floats of each of the two input rows, split into even and odd columns by two
 // permutes, give the four candidates of 16 windows. The gathers above are slow on AMD cores:
 // this cut max-pooling's share of a LeNet training step from 9% to 3% (perf), and it is 4x
 // faster than what g++ makes of a plain stride-2 loop. Same order of comparison, so the same
 // argmax on ties and NaNs.
-void max_plane_2x2(const float* __restrict xp, int64_t W, int64_t OH, int64_t OW,
-                   float* __restrict yp, int32_t* __restrict ip) {
+[[gnu::target(TG_TARGET_AVX512)]] void max_plane_2x2(const float* __restrict xp, int64_t W,
+                                                    int64_t OH, int64_t OW, float* __restrict yp,
+                                                    int32_t* __restrict ip) {
   const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
   const __m512i odd = _mm512_add_epi32(even, _mm512_set1_epi32(1));
   for (int64_t i = 0; i < OH; ++i) {
@@ -173,7 +175,9 @@ void max_plane_2x2(const float* __restrict xp, int64_t W, int64_t OH, int64_t OW
       // Masks for the 2n input columns: the first 16 and the next 16.
       const __mmask16 first = n >= 8 ? 0xFFFF : __mmask16((1u << (2 * n)) - 1);
       const __mmask16 second = n > 8 ? __mmask16((1u << (2 * (n - 8))) - 1) : 0;
-      auto load = [&](const float* r, __m512& evens, __m512& odds) {
+      // The lambdas are functions of their own: they need the target too.
+      auto load = [&](const float* r, __m512& evens, __m512& odds)
+                      __attribute__((target(TG_TARGET_AVX512))) {
         __m512 a = _mm512_maskz_loadu_ps(first, r + 2 * j);
         __m512 b = _mm512_maskz_loadu_ps(second, r + 2 * j + 16);
         evens = _mm512_permutex2var_ps(a, even, b);
@@ -185,7 +189,8 @@ void max_plane_2x2(const float* __restrict xp, int64_t W, int64_t OH, int64_t OW
       const __m512i origin = _mm512_add_epi32(_mm512_set1_epi32(int32_t(2 * (i * W + j))), even);
       __m512 best = x00;
       __m512i arg = origin;
-      auto consider = [&](__m512 v, int32_t shift) {  // take v if larger, or NaN
+      auto consider = [&](__m512 v, int32_t shift) __attribute__((target(TG_TARGET_AVX512))) {
+        // take v if larger, or NaN
         __mmask16 take = _mm512_cmp_ps_mask(v, best, _CMP_GT_OQ) |
                          _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q);
         best = _mm512_mask_mov_ps(best, take, v);
@@ -287,8 +292,9 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
   const float* xd = x.data();
   float* yd = y.data();
   int32_t* id = index->data();
-#ifdef __AVX512F__
-  const bool two_by_two = kernel_size == Size2(2) && stride == Size2(2) && padding == Size2(0);
+#if defined(__x86_64__)
+  const bool two_by_two = cpu::capability() == cpu::Capability::avx512 &&
+                          kernel_size == Size2(2) && stride == Size2(2) && padding == Size2(0);
 #else
   const bool two_by_two = false;
 #endif
@@ -297,18 +303,18 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
     for (int64_t i = 0; i < OH; ++i)
       for (int64_t j = 0; j < OW; ++j) origin.push_back(int32_t(i * stride.h * W + j * stride.w));
   for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
-#ifdef __AVX512F__
-    if (two_by_two) {
-      max_plane_2x2(xd + plane * in_plane, W, OH, OW, yd + plane * OH * OW, id + plane * OH * OW);
-      return;
-    }
+    const float* xp = xd + plane * in_plane;
+    float* yp = yd + plane * OH * OW;
+    int32_t* ip = id + plane * OH * OW;
+#if defined(__x86_64__)
+    if (two_by_two) return max_plane_2x2(xp, W, OH, OW, yp, ip);
 #endif
-    if (padding == Size2(0))
-      max_plane_unpadded(xd + plane * in_plane, origin, W, kernel_size, yd + plane * OH * OW,
-                         id + plane * OH * OW);
-    else
-      max_plane(xd + plane * in_plane, win, kernel_size, stride, padding, yd + plane * OH * OW,
-                id + plane * OH * OW);
+    cpu::dispatch([&](auto) {  // the unpadded loop vectorises with AVX2's gathers
+      if (padding == Size2(0))
+        max_plane_unpadded(xp, origin, W, kernel_size, yp, ip);
+      else
+        max_plane(xp, win, kernel_size, stride, padding, yp, ip);
+    });
   });
   Indices argmax = std::move(index);
   record("max_pool2d", y, {x}, [in_shape = x.shape(), argmax](const Tensor& gy) {

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/core/cpu.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/core/tensor.h>
@@ -138,13 +139,15 @@ class OptimizerWith : public Optimizer {
 };
 
 /// Runs body(i) for i in [0, n): the one fused pass of an update over a parameter's memory
-/// (split across threads for large tensors; every element is independent, so results are
-/// the same for any thread count).
+/// (split across threads for large tensors, and compiled for the CPU's widest vectors; every
+/// element is independent, so results are the same for any thread count).
 template <typename F>
 void for_each_element(int64_t n, F&& body) {
   kernels::parallel_for(n, int64_t(1) << 15, [&](int64_t begin, int64_t end) {
+    cpu::dispatch([&](auto) {
 #pragma omp simd
-    for (int64_t i = begin; i < end; ++i) body(i);
+      for (int64_t i = begin; i < end; ++i) body(i);
+    });
   });
 }
 
