@@ -16,7 +16,7 @@
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::optim {
 
