@@ -53,8 +53,10 @@ TensorBase sum_keepdim(const TensorBase& x, uint32_t mask) {
                       for (int64_t i = 0; i < n; ++i) acc += in[i * s[1]];
                       *out += float(acc);
                     } else if (s[0] == 1 && s[1] == 1) {
+                      cpu::dispatch([&](auto) {
 #pragma omp simd
-                      for (int64_t i = 0; i < n; ++i) out[i] += in[i];
+                        for (int64_t i = 0; i < n; ++i) out[i] += in[i];
+                      });
                     } else {
                       for (int64_t i = 0; i < n; ++i) out[i * s[0]] += in[i * s[1]];
                     }

@@ -1,7 +1,8 @@
 // Kernels: the non-differentiable loops every op is built from. They take and
 // return plain tensors and know nothing of the tape. Elementwise loops walk
 // any strided layout by coalescing dims into contiguous "runs", so the common
-// contiguous case is one flat, vectorisable loop.
+// contiguous case is one flat, vectorisable loop, compiled for the CPU's widest
+// vectors by cpu::dispatch.
 #pragma once
 
 #include <omp.h>
@@ -9,6 +10,7 @@
 #include <array>
 #include <utility>
 
+#include <tapegrad/core/cpu.h>
 #include <tapegrad/core/tensor_base.h>
 
 namespace tg::kernels {
@@ -89,8 +91,10 @@ TensorBase map(const TensorBase& x, F f) {
   if (x.is_contiguous()) {
     const float* in = x.data();
     parallel_for(x.numel(), 1 << 16, [&](int64_t b, int64_t e) {
+      cpu::dispatch([&](auto) {
 #pragma omp simd
-      for (int64_t i = b; i < e; ++i) out[i] = f(in[i]);
+        for (int64_t i = b; i < e; ++i) out[i] = f(in[i]);
+      });
     });
     return y;
   }
@@ -106,20 +110,22 @@ template <typename F>
 void zip_into(const Shape& shape, Operand out, Operand a, Operand b, F f) {
   for_each_run<3>(shape, {{out, a, b}}, [&](auto p, int64_t n, auto s) {
     float *o = p[0], *x = p[1], *y = p[2];
-    if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
+    cpu::dispatch([&](auto) {
+      if (s[0] == 1 && s[1] == 1 && s[2] == 1) {
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
-    } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
-      float c = *y;
+        for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], y[i]);
+      } else if (s[0] == 1 && s[1] == 1 && s[2] == 0) {
+        float c = *y;
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], c);
-    } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
-      float c = *x;
+        for (int64_t i = 0; i < n; ++i) o[i] = f(x[i], c);
+      } else if (s[0] == 1 && s[1] == 0 && s[2] == 1) {
+        float c = *x;
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) o[i] = f(c, y[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]);
-    }
+        for (int64_t i = 0; i < n; ++i) o[i] = f(c, y[i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i) o[i * s[0]] = f(x[i * s[1]], y[i * s[2]]);
+      }
+    });
   });
 }
 
@@ -130,8 +136,10 @@ TensorBase zip(const TensorBase& a, const TensorBase& b, F f, const char* op) {
     TensorBase y = kernels::empty(a.shape());
     float *out = y.data(), *x = a.data(), *z = b.data();
     parallel_for(a.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
+      cpu::dispatch([&](auto) {
 #pragma omp simd
-      for (int64_t i = begin; i < end; ++i) out[i] = f(x[i], z[i]);
+        for (int64_t i = begin; i < end; ++i) out[i] = f(x[i], z[i]);
+      });
     });
     return y;
   }
@@ -157,12 +165,14 @@ template <typename F>
 void map_inplace(const TensorBase& a, F f) {
   for_each_run<1>(a.shape(), {{{a.data(), a.strides()}}}, [&](auto p, int64_t n, auto s) {
     float* x = p[0];
-    if (s[0] == 1) {
+    cpu::dispatch([&](auto) {
+      if (s[0] == 1) {
 #pragma omp simd
-      for (int64_t i = 0; i < n; ++i) x[i] = f(x[i]);
-    } else {
-      for (int64_t i = 0; i < n; ++i) x[i * s[0]] = f(x[i * s[0]]);
-    }
+        for (int64_t i = 0; i < n; ++i) x[i] = f(x[i]);
+      } else {
+        for (int64_t i = 0; i < n; ++i) x[i * s[0]] = f(x[i * s[0]]);
+      }
+    });
   });
 }
 

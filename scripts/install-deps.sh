@@ -6,8 +6,9 @@
 #   scripts/install-deps.sh --fuzz   also clang and its sanitizer runtimes
 set -euo pipefail
 
+# qemu-user: scripts/test.sh runs the build under emulated older CPUs (scripts/portability.sh).
 packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
-          doctest-dev libstb-dev nlohmann-json3-dev python3 curl ca-certificates)
+          doctest-dev libstb-dev nlohmann-json3-dev python3 curl ca-certificates qemu-user)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;

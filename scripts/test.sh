@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds tapegrad and runs every test: the doctest suites, a consumer program
-# built against an installed copy through pkg-config, and the examples' smoke
-# runs. Ends with the line "N passed, N failed".
+# built against an installed copy through pkg-config, the examples' smoke runs,
+# and the portability checks under emulated older CPUs. Ends with the line
+# "N passed, N failed".
 #   scripts/test.sh               (build dir: build/, or $BUILD_DIR)
 #   scripts/test.sh --fresh       (wipes the build dirs first)
 #   scripts/test.sh --hardening   (also: the suite under ASan + UBSan, each fuzz target for
@@ -71,7 +72,21 @@ for smoke in tests/smoke/*.sh; do
   fi
 done
 
-# 4. Hardening: the whole doctest suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# 4. Portability (scripts/portability.sh): the example and the dispatched kernels' suites
+# under emulated older CPUs (qemu-user: AVX2-only Haswell, Nehalem without AVX), where an
+# instruction the CPU lacks is a SIGILL, and natively at each lower TAPEGRAD_CPU_CAPABILITY.
+BUILD_DIR="$build" scripts/portability.sh >"$build/portability.log" 2>&1
+grep -E '^portability' "$build/portability.log"
+checks=$(grep -cE '^portability: .*: (ok|FAILED)' "$build/portability.log")
+broken=$(grep -cE '^portability: .*: FAILED' "$build/portability.log")
+if [ "$checks" -eq 0 ]; then
+  tail -20 "$build/portability.log"; fail 1 "scripts/portability.sh ran no check"
+else
+  pass $((checks - broken))
+  [ "$broken" -gt 0 ] && fail "$broken" "portability checks (see $build/portability.log)"
+fi
+
+# 5. Hardening: the whole doctest suite under AddressSanitizer + UndefinedBehaviorSanitizer
 # (an -O0 build: as fast to build as the release one), then each libFuzzer target briefly.
 if [ "$hardening" = true ]; then
   SANITIZE_BUILDTYPE=debug ASAN_BUILD_DIR="$build-asan" scripts/sanitize.sh >"$build/sanitize.log" 2>&1

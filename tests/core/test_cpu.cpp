@@ -1,6 +1,7 @@
 // cpu::dispatch: the level names, forcing a level, and the im2col / col2im kernels compiled at
-// each level against the baseline on random geometries. (The elementwise kernels, pooling,
-// norms and optimizers are compared the same way in their own folders' suites.)
+// each level against the baseline on random geometries, and the elementwise kernels through
+// the ops that use them. (Pooling, norms and optimizers are compared the same way in their
+// own folders' suites.)
 #include <cstdlib>
 #include <random>
 #include <string>
@@ -8,10 +9,12 @@
 
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/im2col.h>
+#include <tapegrad/core/random.h>
 #include "tests/cpu_levels.h"
 #include "tests/test_util.h"
 
 using namespace tg;
+using tg::test::append;
 using tg::test::check_levels_agree;
 
 TEST_CASE("cpu: levels have PyTorch-like names and parse back; bad names are errors") {
@@ -30,7 +33,7 @@ TEST_CASE("cpu: the level in use is the detected one unless lowered (TG_TEST_EXP
   // scripts/test.sh runs this suite under emulated CPUs and with TAPEGRAD_CPU_CAPABILITY set,
   // and says here which level must have been chosen.
   if (const char* expected = std::getenv("TG_TEST_EXPECT_CAPABILITY"))
-    CHECK(std::string(cpu::name(cpu::capability())) == expected);
+    CHECK(std::string(cpu::name(cpu::capability())) == std::string(expected));
 #if defined(__x86_64__)
   if (!__builtin_cpu_supports("avx2")) CHECK(cpu::detected() == cpu::Capability::baseline);
   if (!__builtin_cpu_supports("avx512f")) CHECK(cpu::detected() <= cpu::Capability::avx2);
@@ -81,6 +84,52 @@ TEST_CASE("cpu: im2col and col2im give the baseline's values at every level") {
       std::vector<float> dx(image.size(), 0.5f);  // col2im accumulates into dx
       kernels::col2im(cols.data(), g, dx.data());
       return dx;
+    });
+  }
+}
+
+TEST_CASE("cpu: elementwise ops and sums give the baseline's values at every level") {
+  // kernels::map, zip (same shape, broadcast, strided), the in-place forms and sum_keepdim,
+  // reached through the Tensor ops that use them. Sizes straddle vector widths and the
+  // 2^16-element threshold above which the loops are split across threads.
+  manual_seed(4);
+  std::mt19937 rng(4);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  std::vector<Shape> shapes = {{1}, {15}, {17, 33}, {3, 5, 41}, {2, 70000}};
+  for (int trial = 0; trial < 6; ++trial) shapes.push_back({pick(1, 9), pick(1, 9), pick(1, 40)});
+  for (const Shape& shape : shapes) {
+    const std::string shown = fmt::format("{}", shape);  // INFO keeps a reference
+    INFO("shape ", shown);
+    Tensor a = randn(shape), b = randn(shape).abs() + 0.5f;
+    Tensor row = randn({shape[shape.size() - 1]});  // broadcasts along the last dim
+    check_levels_agree([&] {
+      std::vector<float> out;
+      append(out, a.relu());
+      append(out, a.exp());
+      append(out, b.sqrt());
+      append(out, b.log());
+      append(out, a.sigmoid());
+      append(out, a.tanh());
+      append(out, a.clamp(-0.5f, 0.7f));
+      append(out, a.pow(3.0f));
+      append(out, a * b + 2.0f);
+      append(out, a / b);
+      append(out, a.maximum(b));
+      append(out, a - row);  // broadcast operand
+      append(out, row * a);  // broadcast on the left
+      append(out, a.gt(b));
+      if (shape.size() >= 2) {
+        Tensor at = a.transpose(0, shape.size() - 1), bt = b.transpose(0, shape.size() - 1);
+        append(out, at * bt);  // strided operands
+        append(out, at.exp());
+        append(out, a.sum({0}));  // sum_keepdim along the outer dim
+        append(out, a.sum({int64_t(shape.size()) - 1}));
+      }
+      Tensor c = a.clone();
+      c.mul_(b).add_(row).clamp_(-1.0f, 1.0f);  // in place: zip_inplace and map_inplace
+      c *= 3.0f;
+      append(out, c);
+      return out;
     });
   }
 }

@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Smoke run of the airfoil example on a small generated table (a noisy linear
 # function of 5 features, CRLF line ends like the real file): every method of
-# the study must run and end near the least-squares floor.
+# the study must run and end near the least-squares floor. RUN prefixes each run of the
+# example (scripts/portability.sh: RUN="qemu-x86_64 -cpu Haswell").
 set -euo pipefail
 build=${BUILD_DIR:-build}
+run=${RUN:-}
 dir=$(mktemp -d)
 trap 'rm -rf "$dir"' EXIT
 awk 'BEGIN { srand(7); for (i = 0; i < 400; i++) { s = 0; line = "";
        for (j = 0; j < 5; j++) { x = rand() * 10; s += (j + 1) * x; line = line x "\t" }
        printf "%s%.6f\r\n", line, s + rand() } }' > "$dir/airfoil_self_noise.dat"
-"$build/examples/airfoil" --data "$dir" --out "$dir/out" --rows 300 | tee "$dir/log"
+$run "$build/examples/airfoil" --data "$dir" --out "$dir/out" --rows 300 | tee "$dir/log"
 test -s "$dir/out/airfoil.csv"
 grep -q '<svg' "$dir/out/airfoil_loss.svg"
 # every method reaches a loss within 0.05 of the closed-form floor (data standardised)
@@ -19,7 +21,7 @@ awk '/normal-equations/ { floor = $2 } $1 ~ /^(gd|sgd|minibatch|momentum|adagrad
 # bad input: a clear error, exit code 1; bad option: exit code 2
 printf '1\t2\tx\t4\t5\t6\r\n' > "$dir/bad.dat"
 set +e
-"$build/examples/airfoil" --data "$dir/bad.dat" --out "$dir/out" 2> "$dir/err"; code=$?
-"$build/examples/airfoil" --bogus 2>/dev/null; code2=$?
+$run "$build/examples/airfoil" --data "$dir/bad.dat" --out "$dir/out" 2> "$dir/err"; code=$?
+$run "$build/examples/airfoil" --bogus 2>/dev/null; code2=$?
 set -e
 grep -q "bad.dat" "$dir/err" && [ "$code" -eq 1 ] && [ "$code2" -eq 2 ]
