@@ -138,7 +138,8 @@ def build(metas, figures, info):
     out.append("")
     out.append(f"- **CPU**: {cpu_description()}")
     out.append(f"- **tapegrad** {first_meta('tapegrad', 'version')}, "
-               f"{first_meta('tapegrad', 'compiler')}, release build; "
+               f"{first_meta('tapegrad', 'compiler')}, release build, "
+               f"{first_meta('tapegrad', 'kernels')} kernels (chosen at run time); "
                f"BLAS: {first_meta('tapegrad', 'blas')}. Threads: `tg::set_num_threads(n)` "
                f"(OpenMP and OpenBLAS together).")
     onednn = "on" if first_meta("pytorch", "mkldnn", False) else "off"

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "bench/timing.h"
+#include <tapegrad/core/cpu.h>
 #include <tapegrad/core/parallel.h>
 
 #ifndef TAPEGRAD_VERSION
@@ -172,12 +173,15 @@ class Reporter {
             {"compiler", fmt::format("g++ {}", __VERSION__)},
             {"blas", openblas_get_config()},
             {"cpu", cpu_model()},
+            {"kernels", cpu::name(cpu::capability())},
             {"threads", get_num_threads()},
             {"repeats", cli_.repeats}}}};
       fmt::print("{}\n", meta.dump());
     } else {
-      fmt::print("{} (tapegrad {}): {}, threads {}, median of {} repeats after warm-up\n\n",
-                 cli_.program(), TAPEGRAD_VERSION, cpu_model(), get_num_threads(), cli_.repeats);
+      fmt::print("{} (tapegrad {}): {}, {} kernels, threads {}, median of {} repeats after "
+                 "warm-up\n\n",
+                 cli_.program(), TAPEGRAD_VERSION, cpu_model(), cpu::name(cpu::capability()),
+                 get_num_threads(), cli_.repeats);
       fmt::print("| workload | setting | value | unit | note |\n|---|---|---|---|---|\n");
     }
     std::fflush(stdout);

@@ -63,8 +63,10 @@ template <typename F>
 }  // namespace detail
 
 /// Runs loop(Target<level>{}) compiled for the level in use. Keep the loop small and free of
-/// errors or allocation: everything it calls is inlined into three copies. Intrinsics go in
-/// functions marked [[gnu::target(TG_TARGET_AVX512)]], called under `if constexpr`.
+/// errors or allocation: everything it calls is inlined into three copies. Declare the
+/// variables of an `omp simd reduction` inside the loop's lambda (captured ones keep g++ 12
+/// from vectorising the AVX copies). Intrinsics go in functions marked
+/// [[gnu::target(TG_TARGET_AVX512)]], called under `if constexpr`.
 template <typename F>
 void dispatch(F&& loop) {
   switch (capability()) {

@@ -60,15 +60,17 @@ void accumulate(Tensor& t, const Tensor& term) { t = t.defined() ? t + term : te
 
 // Sum and sum of squares of the strided set {p[i * stride + j] : i < rows, j < run}, in double.
 std::pair<double, double> moments(const float* p, int64_t rows, int64_t stride, int64_t run) {
-  double sum = 0, squares = 0;
+  std::pair<double, double> result;
   cpu::dispatch([&](auto) {
+    double sum = 0, squares = 0;  // reductions of the loop's own: see cpu::dispatch
     for (int64_t i = 0; i < rows; ++i) {
       const float* r = p + i * stride;
 #pragma omp simd reduction(+ : sum, squares)
       for (int64_t j = 0; j < run; ++j) sum += r[j], squares += double(r[j]) * r[j];
     }
+    result = {sum, squares};
   });
-  return {sum, squares};
+  return result;
 }
 
 }  // namespace
@@ -150,12 +152,13 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
         const float m = md[c], is = isd[c];
         double sum_gy = 0, sum_gy_xhat = 0;
         cpu::dispatch([&](auto) {
+          double sg = 0, sgx = 0;  // reductions of the loop's own: see cpu::dispatch
           for (int64_t n = 0; n < L.n; ++n) {
             const float *xr = xd + (n * L.c + c) * L.s, *gr = gyd + (n * L.c + c) * L.s;
-#pragma omp simd reduction(+ : sum_gy, sum_gy_xhat)
-            for (int64_t s = 0; s < L.s; ++s)
-              sum_gy += gr[s], sum_gy_xhat += gr[s] * (xr[s] - m) * is;
+#pragma omp simd reduction(+ : sg, sgx)
+            for (int64_t s = 0; s < L.s; ++s) sg += gr[s], sgx += gr[s] * (xr[s] - m) * is;
           }
+          sum_gy = sg, sum_gy_xhat = sgx;
         });
         if (need[1]) gw.data()[c] = float(sum_gy_xhat);
         if (need[2]) gb.data()[c] = float(sum_gy);
@@ -261,8 +264,10 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
           const float *xr = xd + o, *gr = gyd + o, gm = gamma ? gamma[c] : 1.0f;
           double sg = 0, sgx = 0;
           cpu::dispatch([&](auto) {
-#pragma omp simd reduction(+ : sg, sgx)
-            for (int64_t s = 0; s < L.s; ++s) sg += gr[s], sgx += gr[s] * (xr[s] - mu) * is;
+            double a = 0, b = 0;  // reductions of the loop's own: see cpu::dispatch
+#pragma omp simd reduction(+ : a, b)
+            for (int64_t s = 0; s < L.s; ++s) a += gr[s], b += gr[s] * (xr[s] - mu) * is;
+            sg = a, sgx = b;
           });
           part_b[ng / G * L.c + c] = float(sg), part_w[ng / G * L.c + c] = float(sgx);
           sum_d += gm * sg, sum_d_xhat += gm * sgx;

@@ -57,7 +57,11 @@ for check in "${checks[@]}"; do
   if [ "$check" = native ]; then
     level=$(native_level)
     if run_suites "$level"; then ok "native ($level)"; else failed "native ($level)" "suites"; fi
-    case "$level" in avx512) lower_levels="baseline avx2" ;; avx2) lower_levels=baseline ;; *) lower_levels="" ;; esac
+    case "$level" in
+      avx512) lower_levels="baseline avx2" ;;
+      avx2) lower_levels=baseline ;;
+      *) lower_levels="" ;;
+    esac
     for lower in $lower_levels; do  # each level below the native one, by the variable
       if TAPEGRAD_CPU_CAPABILITY=$lower run_suites "$lower"; then
         ok "TAPEGRAD_CPU_CAPABILITY=$lower"
@@ -75,8 +79,12 @@ for check in "${checks[@]}"; do
     continue
   fi
   model=${check%%:*} level=${check#*:}
-  command -v qemu-x86_64 >/dev/null || { failed "$model" "qemu-x86_64 not found (qemu-user)"; continue; }
-  if ! RUN="qemu-x86_64 -cpu $model" BUILD_DIR="$build" bash tests/smoke/airfoil.sh >"$log" 2>&1; then
+  if ! command -v qemu-x86_64 >/dev/null; then
+    failed "$model" "qemu-x86_64 not found (qemu-user)"
+    continue
+  fi
+  if ! RUN="qemu-x86_64 -cpu $model" BUILD_DIR="$build" bash tests/smoke/airfoil.sh \
+      >"$log" 2>&1; then
     failed "$model: airfoil example" "tests/smoke/airfoil.sh"
   else
     ok "$model: airfoil example"

@@ -63,7 +63,8 @@ TEST_CASE("cpu: im2col and col2im give the baseline's values at every level") {
     kernels::ConvGeometry g;
     g.channels = pick(1, 4), g.kernel_h = pick(1, 5), g.kernel_w = pick(1, 5);
     g.stride_h = pick(1, 3), g.stride_w = pick(1, 3);
-    g.pad_h = pick(0, 2), g.pad_w = pick(0, 2), g.dilation_h = pick(1, 2), g.dilation_w = pick(1, 2);
+    g.pad_h = pick(0, 2), g.pad_w = pick(0, 2);
+    g.dilation_h = pick(1, 2), g.dilation_w = pick(1, 2);
     // Widths up to 40 cover runs shorter than, equal to and longer than 16 floats.
     g.height = pick(g.dilation_h * (g.kernel_h - 1) + 1, 24);
     g.width = pick(g.dilation_w * (g.kernel_w - 1) + 1, 40);
