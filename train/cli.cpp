@@ -42,10 +42,15 @@ bool holds(double v, const char* op, double bound) {
 
 Option::Option(std::string name, std::string help, std::function<Value()> load,
                std::function<void(const Value&)> store)
-    : name_(std::move(name)), help_(std::move(help)), load_(std::move(load)), store_(std::move(store)) {
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      load_(std::move(load)),
+      store_(std::move(store)) {
   default_ = text();
   Value v = load_();
-  metavar_ = std::holds_alternative<int64_t>(v) ? "N" : std::holds_alternative<double>(v) ? "X" : "TEXT";
+  metavar_ = std::holds_alternative<int64_t>(v)  ? "N"
+             : std::holds_alternative<double>(v) ? "X"
+                                                 : "TEXT";
 }
 
 Option& Option::bound(const char* op, double value) {
@@ -74,6 +79,11 @@ Option& Option::metavar(std::string name) {
   return *this;
 }
 
+Option& Option::default_text(std::string text) {
+  default_ = std::move(text);
+  return *this;
+}
+
 Option& Option::recipe() {
   recipe_ = true;
   return *this;
@@ -87,8 +97,8 @@ Option::Value Option::parse(const std::string& text) const {
   }
   if (std::holds_alternative<std::string>(current)) {
     if (!choices_.empty() && std::find(choices_.begin(), choices_.end(), text) == choices_.end())
-      throw UsageError(fmt::format("--{} must be one of {}, got '{}'", name_,
-                                   fmt::join(choices_, ", "), text));
+      throw UsageError(
+          fmt::format("--{} must be one of {}, got '{}'", name_, fmt::join(choices_, ", "), text));
     return text;
   }
   Value v;
@@ -111,8 +121,10 @@ Option::Value Option::parse(const std::string& text) const {
 std::string Option::text() const {
   return std::visit(
       [](const auto& v) -> std::string {
-        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, bool>) return v ? "true" : "false";
-        else return fmt::format("{}", v);
+        if constexpr (std::is_same_v<std::decay_t<decltype(v)>, bool>)
+          return v ? "true" : "false";
+        else
+          return fmt::format("{}", v);
       },
       load_());
 }
@@ -139,7 +151,8 @@ Option& ArgParser::declare(std::unique_ptr<Option> option) {
   check(!name.empty() && name[0] != '-' && name.find('=') == std::string::npos,
         "ArgParser: bad option name '{}' (give it without dashes, e.g. \"lr\" for --lr)", name);
   check(name != "help", "ArgParser: --help is built in");
-  for (const auto& o : options_) check(o->name() != name, "ArgParser: --{} is declared twice", name);
+  for (const auto& o : options_)
+    check(o->name() != name, "ArgParser: --{} is declared twice", name);
   options_.push_back(std::move(option));
   return *options_.back();
 }

@@ -45,12 +45,13 @@ class HelpRequested : public std::exception {
 /// One declared option; its methods add checks and return it, so they chain.
 class Option {
  public:
-  Option& min(double bound);    ///< value >= bound (numeric options)
-  Option& max(double bound);    ///< value <= bound (numeric options)
-  Option& above(double bound);  ///< value > bound (numeric options)
-  Option& below(double bound);  ///< value < bound (numeric options)
+  Option& min(double bound);                          ///< value >= bound (numeric options)
+  Option& max(double bound);                          ///< value <= bound (numeric options)
+  Option& above(double bound);                        ///< value > bound (numeric options)
+  Option& below(double bound);                        ///< value < bound (numeric options)
   Option& choices(std::vector<std::string> allowed);  ///< one of these (text options)
-  Option& metavar(std::string name);  ///< the value's name in the usage, e.g. "DIR"
+  Option& metavar(std::string name);                  ///< the value's name in the usage, e.g. "DIR"
+  Option& default_text(std::string text);  ///< the default as the usage tells it ("" hides it)
   Option& recipe();  ///< part of the run's recipe, kept with its checkpoints (see recipe.h)
 
   const std::string& name() const { return name_; }

@@ -38,8 +38,7 @@ History::History(std::vector<std::string> columns) : names_(std::move(columns)) 
 
 size_t History::index(std::string_view name, std::string_view op) const {
   auto it = std::find(names_.begin(), names_.end(), name);
-  check(it != names_.end(), "{}: no column '{}' (columns: {})", op, name,
-        fmt::join(names_, ", "));
+  check(it != names_.end(), "{}: no column '{}' (columns: {})", op, name, fmt::join(names_, ", "));
   return size_t(it - names_.begin());
 }
 
@@ -53,6 +52,12 @@ void History::append(const std::vector<std::pair<std::string, double>>& row) {
   for (size_t i = 0; i < names_.size(); ++i)
     check(cells[i] != nullptr, "History::append: column '{}' missing", names_[i]);
   for (size_t i = 0; i < names_.size(); ++i) values_[i].push_back(*cells[i]);
+}
+
+void History::append(const std::vector<double>& row) {
+  check(row.size() == names_.size(), "History::append: {} values for the {} columns ({})",
+        row.size(), names_.size(), fmt::join(names_, ", "));
+  for (size_t i = 0; i < names_.size(); ++i) values_[i].push_back(row[i]);
 }
 
 const std::vector<double>& History::column(std::string_view name) const {
@@ -76,8 +81,9 @@ History History::from_csv(std::string_view csv, std::string_view source) {
   History h(split(lines[0], ','));
   for (size_t l = 1; l < lines.size(); ++l) {
     std::vector<std::string> cells = split(lines[l], ',');
-    check(cells.size() == h.names_.size(), "History::from_csv: {}: line {} has {} fields, expected {}",
-          source, l + 1, cells.size(), h.names_.size());
+    check(cells.size() == h.names_.size(),
+          "History::from_csv: {}: line {} has {} fields, expected {}", source, l + 1, cells.size(),
+          h.names_.size());
     for (size_t c = 0; c < cells.size(); ++c) {
       const std::string& cell = cells[c];
       double v = 0;
@@ -100,14 +106,16 @@ plot::Series History::series(std::string_view x, std::string_view y, std::string
 
 plot::LineChart History::chart(const ChartOptions& options) const {
   check(!options.y.empty(), "History::chart: no y columns to draw");
-  plot::LineChart chart{
-      .title = options.title,
-      .x = {.label = options.x},
-      .y = {.label = options.y_label.empty() ? options.y[0] : options.y_label, .log = options.log_y}};
+  plot::LineChart chart{.title = options.title,
+                        .x = {.label = options.x},
+                        .y = {.label = options.y_label.empty() ? options.y[0] : options.y_label,
+                              .log = options.log_y}};
   for (const std::string& y : options.y) {
     chart.series.push_back(series(options.x, y));
     chart.series.back().markers = options.markers;
   }
+  for (const plot::Series& s : options.extra)
+    if (!s.x.empty()) chart.series.push_back(s);
   return chart;
 }
 
@@ -116,12 +124,14 @@ std::string to_csv(std::string_view key, const std::vector<std::pair<std::string
   const std::vector<std::string>& columns = runs[0].second.columns();
   std::string csv = fmt::format("{},{}\n", key, fmt::join(columns, ","));
   for (const auto& [name, history] : runs) {
-    check(history.columns() == columns, "train::to_csv: run '{}' has the columns ({}), expected ({})",
-          name, fmt::join(history.columns(), ", "), fmt::join(columns, ", "));
+    check(history.columns() == columns,
+          "train::to_csv: run '{}' has the columns ({}), expected ({})", name,
+          fmt::join(history.columns(), ", "), fmt::join(columns, ", "));
     check(name.find_first_of(",\r\n") == std::string::npos,
           "train::to_csv: run name '{}' holds a comma or line break", name);
     std::string body = history.to_csv();
-    for (std::string_view rest = std::string_view(body).substr(body.find('\n') + 1); !rest.empty();) {
+    for (std::string_view rest = std::string_view(body).substr(body.find('\n') + 1);
+         !rest.empty();) {
       size_t end = rest.find('\n');
       csv += fmt::format("{},{}\n", name, rest.substr(0, end));
       rest.remove_prefix(end + 1);

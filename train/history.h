@@ -4,6 +4,7 @@
 //
 //   train::History history({"epoch", "train_loss", "test_loss"});
 //   history.append({{"epoch", 1}, {"train_loss", 1.92}, {"test_loss", 1.71}});
+//   history.append({2, 1.65, 1.58});                     // the same, in column order
 //   history.write_csv("results/run.csv");
 //   plot::write_svg(history.chart({.title = "loss", .x = "epoch",
 //                                  .y = {"train_loss", "test_loss"}}), "results/loss.svg");
@@ -22,11 +23,12 @@ namespace tg::train {
 /// What History::chart draws: columns `y` against column `x`.
 struct ChartOptions {
   std::string title{};
-  std::string x{};               ///< the x column, e.g. "epoch"
-  std::vector<std::string> y{};  ///< one series per column, labelled by its name
-  std::string y_label{};         ///< default: the first y column's name
-  bool markers = true;           ///< a dot at every row
-  bool log_y = false;            ///< log10 y axis
+  std::string x{};                    ///< the x column, e.g. "epoch"
+  std::vector<std::string> y{};       ///< one series per column, labelled by its name
+  std::string y_label{};              ///< default: the first y column's name
+  bool markers = true;                ///< a dot at every row
+  bool log_y = false;                 ///< log10 y axis
+  std::vector<plot::Series> extra{};  ///< drawn after the columns (empty ones are left out)
 };
 
 class History {
@@ -36,6 +38,8 @@ class History {
 
   /// Adds a row: every column exactly once, in any order.
   void append(const std::vector<std::pair<std::string, double>>& row);
+  /// Adds a row of values in column order, one per column.
+  void append(const std::vector<double>& row);
 
   const std::vector<std::string>& columns() const { return names_; }
   /// Number of rows.

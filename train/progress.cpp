@@ -16,8 +16,7 @@ namespace tg::train {
 namespace {
 
 double steady_seconds() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 // tqdm's bar: full blocks, one partial block in eighths, then spaces.
@@ -46,8 +45,7 @@ ProgressBar::ProgressBar(ProgressOptions options) : options_(std::move(options))
   if (!options_.clock) options_.clock = steady_seconds;
   out_ = options_.out ? options_.out : &std::cout;
   if (options_.display == Display::automatic)
-    options_.display =
-        !options_.out && stdout_is_terminal() ? Display::terminal : Display::lines;
+    options_.display = !options_.out && stdout_is_terminal() ? Display::terminal : Display::lines;
   options_.width = std::max(options_.width, 1);
   start_ = last_draw_ = options_.clock();
   if (options_.display == Display::terminal) draw();
@@ -71,8 +69,7 @@ void ProgressBar::update(int64_t steps) {
   n_ += steps;
   if (options_.display != Display::terminal || closed_) return;
   double now = options_.clock();
-  if (now - last_draw_ >= options_.min_interval ||
-      (options_.total > 0 && n_ >= options_.total)) {
+  if (now - last_draw_ >= options_.min_interval || (options_.total > 0 && n_ >= options_.total)) {
     last_draw_ = now;
     draw();
   }

@@ -4,9 +4,9 @@
 // file or a pipe it writes the final line once, when the bar closes; quiet, it draws nothing.
 // Lines of the program's own (write) pass through in every mode, above the bar on a terminal.
 //
-//   train::ProgressBar bar({.desc = "epoch 1/2", .total = int64_t(loader.size()), .unit = "batch"});
-//   for (auto [x, y] : loader) { ...; bar.set_postfix({{"loss", mean_loss}}); bar.update(); }
-//   bar.close();
+//   train::ProgressBar bar({.desc = "epoch 1/2", .total = int64_t(loader.size()), .unit =
+//   "batch"}); for (auto [x, y] : loader) { ...; bar.set_postfix({{"loss", mean_loss}});
+//   bar.update(); } bar.close();
 #pragma once
 
 #include <cstdint>

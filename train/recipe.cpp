@@ -12,6 +12,18 @@ std::map<std::string, std::string> recipe(const ArgParser& cli, std::string_view
   return values;
 }
 
+std::string recipe_options(const ArgParser& cli) {
+  std::string text;
+  for (const Option* o : cli.options()) {
+    if (!o->is_recipe()) continue;
+    std::string value = cli.text(o->name());
+    if (o->is_flag() && value == "false") continue;
+    text += (text.empty() ? "--" : " --") + o->name();
+    if (!o->is_flag()) text += " " + value;
+  }
+  return text;
+}
+
 void restore_recipe(ArgParser& cli, const std::map<std::string, std::string>& stored,
                     std::string_view source, const RestoreOptions& options) {
   // Check everything before changing anything: a refused recipe leaves the parser as it was.

@@ -20,6 +20,10 @@ namespace tg::train {
 /// The recipe options' current values as text ("lr" -> "0.001"), keys prefixed by `prefix`.
 std::map<std::string, std::string> recipe(const ArgParser& cli, std::string_view prefix = "");
 
+/// The recipe as command-line options, in declaration order ("--epochs 2 --lr 0.001 --augment";
+/// false flags are left out): what a log prints to say how a run was made.
+std::string recipe_options(const ArgParser& cli);
+
 /// How restore_recipe reads a stored recipe.
 struct RestoreOptions {
   std::string prefix{};                ///< the stored keys are prefix + option name

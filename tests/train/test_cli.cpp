@@ -70,7 +70,8 @@ TEST_CASE("ArgParser keeps the defaults when nothing is given") {
 TEST_CASE("ArgParser reads --name=value and --name value alike") {
   Program a, b;
   a.parse({"--epochs=5", "--lr=1e-2", "--norm=batchnorm", "--data=/tmp/x", "--augment"});
-  b.parse({"--epochs", "5", "--lr", "1e-2", "--norm", "batchnorm", "--data", "/tmp/x", "--augment"});
+  b.parse(
+      {"--epochs", "5", "--lr", "1e-2", "--norm", "batchnorm", "--data", "/tmp/x", "--augment"});
   for (Program* p : {&a, &b}) {
     CHECK(p->epochs == 5);
     CHECK(p->lr == 0.01);
@@ -129,6 +130,21 @@ TEST_CASE("ArgParser: -h and --help throw HelpRequested with the usage") {
         "  -h, --help             print this help and exit\n");
 }
 
+TEST_CASE("ArgParser: the usage may tell the default in words, or hide it") {
+  ArgParser cli("airfoil");
+  double lr = 0;
+  std::string out = "results";
+  cli.add("lr", lr, "learning rate").above(0).default_text("the method's");
+  cli.add("out", out, "output folder").default_text("");
+  CHECK(cli.usage() ==
+        "usage: airfoil [options]\n"
+        "\n"
+        "options:\n"
+        "  --lr X      learning rate (> 0; default: the method's)\n"
+        "  --out TEXT  output folder\n"
+        "  -h, --help  print this help and exit\n");
+}
+
 TEST_CASE("ArgParser: every usage error names the option and the value") {
   Program p;
   CHECK(p.usage_error({"--bogus"}) == "unknown option '--bogus'");
@@ -151,7 +167,8 @@ TEST_CASE("ArgParser: every usage error names the option and the value") {
   CHECK(p.usage_error({"--momentum=-0.1"}) == "--momentum must be >= 0, got -0.1");
   CHECK(p.usage_error({"--norm", "layernorm"}) ==
         "--norm must be one of none, batchnorm, got 'layernorm'");
-  CHECK(p.usage_error({"--augment=1"}) == "--augment is a flag: it takes no value, got '--augment=1'");
+  CHECK(p.usage_error({"--augment=1"}) ==
+        "--augment is a flag: it takes no value, got '--augment=1'");
   CHECK(p.usage_error({"--epochs", "3"}) == "(no usage error)");
   Program q;  // max() is inclusive
   int64_t pad = 2;
@@ -167,10 +184,13 @@ TEST_CASE("ArgParser refuses badly declared options") {
   int64_t n = 0;
   std::string s;
   double x = 0;
-  CHECK(error_of([&] { p.cli.add("epochs", n, "again"); }) == "ArgParser: --epochs is declared twice");
+  CHECK(error_of([&] { p.cli.add("epochs", n, "again"); }) ==
+        "ArgParser: --epochs is declared twice");
   CHECK(error_of([&] { p.cli.add("--n", n, "dashes"); }) ==
         "ArgParser: bad option name '--n' (give it without dashes, e.g. \"lr\" for --lr)");
-  CHECK(error_of([&] { p.cli.add("a=b", n, "equals"); }).starts_with("ArgParser: bad option name 'a=b'"));
+  CHECK(error_of([&] {
+          p.cli.add("a=b", n, "equals");
+        }).starts_with("ArgParser: bad option name 'a=b'"));
   CHECK(error_of([&] { p.cli.add("help", n, "mine"); }) == "ArgParser: --help is built in");
   CHECK(error_of([&] { p.cli.add("name", s, "text").min(1); }) ==
         "ArgParser: --name: a bound (>= 1) applies to numeric options only");
@@ -187,7 +207,8 @@ TEST_CASE("guarded_main: exit codes 0 (help), 2 (usage), 1 (failure), else run's
   auto run = [](int argc, char** argv) {
     Program p;
     p.cli.parse(argc, argv);
-    if (p.epochs == 2) tg::fail("cifar10: data_batch_1.bin is 12 bytes, expected a multiple of 3073");
+    if (p.epochs == 2)
+      tg::fail("cifar10: data_batch_1.bin is 12 bytes, expected a multiple of 3073");
     return 7;
   };
   {

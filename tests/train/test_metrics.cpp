@@ -18,7 +18,7 @@ using tg::train::ConfusionMatrix;
 TEST_CASE("ConfusionMatrix counts argmax predictions against labels") {
   ConfusionMatrix cm({"cat", "dog", "ship"});
   // Predictions (row argmax): 0, 2, 1, 1, 2; labels: 0, 1, 1, 2, 2.
-  tg::Tensor logits = tg::tensor({3, 1, 0,  0, 1, 2,  0, 5, 1,  -1, 2, 0,  0, 0, 9}, {5, 3});
+  tg::Tensor logits = tg::tensor({3, 1, 0, 0, 1, 2, 0, 5, 1, -1, 2, 0, 0, 0, 9}, {5, 3});
   cm.update(logits, tg::tensor({0, 1, 1, 2, 2}, {5}));
   CHECK(cm.total() == 5);
   CHECK(cm.correct() == 3);
@@ -54,14 +54,19 @@ TEST_CASE("ConfusionMatrix: an empty matrix and empty classes give 0 percent") {
 TEST_CASE("ConfusionMatrix: every error names what is wrong") {
   CHECK(error_of([] { ConfusionMatrix({}); }) == "ConfusionMatrix: no classes");
   ConfusionMatrix cm({"a", "b"});
-  CHECK(error_of([&] { cm.update(tg::zeros({4, 3}), tg::zeros({4})); }) ==
+  CHECK(error_of([&] {
+          cm.update(tg::zeros({4, 3}), tg::zeros({4}));
+        }) ==
         "ConfusionMatrix::update: logits of shape [4, 3] are not [N, 2] (one column per class)");
-  CHECK(error_of([&] { cm.update(tg::zeros({4, 2}), tg::zeros({3})); }) ==
-        "ConfusionMatrix::update: labels of shape [3] do not match logits of shape [4, 2]");
-  CHECK(error_of([&] { cm.update(tg::zeros({2, 2}), tg::tensor({0, 2}, {2})); }) ==
-        "ConfusionMatrix::update: label 2 is not a class index in [0, 2)");
-  CHECK(error_of([&] { cm.update(tg::zeros({2, 2}), tg::tensor({0, 0.5}, {2})); }) ==
-        "ConfusionMatrix::update: label 0.5 is not a class index in [0, 2)");
+  CHECK(error_of([&] {
+          cm.update(tg::zeros({4, 2}), tg::zeros({3}));
+        }) == "ConfusionMatrix::update: labels of shape [3] do not match logits of shape [4, 2]");
+  CHECK(error_of([&] {
+          cm.update(tg::zeros({2, 2}), tg::tensor({0, 2}, {2}));
+        }) == "ConfusionMatrix::update: label 2 is not a class index in [0, 2)");
+  CHECK(error_of([&] {
+          cm.update(tg::zeros({2, 2}), tg::tensor({0, 0.5}, {2}));
+        }) == "ConfusionMatrix::update: label 0.5 is not a class index in [0, 2)");
   CHECK(cm.total() == 0);  // refused batches count nothing
   CHECK(error_of([&] { cm.add(0, 2); }) ==
         "ConfusionMatrix::add: class 0 predicted as 2 is out of range for 2 classes");

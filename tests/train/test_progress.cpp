@@ -62,7 +62,8 @@ TEST_CASE("ProgressBar::line: percentage, bar, count, elapsed<remaining, rate, p
 
 TEST_CASE("ProgressBar::line: slow steps show seconds per step; an unknown total has no bar") {
   Fixture f;
-  ProgressBar slow({.total = 10, .display = Display::quiet, .out = &f.out, .clock = [&] { return f.now; }});
+  ProgressBar slow(
+      {.total = 10, .display = Display::quiet, .out = &f.out, .clock = [&] { return f.now; }});
   slow.update(2);
   f.now += 5;  // 0.4 it/s: 2.50 s/it, 8 left take 20 s
   CHECK(slow.line() == " 20%|██        | 2/10 [00:05<00:20, 2.50s/it]");

@@ -1,5 +1,6 @@
 // Tests of recipes: the recipe options as text, restored from a stored recipe with given
-// options checked against it, may_change honoured, and refused recipes leaving the parser as it was.
+// options checked against it, may_change honoured, and refused recipes leaving the parser as it
+// was.
 #include <doctest/doctest.h>
 
 #include <map>
@@ -34,19 +35,23 @@ struct Program {
 };
 
 const std::map<std::string, std::string> kStored = {{"extra.recipe.epochs", "4"},
-                                                     {"extra.recipe.lr", "0.01"},
-                                                     {"extra.recipe.norm", "batchnorm"},
-                                                     {"extra.recipe.augment", "true"},
-                                                     {"extra.other", "x"}};
+                                                    {"extra.recipe.lr", "0.01"},
+                                                    {"extra.recipe.norm", "batchnorm"},
+                                                    {"extra.recipe.augment", "true"},
+                                                    {"extra.other", "x"}};
 
 }  // namespace
 
 TEST_CASE("recipe: the recipe options' values as text, optionally prefixed") {
   Program p;
   p.parse({"--lr", "1e-2", "--augment", "--threads", "2"});
-  CHECK(recipe(p.cli) == std::map<std::string, std::string>{
-                             {"epochs", "2"}, {"lr", "0.01"}, {"norm", "none"}, {"augment", "true"}});
+  CHECK(recipe(p.cli) ==
+        std::map<std::string, std::string>{
+            {"epochs", "2"}, {"lr", "0.01"}, {"norm", "none"}, {"augment", "true"}});
   CHECK(recipe(p.cli, "recipe.").count("recipe.lr") == 1);
+  CHECK(recipe_options(p.cli) == "--epochs 2 --lr 0.01 --norm none --augment");
+  Program q;
+  CHECK(recipe_options(q.cli) == "--epochs 2 --lr 0.001 --norm none");  // a false flag is left out
 }
 
 TEST_CASE("restore_recipe fills what the command line left out") {
@@ -90,8 +95,9 @@ TEST_CASE("restore_recipe refuses a stored recipe that is incomplete or bad, cha
   Program p;
   auto missing = kStored;
   missing.erase("extra.recipe.norm");
-  CHECK(error_of([&] { restore_recipe(p.cli, missing, "run.ckpt", {.prefix = "extra.recipe."}); }) ==
-        "run.ckpt is not a lenet checkpoint (it stores no extra.recipe.norm)");
+  CHECK(error_of([&] {
+          restore_recipe(p.cli, missing, "run.ckpt", {.prefix = "extra.recipe."});
+        }) == "run.ckpt is not a lenet checkpoint (it stores no extra.recipe.norm)");
   auto bad = kStored;
   bad["extra.recipe.norm"] = "layernorm";
   CHECK(error_of([&] { restore_recipe(p.cli, bad, "run.ckpt", {.prefix = "extra.recipe."}); }) ==
