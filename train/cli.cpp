@@ -93,7 +93,7 @@ Option::Value Option::parse(const std::string& text) const {
   Value current = load_();
   if (std::holds_alternative<bool>(current)) {
     if (text == "true" || text == "false") return text == "true";
-    throw UsageError(fmt::format("--{} is a flag: it takes no value, got '{}'", name_, text));
+    throw UsageError(fmt::format("--{} is a flag: expected true or false, got '{}'", name_, text));
   }
   if (std::holds_alternative<std::string>(current)) {
     if (!choices_.empty() && std::find(choices_.begin(), choices_.end(), text) == choices_.end())
@@ -263,6 +263,11 @@ int guarded_main(std::string_view program, const std::function<int(int, char**)>
     std::cout << std::flush;  // what the run printed comes before the error
     std::fflush(stdout);
     std::cerr << program << ": error: " << e.what() << "\n";
+    return 1;
+  } catch (...) {
+    std::cout << std::flush;
+    std::fflush(stdout);
+    std::cerr << program << ": error: an exception that is not a std::exception\n";
     return 1;
   }
 }

@@ -100,6 +100,8 @@ TEST_CASE("ArgParser: text() and set() read and write values as text") {
   CHECK(p.lr == 0.5);
   CHECK(p.augment);
   CHECK_FALSE(p.cli.given("lr"));  // set() is not the command line
+  CHECK(error_of([&] { p.cli.set("augment", "1"); }) ==
+        "--augment is a flag: expected true or false, got '1'");
   CHECK(error_of([&] { p.cli.set("momentum", "1"); }) == "--momentum must be < 1, got 1");
 }
 
@@ -227,6 +229,12 @@ TEST_CASE("guarded_main: exit codes 0 (help), 2 (usage), 1 (failure), else run's
     CHECK(guarded_main("trainer", run, 1, with_help) == 1);
     CHECK(c.err.str() ==
           "trainer: error: cifar10: data_batch_1.bin is 12 bytes, expected a multiple of 3073\n");
+  }
+  {
+    Captured c;
+    CHECK(guarded_main(
+              "trainer", [](int, char**) -> int { throw 42; }, 1, with_help) == 1);
+    CHECK(c.err.str() == "trainer: error: an exception that is not a std::exception\n");
   }
   {
     Captured c;
