@@ -15,7 +15,7 @@
 #include <vector>
 
 #include <tapegrad/autograd/dual.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/plot/svg.h>
 #include <tapegrad/train/cli.h>
 

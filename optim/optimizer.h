@@ -15,7 +15,7 @@
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::optim {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::train {
 

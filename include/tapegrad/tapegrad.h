@@ -25,7 +25,7 @@
 #include <tapegrad/core/print.h>
 #include <tapegrad/core/random.h>
 #include <tapegrad/core/shape.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/nn/activation.h>
 #include <tapegrad/nn/conv.h>
 #include <tapegrad/nn/functional.h>
