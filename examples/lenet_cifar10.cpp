@@ -34,18 +34,17 @@
 #include "examples/common/cli.h"
 #include "examples/common/progress.h"
 #include <tapegrad/nn/activation.h>
-#include <tapegrad/nn/checkpoint.h>
 #include <tapegrad/nn/conv.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/linear.h>
 #include <tapegrad/nn/norm.h>
 #include <tapegrad/nn/pool.h>
-#include <tapegrad/nn/safetensors.h>
 #include <tapegrad/nn/sequential.h>
 #include <tapegrad/optim/adam.h>
 #include <tapegrad/optim/lr_scheduler.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/plot/svg.h>
+#include <tapegrad/train/checkpoint.h>
 #include <tapegrad/tapegrad.h>
 
 using namespace tg;
@@ -148,12 +147,11 @@ Recipe parse_recipe(const examples::Args& args) {
 }
 
 // Reads back Recipe::to_strings() from a checkpoint's metadata ("extra.recipe.<option>").
-Recipe stored_recipe(const SafetensorsMetadata& meta, const std::string& path) {
+Recipe stored_recipe(const StateDict& meta, const std::string& path) {
   auto text = [&](const std::string& option) {
-    auto it = meta.find("extra.recipe." + option);
-    if (it == meta.end())
+    if (!meta.has("extra.recipe." + option))
       fail("{} is not a lenet_cifar10 checkpoint (it stores no recipe.{})", path, option);
-    return it->second;
+    return meta.text("extra.recipe." + option);
   };
   auto number = [&](const std::string& option) {
     std::string t = text(option);
@@ -556,9 +554,9 @@ int run(int argc, char** argv) {
   std::string from = args.get("--resume", args.get("--eval-only", ""));
 
   // A resumed (or evaluated) run takes its recipe and class names from the checkpoint.
-  SafetensorsMetadata meta;
+  StateDict meta;
   if (!from.empty()) {
-    meta = load_safetensors_metadata(from);
+    meta = tg::load(from);
     recipe = merge_recipe(stored_recipe(meta, from), recipe, args, from);
   }
   int64_t print_every =
@@ -591,11 +589,11 @@ int run(int argc, char** argv) {
   History history;
   int64_t start_epoch = 0, step = 0;
   if (!from.empty()) {
-    auto it = meta.find("extra.classes");
-    check(it != meta.end() && split(it->second) == classes,
-          "{} was trained on the classes ({}), but {} holds ({})", from,
-          it == meta.end() ? "unknown" : it->second, source.dir.string(), join(classes));
-    nn::CheckpointInfo info = nn::load_checkpoint(from, net, *opt, schedule.get());
+    std::string stored_classes = meta.has("extra.classes") ? meta.text("extra.classes") : "unknown";
+    check(meta.has("extra.classes") && split(stored_classes) == classes,
+          "{} was trained on the classes ({}), but {} holds ({})", from, stored_classes,
+          source.dir.string(), join(classes));
+    train::CheckpointInfo info = train::load_checkpoint(from, net, *opt, schedule.get());
     start_epoch = info.epoch, step = info.step;
     history = parse_history(info.extra["history.epochs"], info.extra["history.running"], from);
     fmt::print("checkpoint: {} (after epoch {}, {} steps)\n", from, start_epoch, step);
@@ -641,7 +639,7 @@ int run(int argc, char** argv) {
                                                   {"history.epochs", epochs_text(t.history)},
                                                   {"history.running", running_text(t.history)}};
       for (const auto& [k, v] : recipe.to_strings()) extra["recipe." + k] = v;
-      nn::save_checkpoint(checkpoint, net, *opt,
+      train::save_checkpoint(checkpoint, net, *opt,
                           {.epoch = row.epoch, .step = t.step, .extra = extra}, schedule.get());
       t.last_good = checkpoint;
       write_log(t.history, out);

@@ -1,138 +1,91 @@
-// Tests of nn::save and nn::load: a bit-exact round trip (parameters and buffers), a
-// state dict written by PyTorch giving PyTorch's outputs, and files that are corrupt,
-// missing or do not fit, each leaving the module unchanged with a clear message.
+// Tests of StateDict itself and of tg::save / tg::load: numbers and strings survive a file
+// exactly, prefixes nest and unnest dicts (what a checkpoint does), and every misuse is a
+// tg::Error naming the key.
 #include <doctest/doctest.h>
 
-#include <filesystem>
-#include <fstream>
+#include <cmath>
+#include <cstring>
+#include <limits>
 
-#include <tapegrad/core/atomic_file.h>
-#include <tapegrad/nn/activation.h>
-#include <tapegrad/nn/linear.h>
-#include <tapegrad/nn/safetensors.h>
-#include <tapegrad/nn/sequential.h>
-#include <tapegrad/nn/serialize.h>
+#include <tapegrad/autograd/state_dict.h>
+#include <tapegrad/core/safetensors.h>
 #include "tests/data/temp_dir.h"
-#include "tests/nn/fixture.h"
 #include "tests/test_util.h"
 
 using namespace tg;
 using test::error_of;
 
-namespace {
-
-// The fixture's PyTorch model: Linear(4, 8), ReLU, Linear(8, 3).
-nn::Sequential mlp() { return nn::Sequential(nn::Linear(4, 8), nn::ReLU(), nn::Linear(8, 3)); }
-
-// A model with a buffer, to show buffers are saved too.
-struct Scaled : nn::Module {
-  std::shared_ptr<nn::Linear> fc = register_module("fc", nn::Linear(3, 2));
-  Tensor scale = register_buffer("scale", full({2}, 1.5f));
-  Tensor forward(const Tensor& x) override { return (*fc)(x) * scale; }
-};
-
-// Copies of every state-dict value, to compare the module against later.
-std::vector<std::vector<float>> snapshot(const nn::Module& m) {
-  std::vector<std::vector<float>> values;
-  for (const auto& [name, t] : m.state_dict()) values.push_back(t.to_vector());
-  return values;
-}
-
-}  // namespace
-
-TEST_CASE("nn serialize: save then load restores every parameter and buffer bit for bit") {
+TEST_CASE("state_dict: numbers and strings survive a file bit for bit") {
   test::TempDir dir;
-  manual_seed(0);
-  Scaled a;
-  a.scale.fill_(-0.1f);
-  nn::save(a, dir / "scaled.safetensors");
-  manual_seed(1);
-  Scaled b;
-  CHECK(snapshot(a) != snapshot(b));
-  nn::load(b, dir / "scaled.safetensors");
-  CHECK(snapshot(a) == snapshot(b));  // exact equality of every float
-  Tensor x = randn({4, 3});
-  TG_CHECK_CLOSE(b(x), a(x), 0.0f, 0.0f);
-  // The file is a standard safetensors file with PyTorch's names.
-  SafetensorsMetadata metadata;
-  auto entries = load_safetensors(dir / "scaled.safetensors", &metadata);
-  CHECK(metadata == SafetensorsMetadata{{"format", "pt"}});
-  REQUIRE(entries.size() == 3);
-  CHECK(entries[0].name == "fc.bias");
-  CHECK(entries[1].name == "fc.weight");
-  CHECK(entries[1].shape == Shape{2, 3});
-  CHECK(entries[2].name == "scale");
+  const double inf = std::numeric_limits<double>::infinity();
+  const std::vector<double> numbers = {0.1, 1e-8, -0.0, 1.0 / 3, 5e-324, 1.7976931348623157e308,
+                                       -inf, 9007199254740993.0, 123456789.0};
+  StateDict dict;
+  for (size_t i = 0; i < numbers.size(); ++i) dict.set(fmt::format("n{}", i), numbers[i]);
+  dict.set("nan", std::numeric_limits<double>::quiet_NaN());
+  dict.set("name", "héllo, wörld");
+  dict.insert("w", tensor({1.5f, -2.0f, 0.1f}, {3}));
+  dict.insert("a", tensor({7.0f}, {1}));
+  CHECK(dict.size() == 2);
+  CHECK(dict.begin()->first == "w");  // insertion order in memory
+
+  save(dict, dir / "d.safetensors");
+  StateDict back = load(dir / "d.safetensors");
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    double v = back.number(fmt::format("n{}", i));
+    CHECK(std::memcmp(&v, &numbers[i], sizeof v) == 0);  // the same bits, sign of zero too
+  }
+  CHECK(std::isnan(back.number("nan")));
+  CHECK(back.text("name") == "héllo, wörld");
+  CHECK(back.text("n0") == "0.1");  // the shortest text, as PyTorch users would write it
+  CHECK(back.metadata() == dict.metadata());
+  CHECK(back.begin()->first == "a");  // a file keeps tensors sorted by name
+  CHECK(back.at("w").to_vector() == std::vector<float>{1.5f, -2.0f, 0.1f});
+  CHECK(back.at("a").shape() == Shape{1});
 }
 
-TEST_CASE("nn serialize: a state dict saved by PyTorch gives PyTorch's outputs") {
-  test::Fixture f("serialize.json");
-  nn::Sequential net = mlp();
-  nn::load(net, test::nn_fixture_path("mlp.safetensors"));
-  TG_CHECK_CLOSE(net(f["x"]), f["y"]);
+TEST_CASE("state_dict: update adds a prefix, sub takes it away") {
+  StateDict model = {{"weight", ones({2})}};
+  model.set("format", "pt");
+  StateDict optimizer;
+  optimizer.set("kind", "SGD");
+  optimizer.insert("state.0.momentum_buffer", zeros({2}));
+
+  StateDict file;
+  file.update(model, "model.");
+  file.update(optimizer, "optimizer.");
+  file.set("epoch", 3);
+  CHECK(file.size() == 2);
+  CHECK(file.contains("model.weight"));
+  CHECK(file.text("optimizer.kind") == "SGD");
+
+  StateDict m = file.sub("model.");
+  CHECK(m.size() == 1);
+  CHECK(m.at("weight").same(model.at("weight")));  // the same tensor, not a copy
+  CHECK(m.metadata() == std::map<std::string, std::string>{{"format", "pt"}});
+  StateDict o = file.sub("optimizer.");
+  CHECK(o.contains("state.0.momentum_buffer"));
+  CHECK(o.metadata() == optimizer.metadata());
+  CHECK(file.sub("scheduler.").empty());
 }
 
-TEST_CASE("nn serialize: a file that does not fit leaves the module unchanged") {
-  test::TempDir dir;
-  manual_seed(2);
-  nn::Sequential net = mlp();
-  auto before = snapshot(net);
-  std::string path = dir / "other.safetensors";
-  save_safetensors(path, {{"0.weight", {4, 8}, std::vector<float>(32, 1.0f)},
-                          {"0.bias", {8}, std::vector<float>(8, 1.0f)},
-                          {"2.weight", {3, 8}, std::vector<float>(24, 1.0f)},
-                          {"3.weight", {1}, {1.0f}}});
-  CHECK(error_of([&] { nn::load(net, path); }) ==
-        "load: " + path + ": load_state_dict: the state dict does not fit Sequential; nothing "
-        "was loaded:\n"
-        "  missing keys: 2.bias\n"
-        "  unexpected keys: 3.weight\n"
-        "  shape mismatch: 0.weight expected [8, 4], got [4, 8]");
-  CHECK(snapshot(net) == before);
-
-  // A different architecture entirely: the PyTorch MLP into a wider model.
-  nn::Sequential wide(nn::Linear(4, 16), nn::ReLU(), nn::Linear(16, 3));
-  auto wide_before = snapshot(wide);
-  CHECK(error_of([&] { nn::load(wide, test::nn_fixture_path("mlp.safetensors")); })
-            .find("shape mismatch: 0.weight expected [16, 4], got [8, 4]") != std::string::npos);
-  CHECK(snapshot(wide) == wide_before);
-
-  // strict = false loads the part that fits and skips the rest.
-  nn::Sequential partial(nn::Linear(4, 8));
-  save_safetensors(path, {{"0.bias", {8}, std::vector<float>(8, 2.0f)},
-                          {"extra", {1}, {0.0f}}});
-  nn::load(partial, path, false);
-  TG_CHECK_CLOSE(partial.at<nn::Linear>(0)->bias, full({8}, 2.0f), 0.0f, 0.0f);
-}
-
-TEST_CASE("nn serialize: corrupt or missing files leave the module unchanged") {
-  test::TempDir dir;
-  manual_seed(3);
-  nn::Sequential net = mlp();
-  auto before = snapshot(net);
-  std::string good = dir / "good.safetensors";
-  nn::save(net, good);
-  std::string bytes = read_file(good);
-  std::string truncated = dir.write("truncated.safetensors", bytes.substr(0, bytes.size() - 5));
-  std::string message = error_of([&] { nn::load(net, truncated); });
-  CHECK(message.starts_with("safetensors: " + truncated + ": "));
-  CHECK(snapshot(net) == before);
-  std::string garbage = dir.write("garbage.safetensors", "not a safetensors file at all");
-  CHECK(error_of([&] { nn::load(net, garbage); }).starts_with("safetensors: " + garbage));
-  CHECK(error_of([&] { nn::load(net, dir / "absent.safetensors"); })
-            .find("absent.safetensors") != std::string::npos);
-  CHECK(snapshot(net) == before);
-}
-
-TEST_CASE("nn serialize: saving into a missing folder fails and writes nothing") {
-  test::TempDir dir;
-  nn::Sequential net = mlp();
-  std::string path = dir / "no/such/folder/net.safetensors";
-  CHECK(error_of([&] { nn::save(net, path); }).find(path) != std::string::npos);
-  CHECK_FALSE(std::filesystem::exists(path));
-  // Saving over an existing file replaces it whole.
-  std::string target = dir.write("net.safetensors", "old");
-  nn::save(net, target);
-  nn::Sequential other = mlp();
-  nn::load(other, target);
-  CHECK(snapshot(other) == snapshot(net));
+TEST_CASE("state_dict: misuse names the key") {
+  StateDict dict;
+  dict.set("step", "three");
+  CHECK(error_of([&] { dict.number("step"); }) ==
+        "state_dict: entry 'step' is 'three', not a number");
+  CHECK(error_of([&] { dict.number("lr"); }) == "state_dict: no entry 'lr'");
+  CHECK(error_of([&] { dict.text("lr"); }) == "state_dict: no entry 'lr'");
+  dict.set("half", "0.5x");
+  CHECK(error_of([&] { dict.number("half"); }) ==
+        "state_dict: entry 'half' is '0.5x', not a number");
+  dict.set("empty", "");
+  CHECK(error_of([&] { dict.number("empty"); }) == "state_dict: entry 'empty' is '', not a number");
+  CHECK(error_of([&] { dict.insert("w", Tensor()); }) ==
+        "state_dict: key 'w' holds an undefined tensor");
+  dict.insert("w", ones({1}));
+  CHECK(error_of([&] { dict.insert("w", ones({1})); }) == "state_dict: key 'w' inserted twice");
+  CHECK(error_of([&] { dict.at("v"); }) == "state_dict: no key 'v'; keys are: w");
+  StateDict clash = {{"w", ones({1})}};
+  CHECK(error_of([&] { clash.update(dict); }) == "state_dict: key 'w' inserted twice");
 }
