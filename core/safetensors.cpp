@@ -141,7 +141,8 @@ Plan plan(const Safetensors& file) {
 void append_values(const Tensor& t, std::string& out) {
   const Shape &shape = t.shape(), &strides = t.strides();
   const int rank = shape.size();
-  const int64_t n = t.numel(), row = rank ? shape[rank - 1] : 1, step = rank ? strides[rank - 1] : 1;
+  const int64_t n = t.numel(), row = rank ? shape[rank - 1] : 1;
+  const int64_t step = rank ? strides[rank - 1] : 1;
   std::array<int64_t, kMaxDims> index{};  // of the current row, over all dims but the last
   for (int64_t done = 0; done < n; done += row) {
     const float* first = t.data();

@@ -132,7 +132,7 @@ void Optimizer::load_state_dict(const StateDict& dict, LoadOptions options) {
     check(dict.has(key), "{}: load_state_dict: missing entry '{}'", name_, key);
     return dict.number(key);
   };
-  // 1. The kind, each group's options and the layout: all mismatches in one message.
+  // 1. The kind, the layout and each group's options, the options' mismatches in one message.
   std::vector<std::string> mismatches;
   auto compare = [&](const std::string& key, const std::string& expected) {
     auto found = dict.metadata().find(key);
@@ -141,20 +141,29 @@ void Optimizer::load_state_dict(const StateDict& dict, LoadOptions options) {
     else if (found->second != expected)
       mismatches.push_back(fmt::format("{}: expected {}, found {}", key, expected, found->second));
   };
-  compare("kind", name_);
-  if (mismatches.empty()) {  // another kind's options would all differ: its name says enough
+  compare("kind", name_);  // another kind's options would all differ: its name says enough
+  std::vector<std::pair<size_t, size_t>> where;  // flat index -> (group, index in group)
+  if (mismatches.empty()) {
+    check(number("param_groups") == double(params_.size()),
+          "{}: load_state_dict: the state has {} parameter groups, the optimizer {}", name_,
+          number("param_groups"), params_.size());
     for (size_t g = 0; g < params_.size(); ++g) {
       std::string group = fmt::format("param_groups.{}.", g);
+      double count = number(group + "params");
+      check(count == double(params_[g].size()),
+            "{}: load_state_dict: group {} has {} parameters in the state, {} in the optimizer",
+            name_, g, count, params_[g].size());
+      for (size_t i = 0; i < params_[g].size(); ++i) where.emplace_back(g, i);
       std::set<std::string> known = {group + "initial_lr", group + "params"};
       for (const auto& [option, value] : hyperparameters(g)) {
         known.insert(group + option);
         if (option != "lr") compare(group + option, value.text);  // lr: restored, not compared
       }
-      if (!options.allow_lr_change) compare(group + "initial_lr", fmt::format("{}", initial_lrs_[g]));
-      for (auto it = dict.metadata().lower_bound(group); it != dict.metadata().end() &&
-                                                           it->first.starts_with(group); ++it)
-        if (!known.contains(it->first))
-          mismatches.push_back(fmt::format("{}: not an option of {}", it->first, name_));
+      if (!options.allow_lr_change)
+        compare(group + "initial_lr", fmt::format("{}", initial_lrs_[g]));
+      for (const auto& [key, text] : dict.metadata())
+        if (key.starts_with(group) && !known.contains(key))
+          mismatches.push_back(fmt::format("{}: not an option of {}", key, name_));
     }
   }
   if (!mismatches.empty()) {
@@ -164,17 +173,8 @@ void Optimizer::load_state_dict(const StateDict& dict, LoadOptions options) {
          lr_only ? "to resume with another learning rate, load with {.allow_lr_change = true}"
                  : "build the optimizer with the options the state was saved with");
   }
-  check(number("param_groups") == double(params_.size()),
-        "{}: load_state_dict: the state has {} parameter groups, the optimizer {}", name_,
-        number("param_groups"), params_.size());
-  std::vector<std::pair<size_t, size_t>> where;  // flat index -> (group, index in group)
-  std::vector<double> lrs;
+  std::vector<double> lrs;  // restored, unless this optimizer's are to be kept
   for (size_t g = 0; g < params_.size(); ++g) {
-    double count = number(fmt::format("param_groups.{}.params", g));
-    check(count == double(params_[g].size()),
-          "{}: load_state_dict: group {} has {} parameters in the state, {} in the optimizer",
-          name_, g, count, params_[g].size());
-    for (size_t i = 0; i < params_[g].size(); ++i) where.emplace_back(g, i);
     lrs.push_back(options.allow_lr_change ? lr(g) : number(fmt::format("param_groups.{}.lr", g)));
     check(std::isfinite(lrs.back()) && lrs.back() >= 0,
           "{}: load_state_dict: group {} has lr {}, expected a finite rate >= 0", name_, g,
