@@ -35,7 +35,7 @@ TangentRuleScope::~TangentRuleScope() { in_tangent_rule = previous_; }
 void set_tangent(Tensor& y, const Tensor& t, const char* op) {
   check(t.shape() == y.shape(), "{}: tangent of shape {} for an output of shape {}", op, t.shape(),
         y.shape());
-  y.impl()->tangent = t.impl_ptr();
+  y.autograd_meta().tangent = t.impl_ptr();
 }
 }  // namespace detail
 
@@ -67,21 +67,22 @@ void release_node(std::shared_ptr<Node>& node) {
 }
 
 Edge::~Edge() { release_node(node); }
-TensorImpl::~TensorImpl() { release_node(grad_fn); }
+AutogradMeta::~AutogradMeta() { release_node(grad_fn); }
 
 // ---- backward --------------------------------------------------------------------------
 
 namespace {
 
-void accumulate_into_leaf(TensorImpl* leaf, Tensor g) {
-  if (!leaf->grad) {
+void accumulate_into_leaf(const std::shared_ptr<TensorImpl>& leaf_impl, Tensor g) {
+  AutogradMeta& leaf = Tensor(leaf_impl).autograd_meta();
+  if (!leaf.grad) {
     // Steal the buffer when nobody else can see it; otherwise copy, so that a
     // later in-place update of .grad() cannot write into another tensor.
     bool exclusive = g.is_contiguous() && g.impl_ptr().use_count() == 1 &&
                      g.impl()->storage.use_count() == 1 && !g.grad_fn();
-    leaf->grad = exclusive ? g.impl_ptr() : kernels::copy(g).impl_ptr();
+    leaf.grad = exclusive ? g.impl_ptr() : kernels::copy(g).impl_ptr();
   } else {
-    kernels::zip_inplace(Tensor(leaf->grad), g, [](float a, float b) { return a + b; },
+    kernels::zip_inplace(Tensor(leaf.grad), g, [](float a, float b) { return a + b; },
                          "backward");
   }
 }
@@ -102,7 +103,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
         seed.shape(), shape());
   NoGradGuard no_grad;
   if (is_leaf()) {
-    accumulate_into_leaf(impl(), seed);
+    accumulate_into_leaf(impl_ptr(), seed);
     return;
   }
 
@@ -149,7 +150,7 @@ void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
         if (g.defined()) e.node->grad = e.node->grad.defined() ? e.node->grad + g : std::move(g);
         if (--e.node->pending == 0) ready.push_back(e.node.get());
       } else if (e.leaf && g.defined()) {
-        accumulate_into_leaf(e.leaf.get(), std::move(g));
+        accumulate_into_leaf(e.leaf, std::move(g));
       }
     }
   }

@@ -17,7 +17,7 @@
 #include <vector>
 
 #include <tapegrad/autograd/grad_mode.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg {
 
@@ -131,8 +131,9 @@ void record(const char* name, Tensor& y, const Tensor (&inputs)[N], F&& backward
   auto node = std::make_shared<FunctionNode<std::decay_t<F>, N>>();
   node->fn.emplace(std::forward<F>(backward));
   detail::attach(name, y, inputs, node.get());
-  y.impl()->requires_grad = true;
-  y.impl()->grad_fn = std::move(node);
+  AutogradMeta& meta = y.autograd_meta();
+  meta.requires_grad = true;
+  meta.grad_fn = std::move(node);
   detail::after_record(y);
 }
 
@@ -144,8 +145,9 @@ void record(const char* name, Tensor& y, const std::vector<Tensor>& inputs, F&& 
   node->storage.resize(inputs.size());
   node->fn.emplace(std::forward<F>(backward));
   detail::attach(name, y, inputs, node.get());
-  y.impl()->requires_grad = true;
-  y.impl()->grad_fn = std::move(node);
+  AutogradMeta& meta = y.autograd_meta();
+  meta.requires_grad = true;
+  meta.grad_fn = std::move(node);
   detail::after_record(y);
 }
 

@@ -2,6 +2,7 @@
 // They are not recorded, so modifying a tensor that requires grad while grad
 // mode is on is refused (its gradient would silently be wrong).
 #include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/core/random.h>
 

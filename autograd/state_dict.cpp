@@ -78,7 +78,7 @@ void save(const StateDict& dict, const std::string& path) {
 StateDict load(const std::string& path) {
   Safetensors file = load_safetensors(path);  // its errors name the path
   StateDict dict;
-  for (auto& [name, t] : file.tensors) dict.insert(std::move(name), std::move(t));
+  for (auto& [name, t] : file.tensors) dict.insert(std::move(name), Tensor(std::move(t)));
   for (auto& [key, text] : file.metadata) dict.set(key, std::move(text));
   return dict;
 }

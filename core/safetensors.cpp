@@ -1,7 +1,7 @@
 // safetensors.h: writer (F32, laid out like the Python library) and a strict reader.
 // The reader trusts nothing in the file: every length, offset and JSON type is checked
 // before a byte of tensor data is touched, and errors say which file and which tensor.
-// Only the storage side of Tensor is used here (shape, strides, data, empty).
+// Tensors are TensorBase: only their storage side (shape, strides, data) is needed here.
 #include <tapegrad/core/safetensors.h>
 
 #include <algorithm>
@@ -94,7 +94,7 @@ void to_floats(Dtype dtype, const char* p, size_t n, float* out) {
 
 // ---- writer -----------------------------------------------------------------------------------
 
-using Named = std::pair<std::string, Tensor>;
+using Named = std::pair<std::string, TensorBase>;
 
 // What the writer emits: the length prefix + padded header, then each tensor's data in order.
 struct Plan {
@@ -138,7 +138,7 @@ Plan plan(const Safetensors& file) {
 }
 
 // Appends t's values in row-major order as little-endian F32 bytes, whatever its strides.
-void append_values(const Tensor& t, std::string& out) {
+void append_values(const TensorBase& t, std::string& out) {
   const Shape &shape = t.shape(), &strides = t.strides();
   const int rank = shape.size();
   const int64_t n = t.numel(), row = rank ? shape[rank - 1] : 1;
@@ -159,7 +159,7 @@ void emit(const Plan& p, const ByteSink& sink) {
   sink(p.head);
   std::string buffer;
   for (const Named* named : p.order) {
-    const Tensor& t = named->second;
+    const TensorBase& t = named->second;
     if (std::endian::native == std::endian::little && t.is_contiguous()) {  // memory = file order
       if (t.numel() > 0) sink({reinterpret_cast<const char*>(t.data()), 4 * size_t(t.numel())});
     } else {
@@ -356,7 +356,7 @@ Safetensors decode_safetensors(std::string_view bytes, const std::string& source
   // Every size was checked against the file: allocating now cannot be fooled into gigabytes.
   file.tensors.reserve(slots.size());
   for (const Slot& s : slots) {
-    Tensor t = empty(s.shape);
+    TensorBase t = kernels::empty(s.shape);
     to_floats(s.dtype, buffer.data() + s.begin, size_t(t.numel()), t.data());
     file.tensors.emplace_back(s.name, std::move(t));
   }

@@ -11,13 +11,13 @@
 #include <utility>
 #include <vector>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/core/tensor_base.h>
 
 namespace tg {
 
 /// The content of a safetensors file: named float32 tensors and the "__metadata__" strings.
 struct Safetensors {
-  std::vector<std::pair<std::string, Tensor>> tensors{};  ///< sorted by name when decoded
+  std::vector<std::pair<std::string, TensorBase>> tensors{};  ///< sorted by name when decoded
   std::map<std::string, std::string> metadata{};          ///< free-form strings
 };
 

@@ -18,7 +18,7 @@
 
 #include <tapegrad/autograd/dual.h>
 #include <tapegrad/core/error.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/plot/svg.h>
 
 namespace {

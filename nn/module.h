@@ -15,7 +15,7 @@
 #include <vector>
 
 #include <tapegrad/autograd/state_dict.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::nn {
 

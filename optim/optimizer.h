@@ -19,7 +19,7 @@
 #include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::optim {
 

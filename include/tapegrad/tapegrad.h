@@ -27,7 +27,7 @@
 #include <tapegrad/core/random.h>
 #include <tapegrad/core/safetensors.h>
 #include <tapegrad/core/shape.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/nn/activation.h>
 #include <tapegrad/nn/conv.h>
 #include <tapegrad/nn/functional.h>

@@ -23,7 +23,7 @@
 #include <tapegrad/core/atomic_file.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/safetensors.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;
@@ -398,7 +398,7 @@ TEST_CASE("safetensors: truncated or bit-flipped files never crash, only throw t
 }
 
 TEST_CASE("safetensors: the writer rejects what it cannot store") {
-  auto encode_error = [](std::vector<std::pair<std::string, tg::Tensor>> tensors) {
+  auto encode_error = [](std::vector<std::pair<std::string, tg::TensorBase>> tensors) {
     return error_of([&] { tg::encode_safetensors({.tensors = tensors}); });
   };
   tg::Tensor one = tg::zeros({1});

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include <tapegrad/core/safetensors.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace {
 
