@@ -47,7 +47,7 @@ Tensor operator*(const Tensor& a, const Tensor& b) {
   record("mul", y, {a, b}, [a, b](const Tensor& gy, NeedsGrad need) {
     return grads(need[0] ? sum_to(gy * b, a.shape()) : Tensor(),
                  need[1] ? sum_to(gy * a, b.shape()) : Tensor());
-  });
+  }).saves(a, b);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return ta * b + a * tb; });
   return y;
 }
@@ -59,7 +59,7 @@ Tensor operator/(const Tensor& a, const Tensor& b) {
     Tensor ga = gy / b;
     return grads(need[0] ? sum_to(ga, a.shape()) : Tensor(),
                  need[1] ? sum_to(-ga * y0, b.shape()) : Tensor());
-  });
+  }).saves(a, b, y);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return (ta - y * tb) / b; });
   return y;
 }
@@ -80,29 +80,40 @@ Tensor Tensor::mul(const Tensor& o) const { return *this * o; }
 Tensor Tensor::div(const Tensor& o) const { return *this / o; }
 Tensor Tensor::neg() const { return -*this; }
 
-// y = x^p.   dy/dx = p x^(p-1)
+// y = x^p.   dy/dx = p x^(p-1), and 0 for p = 0 (not 0 * inf at x = 0: PyTorch's rule)
 Tensor Tensor::pow(float p) const {
   const Tensor& x = *this;
   Tensor y = p == 2 ? kernels::map(x, [](float v) { return v * v; })
                     : kernels::map(x, [p](float v) { return std::pow(v, p); });
-  record("pow", y, {x}, [x, p](const Tensor& gy) {
-    if (p == 2) return grads(kernels::zip(gy, x, [](float g, float v) { return 2 * g * v; }, "pow"));
-    return grads(kernels::zip(gy, x, [p](float g, float v) { return g * p * std::pow(v, p - 1); }, "pow"));
+  auto dydx = [p](float v) { return p == 0 ? 0.0f : p == 2 ? 2 * v : p * std::pow(v, p - 1); };
+  record("pow", y, {x}, [x, dydx](const Tensor& gy) {
+    return grads(kernels::zip(gy, x, [dydx](float g, float v) { return g * dydx(v); }, "pow"));
+  }).saves(x);
+  record_tangent(y, {x}, [&](const Tensor& t) {
+    return p == 0 ? zeros(t.shape()) : t * x.pow(p - 1) * p;
   });
-  record_tangent(y, {x}, [&](const Tensor& t) { return t * x.pow(p - 1) * p; });
   return y;
 }
 
-// y = a^b.   dy/da = b a^(b-1), dy/db = y ln a
+// y = a^b.   dy/da = b a^(b-1), dy/db = y ln a; PyTorch's masks keep 0^0 and 0^b finite:
+// dy/da = 0 where b = 0, dy/db = 0 where a = 0 and b >= 0.
 Tensor Tensor::pow(const Tensor& b) const {
   const Tensor& a = *this;
   Tensor y = kernels::zip(a, b, [](float x, float z) { return std::pow(x, z); }, "pow");
-  record("pow", y, {a, b}, [a, b, y0 = y.detach()](const Tensor& gy, NeedsGrad need) {
-    return grads(need[0] ? sum_to(gy * b * a.pow(b - 1), a.shape()) : Tensor(),
-                 need[1] ? sum_to(gy * y0 * a.log(), b.shape()) : Tensor());
-  });
+  auto dyda = [](const Tensor& a, const Tensor& b) {
+    Tensor zero = scalar_tensor(0);
+    return where(b.eq(zero), zero, b * a.pow(b - 1));
+  };
+  auto dydb = [](const Tensor& a, const Tensor& b, const Tensor& y) {
+    Tensor zero = scalar_tensor(0);
+    return where(a.eq(zero) * b.ge(zero), zero, y * a.log());
+  };
+  record("pow", y, {a, b}, [a, b, y0 = y.detach(), dyda, dydb](const Tensor& gy, NeedsGrad need) {
+    return grads(need[0] ? sum_to(gy * dyda(a, b), a.shape()) : Tensor(),
+                 need[1] ? sum_to(gy * dydb(a, b, y0), b.shape()) : Tensor());
+  }).saves(a, b, y);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
-    return ta * b * a.pow(b - 1) + tb * y * a.log();
+    return ta * dyda(a, b) + tb * dydb(a, b, y);
   });
   return y;
 }
@@ -110,7 +121,8 @@ Tensor Tensor::pow(const Tensor& b) const {
 // y = e^x.   dy/dx = y
 Tensor Tensor::exp() const {
   Tensor y = kernels::map(*this, [](float v) { return std::exp(v); });
-  record("exp", y, {*this}, [y0 = y.detach()](const Tensor& gy) { return grads(gy * y0); });
+  record("exp", y, {*this}, [y0 = y.detach()](const Tensor& gy) { return grads(gy * y0); })
+      .saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y; });
   return y;
 }
@@ -119,7 +131,7 @@ Tensor Tensor::exp() const {
 Tensor Tensor::log() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::log(v); });
-  record("log", y, {x}, [x](const Tensor& gy) { return grads(gy / x); });
+  record("log", y, {x}, [x](const Tensor& gy) { return grads(gy / x); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t / x; });
   return y;
 }
@@ -129,7 +141,7 @@ Tensor Tensor::sqrt() const {
   Tensor y = kernels::map(*this, [](float v) { return std::sqrt(v); });
   record("sqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return g / (2 * v); }, "sqrt"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t / (y * 2); });
   return y;
 }
@@ -139,7 +151,7 @@ Tensor Tensor::rsqrt() const {
   Tensor y = kernels::map(*this, [](float v) { return 1 / std::sqrt(v); });
   record("rsqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return -0.5f * g * v * v * v; }, "rsqrt"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.pow(3) * -0.5f; });
   return y;
 }
@@ -148,7 +160,7 @@ Tensor Tensor::rsqrt() const {
 Tensor Tensor::abs() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::abs(v); });
-  record("abs", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sign()); });
+  record("abs", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sign()); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t * x.sign(); });
   return y;
 }
@@ -157,7 +169,7 @@ Tensor Tensor::abs() const {
 Tensor Tensor::sin() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::sin(v); });
-  record("sin", y, {x}, [x](const Tensor& gy) { return grads(gy * x.cos()); });
+  record("sin", y, {x}, [x](const Tensor& gy) { return grads(gy * x.cos()); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t * x.cos(); });
   return y;
 }
@@ -166,7 +178,7 @@ Tensor Tensor::sin() const {
 Tensor Tensor::cos() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::cos(v); });
-  record("cos", y, {x}, [x](const Tensor& gy) { return grads(-gy * x.sin()); });
+  record("cos", y, {x}, [x](const Tensor& gy) { return grads(-gy * x.sin()); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return -t * x.sin(); });
   return y;
 }
@@ -176,7 +188,7 @@ Tensor Tensor::tanh() const {
   Tensor y = kernels::map(*this, [](float v) { return std::tanh(v); });
   record("tanh", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return g * (1 - v * v); }, "tanh"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * (1 - y * y); });
   return y;
 }
@@ -189,7 +201,7 @@ Tensor Tensor::sigmoid() const {
   });
   record("sigmoid", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return g * v * (1 - v); }, "sigmoid"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y * (1 - y); });
   return y;
 }
@@ -199,7 +211,7 @@ Tensor Tensor::relu() const {
   Tensor y = kernels::map(*this, [](float v) { return v > 0 ? v : 0.0f; });
   record("relu", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return v > 0 ? g : 0.0f; }, "relu"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.gt(scalar_tensor(0)); });
   return y;
 }
@@ -212,7 +224,7 @@ Tensor Tensor::clamp(float lo, float hi) const {
   auto inside = [lo, hi](const Tensor& x) {
     return kernels::map(x, [lo, hi](float v) { return v >= lo && v <= hi ? 1.0f : 0.0f; });
   };
-  record("clamp", y, {x}, [x, inside](const Tensor& gy) { return grads(gy * inside(x)); });
+  record("clamp", y, {x}, [x, inside](const Tensor& gy) { return grads(gy * inside(x)); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t * inside(x); });
   return y;
 }
@@ -232,7 +244,7 @@ Tensor extremum(const Tensor& a, const Tensor& b, bool take_max, const char* nam
   record(name, y, {a, b}, [a, b, share_of_a](const Tensor& gy) {
     Tensor m = share_of_a(a, b);
     return grads(sum_to(gy * m, a.shape()), sum_to(gy * (1 - m), b.shape()));
-  });
+  }).saves(a, b);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
     Tensor m = share_of_a(a, b);
     return ta * m + tb * (1 - m);
@@ -254,8 +266,12 @@ Tensor Tensor::ge(const Tensor& o) const { return compare(*this, o, "ge", [](flo
 Tensor Tensor::le(const Tensor& o) const { return compare(*this, o, "le", [](float x, float z) { return x <= z; }); }
 Tensor Tensor::eq(const Tensor& o) const { return compare(*this, o, "eq", [](float x, float z) { return x == z; }); }
 Tensor Tensor::ne(const Tensor& o) const { return compare(*this, o, "ne", [](float x, float z) { return x != z; }); }
+// y = sign(x) in {-1, 0, 1}.   dy/dx = 0 (recorded, so backward through it gives zeros)
 Tensor Tensor::sign() const {
-  return kernels::map(*this, [](float v) { return float((v > 0) - (v < 0)); });
+  Tensor y = kernels::map(*this, [](float v) { return float((v > 0) - (v < 0)); });
+  record("sign", y, {*this}, [in = shape()](const Tensor&) { return grads(zeros(in)); });
+  record_tangent(y, {*this}, [](const Tensor& t) { return zeros(t.shape()); });
+  return y;
 }
 
 // y = cond ? a : b.   dy/da = [cond], dy/db = [!cond]
@@ -271,7 +287,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   record("where", y, {a, b}, [cond, sa = a.shape(), sb = b.shape()](const Tensor& gy) {
     Tensor zero = scalar_tensor(0);
     return grads(sum_to(where(cond, gy, zero), sa), sum_to(where(cond, zero, gy), sb));
-  });
+  }).saves(cond);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return where(cond, ta, tb); });
   return y;
 }
