@@ -72,7 +72,7 @@ TEST_CASE("cpu: every update rule gives the baseline's parameters and state at e
           }
           std::vector<float> out;
           for (const Tensor& p : params) append(out, p);
-          for (const auto& [key, value] : opt->state_dict().tensors) append(out, value);
+          for (const auto& [key, value] : opt->state_dict()) append(out, value);
           return out;
         },
         1e-6f);
