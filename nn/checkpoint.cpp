@@ -5,6 +5,8 @@
 // may know rules the generic checks here do not), so an error never leaves a half-loaded run.
 #include <tapegrad/nn/checkpoint.h>
 
+#include <fmt/format.h>  // fmt::join
+
 #include <algorithm>
 #include <bit>
 #include <charconv>

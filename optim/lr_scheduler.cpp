@@ -1,6 +1,8 @@
 // The schedules' closed forms and the bookkeeping they share.
 #include <tapegrad/optim/lr_scheduler.h>
 
+#include <fmt/format.h>  // fmt::join
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>

@@ -41,8 +41,8 @@ void check_sequence(const std::vector<double>& got, const std::vector<double>& e
 
 TEST_SUITE("optim") {
   TEST_CASE("schedulers follow PyTorch's learning-rate sequences") {
-    const auto& json = tg::test::optim_fixture()["schedules"];
-    auto expected = [&](const char* name) { return json[name].get<std::vector<double>>(); };
+    const tg::test::JsonFixture json = tg::test::optim_fixture()["schedules"];
+    auto expected = [&](const char* name) { return json[name].numbers(); };
     auto steps = [&](const char* name) { return int(json[name].size()) - 1; };
     {
       Setup s;
