@@ -55,7 +55,8 @@ Tensor sum_mask(const Tensor& x, uint32_t mask, bool keepdim) {
 std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdim, bool minimum) {
   const char* name = minimum ? "min" : "max";
   int w = wrap_dim(dim, x.dim(), name);
-  auto [values, indices] = kernels::max_keepdim(x, w, minimum);
+  auto [max_values, max_indices] = kernels::max_keepdim(x, w, minimum);
+  Tensor values = max_values, indices = max_indices;
   Shape shape = reduced_shape(x.shape(), 1u << w, keepdim);
   if (!keepdim) {
     values = values.reshape(shape);
@@ -77,7 +78,7 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
   Shape kept_shape = idx_kept.shape();
   record(name, values, {x}, [scatter, idx_kept, kept_shape](const Tensor& gy) {
     return grads(scatter(gy.reshape(kept_shape), idx_kept));
-  });
+  }).saves(idx_kept);  // may share storage with the indices handed to the caller
   record_tangent(values, {x}, [&](const Tensor& t) {
     // the tangent at the argmax, written as a masked sum so that it stays differentiable
     Tensor at_argmax = scatter(ones(kept_shape), idx_kept);
@@ -130,12 +131,12 @@ std::pair<Tensor, Tensor> Tensor::min(int64_t dim, bool keepdim) const {
 }
 Tensor Tensor::argmax(int64_t dim, bool keepdim) const {
   int w = wrap_dim(dim, this->dim(), "argmax");
-  auto [values, indices] = kernels::max_keepdim(*this, w, false);
+  Tensor indices = kernels::max_keepdim(*this, w, false).second;
   return keepdim ? indices : indices.reshape(reduced_shape(shape(), 1u << w, false));
 }
 Tensor Tensor::argmin(int64_t dim, bool keepdim) const {
   int w = wrap_dim(dim, this->dim(), "argmin");
-  auto [values, indices] = kernels::max_keepdim(*this, w, true);
+  Tensor indices = kernels::max_keepdim(*this, w, true).second;
   return keepdim ? indices : indices.reshape(reduced_shape(shape(), 1u << w, false));
 }
 

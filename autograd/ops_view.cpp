@@ -14,13 +14,7 @@ namespace {
 
 // A tensor over x's storage with another layout (not recorded).
 Tensor alias(const Tensor& x, const Shape& shape, const Shape& strides, int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = x.impl()->storage;
-  impl->storage_size = x.impl()->storage_size;
-  impl->shape = shape;
-  impl->strides = strides;
-  impl->offset = offset;
-  return Tensor(std::move(impl));
+  return kernels::alias(x, shape, strides, offset);
 }
 
 // Records a view whose backward is a reshape back to the input's shape.

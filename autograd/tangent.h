@@ -11,7 +11,7 @@
 #include <tuple>
 #include <vector>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg {
 
@@ -31,7 +31,9 @@ class TangentRuleScope {
   bool previous_;
 };
 
-inline bool has_tangent(const Tensor& t) { return t.defined() && t.impl()->tangent != nullptr; }
+inline bool has_tangent(const Tensor& t) {
+  return t.defined() && t.impl()->autograd && t.impl()->autograd->tangent;
+}
 inline Tensor tangent_or_zeros(const Tensor& t) {
   if (!t.defined()) return Tensor();
   return has_tangent(t) ? t.tangent() : zeros(t.shape());

@@ -4,7 +4,7 @@
 
 #include <string>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg {
 

@@ -9,7 +9,7 @@
 
 namespace tg::kernels {
 
-Shape broadcast_strides(const Tensor& t, const Shape& shape) {
+Shape broadcast_strides(const TensorBase& t, const Shape& shape) {
   Shape strides;
   int pad = shape.size() - t.dim();
   for (int d = 0; d < shape.size(); ++d) {
@@ -19,7 +19,7 @@ Shape broadcast_strides(const Tensor& t, const Shape& shape) {
   return strides;
 }
 
-void copy_into(const Tensor& dst, const Tensor& src) {
+void copy_into(const TensorBase& dst, const TensorBase& src) {
   Shape strides = broadcast_strides(src, dst.shape());
   if (dst.is_contiguous() && src.is_contiguous() && src.shape() == dst.shape()) {
     std::memcpy(dst.data(), src.data(), sizeof(float) * dst.numel());
@@ -31,17 +31,17 @@ void copy_into(const Tensor& dst, const Tensor& src) {
                   });
 }
 
-Tensor copy(const Tensor& x) {
-  Tensor y = empty(x.shape());
+TensorBase copy(const TensorBase& x) {
+  TensorBase y = kernels::empty(x.shape());
   copy_into(y, x);
   return y;
 }
 
-Tensor sum_keepdim(const Tensor& x, uint32_t mask) {
+TensorBase sum_keepdim(const TensorBase& x, uint32_t mask) {
   Shape out_shape = x.shape();
   for (int d = 0; d < x.dim(); ++d)
     if (mask >> d & 1) out_shape[d] = 1;
-  Tensor y = zeros(out_shape);
+  TensorBase y = kernels::zeros(out_shape);
   Shape out_strides = y.strides();
   for (int d = 0; d < x.dim(); ++d)
     if (mask >> d & 1) out_strides[d] = 0;
@@ -62,8 +62,8 @@ Tensor sum_keepdim(const Tensor& x, uint32_t mask) {
   return y;
 }
 
-std::pair<Tensor, Tensor> max_keepdim(const Tensor& x_in, int dim, bool minimum) {
-  Tensor x = x_in.contiguous();
+std::pair<TensorBase, TensorBase> max_keepdim(const TensorBase& x_in, int dim, bool minimum) {
+  TensorBase x = contiguous(x_in);
   check(x.shape()[dim] > 0, "{}: cannot reduce an empty dim {} of {}", minimum ? "min" : "max",
         dim, x.shape());
   int64_t outer = 1, r = x.shape()[dim], inner = 1;
@@ -71,7 +71,7 @@ std::pair<Tensor, Tensor> max_keepdim(const Tensor& x_in, int dim, bool minimum)
   for (int d = dim + 1; d < x.dim(); ++d) inner *= x.shape()[d];
   Shape out_shape = x.shape();
   out_shape[dim] = 1;
-  Tensor values = empty(out_shape), indices = empty(out_shape);
+  TensorBase values = kernels::empty(out_shape), indices = kernels::empty(out_shape);
   const float* in = x.data();
   float *v = values.data(), *ix = indices.data();
   for (int64_t o = 0; o < outer; ++o) {
@@ -148,7 +148,7 @@ struct MatrixView {
   int64_t batch_stride;  // 0 when the batch is broadcast
 };
 
-bool as_matrix(const Tensor& t, MatrixView& view) {
+bool as_matrix(const TensorBase& t, MatrixView& view) {
   int r = t.dim();
   int64_t rows = t.shape()[r - 2], cols = t.shape()[r - 1];
   int64_t rs = t.strides()[r - 2], cs = t.strides()[r - 1];
@@ -169,8 +169,8 @@ bool as_matrix(const Tensor& t, MatrixView& view) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
-  Tensor a = a_in, b = b_in;
+TensorBase matmul(const TensorBase& a_in, const TensorBase& b_in) {
+  TensorBase a = a_in, b = b_in;
   MatrixView va, vb;
   if (!as_matrix(a, va)) a = copy(a), as_matrix(a, va);
   if (!as_matrix(b, vb)) b = copy(b), as_matrix(b, vb);
@@ -178,8 +178,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   int64_t m = a.shape()[ra - 2], k = a.shape()[ra - 1], n = b.shape()[rb - 1];
   int64_t batch_a = ra == 3 ? a.shape()[0] : 1, batch_b = rb == 3 ? b.shape()[0] : 1;
   int64_t batch = std::max(batch_a, batch_b);
-  Tensor c = ra == 3 || rb == 3 ? empty({batch, m, n}) : empty({m, n});
-  if (k == 0) return c.zero_();
+  TensorBase c = ra == 3 || rb == 3 ? kernels::empty({batch, m, n}) : kernels::empty({m, n});
+  if (k == 0) return kernels::zeros(c.shape());
   for (int64_t i = 0; i < batch; ++i)
     gemm(va.trans, vb.trans, m, n, k, 1.0f, va.data + i * va.batch_stride, va.ld,
          vb.data + i * vb.batch_stride, vb.ld, 0.0f, c.data() + i * m * n, std::max<int64_t>(n, 1));

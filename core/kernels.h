@@ -9,7 +9,7 @@
 #include <array>
 #include <utility>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/core/tensor_base.h>
 
 namespace tg::kernels {
 
@@ -79,12 +79,12 @@ void for_each_run(const Shape& shape, const std::array<Operand, K>& operands, F&
 }
 
 /// Strides that make `t` cover `shape` by broadcasting (0 on new or size-1 dims).
-Shape broadcast_strides(const Tensor& t, const Shape& shape);
+Shape broadcast_strides(const TensorBase& t, const Shape& shape);
 
 /// y = f(x), elementwise, y contiguous.
 template <typename F>
-Tensor map(const Tensor& x, F f) {
-  Tensor y = empty(x.shape());
+TensorBase map(const TensorBase& x, F f) {
+  TensorBase y = kernels::empty(x.shape());
   float* out = y.data();
   if (x.is_contiguous()) {
     const float* in = x.data();
@@ -125,9 +125,9 @@ void zip_into(const Shape& shape, Operand out, Operand a, Operand b, F f) {
 
 /// y = f(a, b) with NumPy broadcasting; `op` names the caller in shape errors.
 template <typename F>
-Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
+TensorBase zip(const TensorBase& a, const TensorBase& b, F f, const char* op) {
   if (a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous()) {
-    Tensor y = empty(a.shape());
+    TensorBase y = kernels::empty(a.shape());
     float *out = y.data(), *x = a.data(), *z = b.data();
     parallel_for(a.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
 #pragma omp simd
@@ -136,7 +136,7 @@ Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
     return y;
   }
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-  Tensor y = empty(shape);
+  TensorBase y = kernels::empty(shape);
   zip_into(shape, {y.data(), y.strides()}, {a.data(), broadcast_strides(a, shape)},
            {b.data(), broadcast_strides(b, shape)}, f);
   return y;
@@ -144,7 +144,7 @@ Tensor zip(const Tensor& a, const Tensor& b, F f, const char* op) {
 
 /// a = f(a, b) in place; b broadcasts to a's shape (never the other way).
 template <typename F>
-void zip_inplace(const Tensor& a, const Tensor& b, F f, const char* op) {
+void zip_inplace(const TensorBase& a, const TensorBase& b, F f, const char* op) {
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
   check(shape == a.shape(), "{}: cannot broadcast {} into the in-place target {}", op, b.shape(),
         a.shape());
@@ -154,7 +154,7 @@ void zip_inplace(const Tensor& a, const Tensor& b, F f, const char* op) {
 
 /// a = f(a) in place.
 template <typename F>
-void map_inplace(const Tensor& a, F f) {
+void map_inplace(const TensorBase& a, F f) {
   for_each_run<1>(a.shape(), {{{a.data(), a.strides()}}}, [&](auto p, int64_t n, auto s) {
     float* x = p[0];
     if (s[0] == 1) {
@@ -167,18 +167,18 @@ void map_inplace(const Tensor& a, F f) {
 }
 
 /// dst = src (src broadcast to dst's shape); dst may be any strided view.
-void copy_into(const Tensor& dst, const Tensor& src);
+void copy_into(const TensorBase& dst, const TensorBase& src);
 /// A contiguous copy with its own storage.
-Tensor copy(const Tensor& x);
+TensorBase copy(const TensorBase& x);
 /// Sum over the dims whose bit is set in `mask`; the result keeps those dims with size 1.
-Tensor sum_keepdim(const Tensor& x, uint32_t mask);
+TensorBase sum_keepdim(const TensorBase& x, uint32_t mask);
 /// Max (or min) along one dim, keeping it with size 1: values and indices (as floats).
-std::pair<Tensor, Tensor> max_keepdim(const Tensor& x, int dim, bool minimum);
+std::pair<TensorBase, TensorBase> max_keepdim(const TensorBase& x, int dim, bool minimum);
 /// C = alpha * op(A) op(B) + beta * C for row-major matrices, through cblas_sgemm.
 void gemm(bool trans_a, bool trans_b, int64_t m, int64_t n, int64_t k, float alpha,
           const float* a, int64_t lda, const float* b, int64_t ldb, float beta, float* c,
           int64_t ldc);
 /// Matrix product of a [.., m, k] and b [.., k, n] (rank 2 or 3, batch broadcast allowed).
-Tensor matmul(const Tensor& a, const Tensor& b);
+TensorBase matmul(const TensorBase& a, const TensorBase& b);
 
 }  // namespace tg::kernels

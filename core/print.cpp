@@ -1,4 +1,4 @@
-// Tensor printing: one number format for the whole tensor (fixed or
+// TensorBase printing: one number format for the whole tensor (fixed or
 // scientific, chosen from its range), PyTorch's threshold of 1000 elements
 // before summarising to the first and last 3 entries of each dim.
 #include <tapegrad/core/print.h>
@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cmath>
 
-#include <tapegrad/autograd/node.h>
 
 namespace tg {
 
@@ -42,7 +41,7 @@ NumberFormat choose_format(const std::vector<float>& values) {
   return f;
 }
 
-void print_dims(std::string& out, const Tensor& t, const std::vector<float>& values, int dim,
+void print_dims(std::string& out, const TensorBase& t, const std::vector<float>& values, int dim,
                 int64_t offset, const NumberFormat& f, bool summarise, int indent) {
   const Shape& s = t.shape();
   int64_t n = s[dim], stride = t.numel() / std::max<int64_t>(1, [&] {
@@ -71,7 +70,7 @@ void print_dims(std::string& out, const Tensor& t, const std::vector<float>& val
 
 }  // namespace
 
-std::string to_string(const Tensor& t) {
+std::string to_string(const TensorBase& t, std::string_view annotation) {
   if (!t.defined()) return "tensor(undefined)";
   std::vector<float> values = t.to_vector();
   std::string out = "tensor(";
@@ -83,11 +82,7 @@ std::string to_string(const Tensor& t) {
     bool summarise = t.numel() > kSummaryThreshold;
     print_dims(out, t, values, 0, 0, choose_format(values), summarise, 7);
   }
-  if (t.grad_fn()) {
-    out += fmt::format(", grad_fn=<{}>", t.grad_fn()->name);
-  } else if (t.requires_grad()) {
-    out += ", requires_grad=True";
-  }
+  if (!annotation.empty()) fmt::format_to(std::back_inserter(out), ", {}", annotation);
   return out + ")";
 }
 

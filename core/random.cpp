@@ -5,7 +5,6 @@
 #include <sstream>
 
 #include <tapegrad/core/error.h>
-#include <tapegrad/core/tensor.h>
 
 namespace tg {
 

@@ -23,4 +23,9 @@ struct Generator {
   void set_state(const std::string& text);
 };
 
+/// Seeds the global generator used by rand, randn, randperm, init and dropout.
+void manual_seed(uint64_t seed);
+/// The global generator, for components that draw their own numbers.
+Generator& default_generator();
+
 }  // namespace tg

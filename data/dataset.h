@@ -8,7 +8,7 @@
 #include <memory>
 #include <span>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/data/image_set.h>
 
 namespace tg::data {

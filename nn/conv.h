@@ -6,7 +6,7 @@
 
 #include <string>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/nn/functional.h>  // declares functional::conv2d and Size2
 #include <tapegrad/nn/module.h>
 

@@ -6,7 +6,7 @@
 
 #include <cstdint>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::nn {
 

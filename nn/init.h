@@ -7,7 +7,7 @@
 #include <cstdint>
 #include <utility>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::nn::init {
 

@@ -35,7 +35,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   for (int d = 0; d + 1 < input.dim(); ++d) n *= input.shape()[d];  // rows: all leading dims
   Tensor x = input.dim() == 2 && input.is_contiguous()
                  ? input : input.detach().contiguous().reshape({n, in});
-  Tensor w = weight.is_contiguous() ? weight : kernels::copy(weight);
+  Tensor w = weight.is_contiguous() ? weight : Tensor(kernels::copy(weight));
   Tensor y = zeros({n, out});
   if (bias.defined()) {  // every row starts as the bias; sgemm then adds x W^T
     Tensor b = bias.contiguous();
@@ -76,7 +76,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       }
     }
     return grads(gx, gw, gb);
-  });
+  }).saves(x, w);
   // J v = v_x W^T + x v_W^T + v_b
   record_tangent(y, {input, weight, bias},
                  [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {

@@ -7,7 +7,7 @@
 
 #include <string>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/module.h>
 

@@ -18,13 +18,13 @@ class ScopedTangents {
  public:
   explicit ScopedTangents(const std::vector<Tensor>& params) : params_(params) {
     for (const Tensor& p : params_) {
-      saved_.push_back(p.impl()->tangent);
+      saved_.push_back(p.autograd_meta().tangent);
       tangents_.push_back(zeros(p.shape()));
-      p.impl()->tangent = tangents_.back().impl_ptr();
+      p.autograd_meta().tangent = tangents_.back().impl_ptr();
     }
   }
   ~ScopedTangents() {
-    for (size_t k = 0; k < params_.size(); ++k) params_[k].impl()->tangent = saved_[k];
+    for (size_t k = 0; k < params_.size(); ++k) params_[k].autograd_meta().tangent = saved_[k];
   }
   ScopedTangents(const ScopedTangents&) = delete;
   ScopedTangents& operator=(const ScopedTangents&) = delete;
@@ -59,7 +59,7 @@ void take_grads(const std::vector<Tensor>& params, std::vector<double>& out) {
     } else {
       out.insert(out.end(), p.numel(), 0.0);
     }
-    p.impl()->grad.reset();
+    p.zero_grad();
   }
 }
 
@@ -85,7 +85,7 @@ LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector
   LossDerivatives d;
   d.hessian.reserve(n * n);
   ScopedTangents tangents(params);
-  for (const Tensor& p : params) p.impl()->grad.reset();
+  for (const Tensor& p : params) p.zero_grad();
   for (int64_t j = 0; j < n; ++j) {
     tangents.select(j);
     EnableGradGuard grad_mode;
@@ -113,7 +113,7 @@ LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector
   int64_t offset = 0;
   for (const Tensor& p : params) {
     std::vector<float> g(d.gradient.begin() + offset, d.gradient.begin() + offset + p.numel());
-    p.impl()->grad = tensor(g, p.shape()).impl_ptr();
+    p.set_grad(tensor(g, p.shape()));
     offset += p.numel();
   }
   return d;
@@ -151,7 +151,7 @@ ResidualDerivatives residual_derivatives(const ParamFunction& residual_fn,
     return d;
   }
   EnableGradGuard grad_mode;  // row i = e_i^T J, by m backward passes through one tape
-  for (const Tensor& p : params) p.impl()->grad.reset();
+  for (const Tensor& p : params) p.zero_grad();
   Tensor r = residual_fn();
   d.jacobian.reserve(d.m * d.n);
   for (int64_t i = 0; i < d.m; ++i) {
@@ -200,6 +200,7 @@ void add_to_params(const std::vector<Tensor>& params, const std::vector<double>&
   for (const Tensor& p : params) {
     float* x = p.data();
     for (int64_t i = 0; i < p.numel(); ++i) x[i] += float(scale * step[offset + i]);
+    p.bump_version();
     offset += p.numel();
   }
 }

@@ -9,7 +9,7 @@
 #include <functional>
 #include <vector>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::optim {
 

@@ -15,7 +15,7 @@
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::optim {
 
@@ -123,6 +123,7 @@ class OptimizerWith : public Optimizer {
         check(grad.shape() == p.shape(), "{}: gradient of shape {} for a parameter of shape {}",
               name_, grad.shape(), p.shape());
         update(options_[g], p, grad.contiguous(), state_[g][i]);
+        p.bump_version();  // an in-place write: graphs that saved p refuse to backward
       }
     }
   }

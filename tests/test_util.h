@@ -8,7 +8,7 @@
 #include <vector>
 
 #include <tapegrad/core/error.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace tg::test {
 

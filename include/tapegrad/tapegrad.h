@@ -7,8 +7,8 @@
 //   loss.backward();                  // replays the tape; w.grad() = dloss/dw
 //   { NoGradGuard g; w -= 0.1f * w.grad(); }
 //
-// Read in this order: core/tensor.h (the Tensor), autograd/node.h (the tape),
-// autograd/engine.cpp (backward), autograd/ops_*.cpp (one place per op).
+// Read in this order: core/tensor_base.h and autograd/tensor.h (the Tensor), autograd/node.h
+// (the tape), autograd/engine.cpp (backward), autograd/ops_*.cpp (one place per op).
 // This umbrella header includes every public (installed) header of the library;
 // scripts/test.sh checks that it reaches each one.
 #pragma once
@@ -21,7 +21,7 @@
 #include <tapegrad/core/print.h>
 #include <tapegrad/core/random.h>
 #include <tapegrad/core/shape.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/core/tensor_base.h>
 
 #include <tapegrad/plot/svg.h>
 
@@ -34,6 +34,7 @@
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
 #include <tapegrad/autograd/tape.h>
+#include <tapegrad/autograd/tensor.h>
 
 #include <tapegrad/nn/activation.h>
 #include <tapegrad/nn/checkpoint.h>
@@ -73,3 +74,9 @@
 #include <tapegrad/data/image_folder.h>
 #include <tapegrad/data/image_set.h>
 #include <tapegrad/data/transforms.h>
+
+#include <tapegrad/train/cli.h>
+#include <tapegrad/train/history.h>
+#include <tapegrad/train/metrics.h>
+#include <tapegrad/train/progress.h>
+#include <tapegrad/train/recipe.h>

@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include "tests/test_util.h"
 
 namespace tg::test {

@@ -15,7 +15,7 @@
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/core/random.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include <tapegrad/nn/module.h>
 
 namespace tg::test {
@@ -91,7 +91,7 @@ inline std::pair<double, double> jvp_vjp(
   for (const Tensor& x : inputs) {
     tangents.push_back(random_like(x.shape(), gen));
     Tensor dual = x.detach().contiguous().clone();
-    dual.impl()->tangent = tangents.back().impl_ptr();
+    dual.autograd_meta().tangent = tangents.back().impl_ptr();
     duals.push_back(dual);
   }
   Tensor y = f(duals);

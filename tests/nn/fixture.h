@@ -11,7 +11,7 @@
 #include <vector>
 
 #include <tapegrad/core/error.h>
-#include <tapegrad/core/tensor.h>
+#include <tapegrad/autograd/tensor.h>
 #include "tests/json_fixture.h"
 
 namespace tg::test {

@@ -108,7 +108,7 @@ TEST_CASE("nn conv2d: tangent rule agrees with reverse mode") {
   // A tangent on the weight alone (the input is a plain tensor).
   Tensor x = randn({2, 3, 6, 6}), w = randn({4, 3, 3, 3}), v = randn({4, 3, 3, 3});
   Tensor wd = w.clone();
-  wd.impl()->tangent = v.impl_ptr();
+  wd.autograd_meta().tangent = v.impl_ptr();
   Tensor y = F::conv2d(x, wd);
   REQUIRE(y.tangent().defined());
   TG_CHECK_CLOSE(y.tangent(), F::conv2d(x, v), 1e-5f, 1e-5f);

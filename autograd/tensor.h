@@ -1,32 +1,33 @@
-// Tensor: an n-d float32 array, row-major, whose storage is shared between
-// views. A Tensor is a handle (like torch::Tensor): copies alias the same
-// data and the same autograd state. Differentiable ops declared here are
-// defined in autograd/, each with its backward and tangent rules beside it.
+// Tensor: the user-facing tensor. It is a TensorBase (core/tensor_base.h: the
+// data, shape and views' storage) plus autograd state, and every op declared
+// here is differentiable: it records itself on the tape when grad mode is on
+// and an input requires grad. Each op's forward, backward and tangent rules
+// are side by side in autograd/ops_*.cpp.
 #pragma once
+
+#include <fmt/core.h>
 
 #include <cstdint>
 #include <initializer_list>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
-#include <tapegrad/core/shape.h>
+#include <tapegrad/core/random.h>
+#include <tapegrad/core/tensor_base.h>
 
 namespace tg {
 
 struct Node;
 
-/// The shared state behind a Tensor handle.
-struct TensorImpl {
-  std::shared_ptr<float[]> storage;  // shared by all views of the same data
-  int64_t storage_size = 0;          // floats in storage
-  Shape shape, strides;
-  int64_t offset = 0;                // first element, in floats from storage start
+/// What autograd keeps per tensor (allocated only for tensors that need it).
+struct AutogradMeta {
   bool requires_grad = false;
-  std::shared_ptr<Node> grad_fn;     // the op that produced this tensor, if recorded
-  std::shared_ptr<TensorImpl> grad;  // accumulated by backward() (leaves only)
+  std::shared_ptr<Node> grad_fn;        // the op that produced this tensor, if recorded
+  std::shared_ptr<TensorImpl> grad;     // accumulated by backward() (leaves only)
   std::shared_ptr<TensorImpl> tangent;  // forward-mode tangent, if this is a dual tensor
-  ~TensorImpl();
+  ~AutogradMeta();                      // frees a long grad_fn chain without recursion
 };
 
 /// Options for factories: `zeros({2, 3}, {.requires_grad = true})`.
@@ -34,44 +35,27 @@ struct TensorOptions {
   bool requires_grad = false;
 };
 
-class Tensor {
+class Tensor : public TensorBase {
  public:
   Tensor() = default;  ///< an undefined tensor (no data)
-  explicit Tensor(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
-
-  // ---- metadata -------------------------------------------------------------
-  bool defined() const { return impl_ != nullptr; }
-  const Shape& shape() const { return impl_->shape; }
-  const Shape& strides() const { return impl_->strides; }
-  int64_t offset() const { return impl_->offset; }
-  int dim() const { return impl_->shape.size(); }
-  int64_t size(int64_t d) const;  ///< size of dim d (negative counts from the end)
-  int64_t numel() const { return impl_->shape.numel(); }
-  bool is_contiguous() const;
-  TensorImpl* impl() const { return impl_.get(); }
-  const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
-  bool same(const Tensor& other) const { return impl_ == other.impl_; }  ///< same handle
-
-  // ---- data access ----------------------------------------------------------
-  float* data() const { return impl_->storage.get() + impl_->offset; }  ///< first element
-  float item() const;                               ///< the value of a one-element tensor
-  float at(std::initializer_list<int64_t> index) const;  ///< one element by index
-  std::vector<float> to_vector() const;             ///< all elements in row-major order
+  /// Kernel results (plain data) become tensors without history.
+  Tensor(TensorBase base) : TensorBase(std::move(base)) {}
+  explicit Tensor(std::shared_ptr<TensorImpl> impl) : TensorBase(std::move(impl)) {}
 
   // ---- autograd ---------------------------------------------------------------
-  bool requires_grad() const { return impl_->requires_grad; }
+  bool requires_grad() const { return impl_->autograd && impl_->autograd->requires_grad; }
   Tensor& requires_grad_(bool enabled = true);  ///< makes this leaf track gradients
-  bool is_leaf() const { return impl_->grad_fn == nullptr; }
-  const std::shared_ptr<Node>& grad_fn() const { return impl_->grad_fn; }
-  Tensor grad() const { return Tensor(impl_->grad); }  ///< undefined until a backward reaches it
-  void set_grad(const Tensor& g);
-  void zero_grad();  ///< drops the accumulated gradient (like set_to_none=true)
+  bool is_leaf() const { return !impl_->autograd || !impl_->autograd->grad_fn; }
+  const std::shared_ptr<Node>& grad_fn() const;  ///< null for leaves
+  Tensor grad() const;  ///< undefined until a backward reaches it
+  void set_grad(const Tensor& g) const;  ///< replaces the accumulated gradient
+  void zero_grad() const;  ///< drops the accumulated gradient (like set_to_none=true)
   /// Replays the tape from this tensor. A non-scalar needs `gradient` (dL/dthis).
   void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
   Tensor detach() const;  ///< same data, no history, does not require grad
 
   // ---- forward mode -----------------------------------------------------------
-  Tensor tangent() const { return Tensor(impl_->tangent); }  ///< undefined unless dual
+  Tensor tangent() const;  ///< undefined unless dual
 
   // ---- copies and views -------------------------------------------------------
   Tensor clone() const;       ///< a differentiable copy with its own storage
@@ -164,8 +148,8 @@ class Tensor {
   Tensor& operator*=(float v) { return mul_(v); }
   Tensor& operator/=(float v) { return mul_(1 / v); }
 
- private:
-  std::shared_ptr<TensorImpl> impl_;
+ /// The autograd state, created on first use.
+  AutogradMeta& autograd_meta() const;
 };
 
 // ---- factories -------------------------------------------------------------------
@@ -214,11 +198,15 @@ Tensor sum_to(const Tensor& grad, const Shape& shape);
 /// True when both tensors have the same shape and |a - b| <= atol + rtol * |b| everywhere.
 bool allclose(const Tensor& a, const Tensor& b, float rtol = 1e-5f, float atol = 1e-8f);
 
-// ---- randomness and threads ----------------------------------------------------------------
-/// Seeds the global generator used by rand, randn, randperm, init and dropout.
-void manual_seed(uint64_t seed);
-/// The global generator (std::mt19937_64), for components that draw their own numbers.
-struct Generator;
-Generator& default_generator();
+/// The tensor as PyTorch prints it: `tensor([[1., 2.], [3., 4.]], grad_fn=<mul>)`.
+std::string to_string(const Tensor& t);
 
 }  // namespace tg
+
+template <>
+struct fmt::formatter<tg::Tensor> : fmt::formatter<std::string_view> {
+  template <typename Context>
+  auto format(const tg::Tensor& t, Context& ctx) const {
+    return fmt::formatter<std::string_view>::format(tg::to_string(t), ctx);
+  }
+};

@@ -1,96 +1,61 @@
-// Tensor storage, metadata, element access and factories. Everything that
-// records on the tape lives in autograd/.
-#include <tapegrad/core/tensor.h>
+// The autograd half of Tensor that is not an op: gradient state, detach,
+// printing with grad_fn, and the factories (which can make leaves requiring grad).
+#include <tapegrad/autograd/tensor.h>
 
 #include <cmath>
 
+#include <tapegrad/autograd/node.h>
 #include <tapegrad/core/kernels.h>
-#include <tapegrad/core/random.h>
+#include <tapegrad/core/print.h>
 
 namespace tg {
 
-namespace {
-
-std::shared_ptr<TensorImpl> make_impl(const Shape& shape) {
-  int64_t n = shape.numel();
-  for (int64_t s : shape) check(s >= 0, "tensor: negative size in shape {}", shape);
-  auto impl = std::make_shared<TensorImpl>();
-  // One allocation, left uninitialised: kernels write every element.
-  impl->storage = std::make_shared_for_overwrite<float[]>(size_t(std::max<int64_t>(n, 1)));
-  impl->storage_size = n;
-  impl->shape = shape;
-  impl->strides = contiguous_strides(shape);
-  return impl;
+AutogradMeta& Tensor::autograd_meta() const {
+  if (!impl_->autograd) impl_->autograd = std::make_shared<AutogradMeta>();
+  return *impl_->autograd;
 }
 
-}  // namespace
-
-int64_t Tensor::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
-
-bool Tensor::is_contiguous() const {
-  int64_t expected = 1;
-  for (int d = dim() - 1; d >= 0; --d) {
-    if (shape()[d] != 1 && strides()[d] != expected) return false;
-    expected *= shape()[d];
-  }
-  return true;
+const std::shared_ptr<Node>& Tensor::grad_fn() const {
+  static const std::shared_ptr<Node> none;
+  return impl_->autograd ? impl_->autograd->grad_fn : none;
 }
 
-float Tensor::item() const {
-  check(numel() == 1, "item: tensor of shape {} has {} elements, expected exactly 1", shape(),
-        numel());
-  return *data();
-}
+Tensor Tensor::grad() const { return Tensor(impl_->autograd ? impl_->autograd->grad : nullptr); }
 
-float Tensor::at(std::initializer_list<int64_t> index) const {
-  check(int(index.size()) == dim(), "at: {} indices given for a tensor of shape {}",
-        index.size(), shape());
-  int64_t pos = 0;
-  int d = 0;
-  for (int64_t i : index) {
-    int64_t size = shape()[d];
-    check(i >= -size && i < size, "at: index {} out of range for dim {} of size {}", i, d, size);
-    pos += (i < 0 ? i + size : i) * strides()[d];
-    ++d;
-  }
-  return data()[pos];
-}
-
-std::vector<float> Tensor::to_vector() const {
-  Tensor c = contiguous();
-  return std::vector<float>(c.data(), c.data() + numel());
+Tensor Tensor::tangent() const {
+  return Tensor(impl_->autograd ? impl_->autograd->tangent : nullptr);
 }
 
 Tensor& Tensor::requires_grad_(bool enabled) {
   check(is_leaf() || enabled, "requires_grad_: only leaf tensors can stop requiring grad; "
                                "hint: use detach()");
-  impl_->requires_grad = enabled;
+  autograd_meta().requires_grad = enabled;
   return *this;
 }
 
-void Tensor::set_grad(const Tensor& g) {
+void Tensor::set_grad(const Tensor& g) const {
   check(!g.defined() || g.shape() == shape(), "set_grad: gradient of shape {} for a tensor of {}",
         g.defined() ? g.shape() : Shape{}, shape());
-  impl_->grad = g.impl_ptr();
+  autograd_meta().grad = g.impl_ptr();
 }
 
-void Tensor::zero_grad() { impl_->grad.reset(); }
+void Tensor::zero_grad() const {
+  if (impl_->autograd) impl_->autograd->grad.reset();
+}
 
-Tensor Tensor::detach() const {
-  auto impl = std::make_shared<TensorImpl>();
-  impl->storage = impl_->storage;
-  impl->storage_size = impl_->storage_size;
-  impl->shape = impl_->shape;
-  impl->strides = impl_->strides;
-  impl->offset = impl_->offset;
-  return Tensor(std::move(impl));
+Tensor Tensor::detach() const { return kernels::alias(*this, shape(), strides(), offset()); }
+
+std::string to_string(const Tensor& t) {
+  if (!t.defined()) return to_string(TensorBase());
+  if (t.grad_fn()) return to_string(t, fmt::format("grad_fn=<{}>", t.grad_fn()->name));
+  return to_string(t, t.requires_grad() ? "requires_grad=True" : "");
 }
 
 // ---- factories -----------------------------------------------------------------
 
 Tensor empty(const Shape& shape, TensorOptions options) {
-  Tensor t(make_impl(shape));
-  t.impl()->requires_grad = options.requires_grad;
+  Tensor t = kernels::empty(shape);
+  if (options.requires_grad) t.autograd_meta().requires_grad = true;
   return t;
 }
 
@@ -150,14 +115,16 @@ Tensor tensor(std::initializer_list<float> values, const Shape& shape, TensorOpt
 Tensor rand(const Shape& shape, TensorOptions options) {
   Tensor t = empty(shape);
   t.uniform_(0, 1);
-  t.impl()->requires_grad = options.requires_grad;
+  t.impl()->storage->version = 0;  // a fresh tensor starts at version 0, written or not
+  if (options.requires_grad) t.autograd_meta().requires_grad = true;
   return t;
 }
 
 Tensor randn(const Shape& shape, TensorOptions options) {
   Tensor t = empty(shape);
   t.normal_(0, 1);
-  t.impl()->requires_grad = options.requires_grad;
+  t.impl()->storage->version = 0;
+  if (options.requires_grad) t.autograd_meta().requires_grad = true;
   return t;
 }
 

@@ -1,0 +1,85 @@
+// TensorBase: storage, metadata and element access, and the allocation and
+// view helpers kernels build their results with.
+#include <tapegrad/core/tensor_base.h>
+
+#include <algorithm>
+
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/kernels.h>
+
+namespace tg {
+
+int64_t TensorBase::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
+
+bool TensorBase::is_contiguous() const {
+  int64_t expected = 1;
+  for (int d = dim() - 1; d >= 0; --d) {
+    if (shape()[d] != 1 && strides()[d] != expected) return false;
+    expected *= shape()[d];
+  }
+  return true;
+}
+
+float TensorBase::item() const {
+  check(numel() == 1, "item: tensor of shape {} has {} elements, expected exactly 1", shape(),
+        numel());
+  return *data();
+}
+
+float TensorBase::at(std::initializer_list<int64_t> index) const {
+  check(int(index.size()) == dim(), "at: {} indices given for a tensor of shape {}",
+        index.size(), shape());
+  int64_t pos = 0;
+  int d = 0;
+  for (int64_t i : index) {
+    int64_t size = shape()[d];
+    check(i >= -size && i < size, "at: index {} out of range for dim {} of size {}", i, d, size);
+    pos += (i < 0 ? i + size : i) * strides()[d];
+    ++d;
+  }
+  return data()[pos];
+}
+
+std::vector<float> TensorBase::to_vector() const {
+  TensorBase c = kernels::contiguous(*this);
+  return std::vector<float>(c.data(), c.data() + numel());
+}
+
+namespace kernels {
+
+TensorBase empty(const Shape& shape) {
+  int64_t n = shape.numel();
+  for (int64_t s : shape) check(s >= 0, "tensor: negative size in shape {}", shape);
+  auto storage = std::make_shared<Storage>();
+  // One allocation, left uninitialised: kernels write every element.
+  storage->data = std::make_shared_for_overwrite<float[]>(size_t(std::max<int64_t>(n, 1)));
+  storage->size = n;
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = std::move(storage);
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  return TensorBase(std::move(impl));
+}
+
+TensorBase full(const Shape& shape, float value) {
+  TensorBase t = empty(shape);
+  std::fill_n(t.data(), t.numel(), value);
+  return t;
+}
+
+TensorBase zeros(const Shape& shape) { return full(shape, 0); }
+
+TensorBase alias(const TensorBase& x, const Shape& shape, const Shape& strides, int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  impl->storage = x.impl()->storage;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  return TensorBase(std::move(impl));
+}
+
+TensorBase contiguous(const TensorBase& x) { return x.is_contiguous() ? x : copy(x); }
+
+}  // namespace kernels
+
+}  // namespace tg
