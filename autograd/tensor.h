@@ -207,6 +207,8 @@ template <>
 struct fmt::formatter<tg::Tensor> : fmt::formatter<std::string_view> {
   template <typename Context>
   auto format(const tg::Tensor& t, Context& ctx) const {
-    return fmt::formatter<std::string_view>::format(tg::to_string(t), ctx);
+    // format_to, not formatter<string_view>::format: that one is defined only in
+    // <fmt/format.h>, and this header includes the light <fmt/core.h>.
+    return fmt::format_to(ctx.out(), "{}", tg::to_string(t));
   }
 };

@@ -40,5 +40,5 @@ case "$name" in
       { say "fetching CIFAR-10 (170 MB)"; scripts/fetch-data.sh cifar10 >&2; }
     data=(--data datasets) ;;
 esac
-say "running $build/examples/$name ${data[*]} $*"
+say "running $(echo "$build/examples/$name" "${data[@]}" "$@")"
 exec "$build/examples/$name" "${data[@]}" "$@"
