@@ -20,6 +20,7 @@
 #include <tapegrad/core/parallel.h>
 #include <tapegrad/core/print.h>
 #include <tapegrad/core/random.h>
+#include <tapegrad/core/safetensors.h>
 #include <tapegrad/core/shape.h>
 #include <tapegrad/core/tensor_base.h>
 
@@ -32,12 +33,12 @@
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/autograd/tangent.h>
 #include <tapegrad/autograd/tape.h>
 #include <tapegrad/autograd/tensor.h>
 
 #include <tapegrad/nn/activation.h>
-#include <tapegrad/nn/checkpoint.h>
 #include <tapegrad/nn/conv.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/init.h>
@@ -46,9 +47,7 @@
 #include <tapegrad/nn/module.h>
 #include <tapegrad/nn/norm.h>
 #include <tapegrad/nn/pool.h>
-#include <tapegrad/nn/safetensors.h>
 #include <tapegrad/nn/sequential.h>
-#include <tapegrad/nn/serialize.h>
 
 #include <tapegrad/optim/adadelta.h>
 #include <tapegrad/optim/adagrad.h>
@@ -63,7 +62,6 @@
 #include <tapegrad/optim/newton.h>
 #include <tapegrad/optim/optimizer.h>
 #include <tapegrad/optim/rmsprop.h>
-#include <tapegrad/optim/serialize.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/optim/yogi.h>
 
@@ -75,6 +73,7 @@
 #include <tapegrad/data/image_set.h>
 #include <tapegrad/data/transforms.h>
 
+#include <tapegrad/train/checkpoint.h>
 #include <tapegrad/train/cli.h>
 #include <tapegrad/train/history.h>
 #include <tapegrad/train/metrics.h>
