@@ -134,8 +134,8 @@ void backward_through_tangent(const ParamFunction& f, const char* op) {
 }  // namespace
 
 Tensor make_dual(const Tensor& primal, const Tensor& tangent) {
-  check(primal.shape() == tangent.shape(), "make_dual: tangent of shape {} for a primal of shape {}",
-        tangent.shape(), primal.shape());
+  check(primal.shape() == tangent.shape(),
+        "make_dual: tangent of shape {} for a primal of shape {}", tangent.shape(), primal.shape());
   Tensor dual = primal.expand(primal.shape());  // a recorded alias: a new handle, same storage
   detail::set_tangent(dual, tangent.detach(), "make_dual");
   return dual;
@@ -173,8 +173,7 @@ Tensor hessian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
   return hessian([&] { return f(leaf); }, {leaf});
 }
 
-Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x,
-                JacobianMode mode) {
+Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x, JacobianMode mode) {
   Tensor leaf = x.detach();
   return jacobian([&] { return f(leaf); }, {leaf}, mode);
 }

@@ -26,10 +26,10 @@ struct GradcheckOptions {
 /// The worst element found, and whether every element passed.
 struct GradcheckResult {
   bool ok = true;
-  int input = -1;     ///< which tensor of the list holds the worst element
-  int64_t index = -1; ///< flat index of that element
+  int input = -1;      ///< which tensor of the list holds the worst element
+  int64_t index = -1;  ///< flat index of that element
   double analytic = 0, numeric = 0, error = 0;  ///< error = |analytic - numeric| - tolerance
-  std::string message;  ///< a one-line report
+  std::string message;                          ///< a one-line report
 };
 
 /// Checks d(sum(u * f(inputs)))/d(inputs) from the tape against finite differences.

@@ -6,6 +6,7 @@
 // op name in autograd/ or nn/ appears on no row's tape, so a missing row shows.
 #pragma once
 
+#include <algorithm>
 #include <functional>
 #include <string>
 #include <utility>
@@ -43,7 +44,8 @@ inline Tensor make_input(const InputSpec& s) {
   int64_t n = s.shape.numel();
   std::vector<int64_t> order = randperm(n);
   std::vector<float> v;
-  for (int64_t i : order) v.push_back(s.lo + (s.hi - s.lo) * float(i) / float(std::max<int64_t>(n - 1, 1)));
+  const float step = (s.hi - s.lo) / float(std::max<int64_t>(n - 1, 1));
+  for (int64_t i : order) v.push_back(s.lo + step * float(i));
   return tensor(v, s.shape);
 }
 
@@ -167,10 +169,12 @@ inline std::vector<OpCase> nn_op_table() {
   InputSpec gamma = in({3}, 0.5f, 1.5f);
   std::vector<OpCase> rows = {
       // ---- linear.cpp ----
-      {"linear", {in({3, 4}), in({5, 4}), in({5})}, [](V x) { return F::linear(x[0], x[1], x[2]); }},
+      {"linear", {in({3, 4}), in({5, 4}), in({5})},
+       [](V x) { return F::linear(x[0], x[1], x[2]); }},
       {"linear 3-D input", {in({2, 3, 4}), in({2, 4}), in({2})},
        [](V x) { return F::linear(x[0], x[1], x[2]); }},
-      {"linear 3-D input, no bias", {in({2, 3, 4}), in({5, 4})}, [](V x) { return F::linear(x[0], x[1]); }},
+      {"linear 3-D input, no bias", {in({2, 3, 4}), in({5, 4})},
+       [](V x) { return F::linear(x[0], x[1]); }},
       // ---- conv.cpp ----
       {"conv2d", {in({2, 3, 5, 5}), in({4, 3, 3, 3}), in({4})},
        [](V x) { return F::conv2d(x[0], x[1], x[2]); }},
@@ -192,7 +196,8 @@ inline std::vector<OpCase> nn_op_table() {
        [](V x) { return F::conv2d(x[0], x[1]); }},
       // ---- pool.cpp (max pooling away from ties: distinct values) ----
       {"max_pool2d 2x2", {distinct({2, 2, 4, 4})}, [](V x) { return F::max_pool2d(x[0], 2); }},
-      {"max_pool2d 2x2 odd size", {distinct({1, 2, 5, 7})}, [](V x) { return F::max_pool2d(x[0], 2); }},
+      {"max_pool2d 2x2 odd size", {distinct({1, 2, 5, 7})},
+       [](V x) { return F::max_pool2d(x[0], 2); }},
       {"max_pool2d k3 stride 2 padding 1", {distinct({1, 2, 5, 5})},
        [](V x) { return F::max_pool2d(x[0], 3, 2, 1); }},
       {"max_pool2d k(3, 2) stride (2, 1) padding (1, 0)", {distinct({1, 2, 5, 4})},

@@ -43,7 +43,8 @@ TEST_CASE("hvp matches finite differences of gradients") {
   Tensor x = randn({5}), v = randn({5});
   Tensor hv = hvp(f, x, v);
   auto grad = [&](const Tensor& at) {
-    return vjp([&](const std::vector<Tensor>& in) { return f(in[0]); }, {at}, scalar_tensor(1)).second[0];
+    return vjp([&](const std::vector<Tensor>& in) { return f(in[0]); }, {at}, scalar_tensor(1))
+        .second[0];
   };
   float eps = 1e-2f;
   Tensor fd = (grad(x + v * eps) - grad(x - v * eps)) / (2 * eps);
@@ -53,21 +54,25 @@ TEST_CASE("hvp matches finite differences of gradients") {
 
 TEST_CASE("jacobian by forward passes") {
   // f(x) = [x0 * x1, sin(x0)]  J = [[x1, x0], [cos x0, 0]]
-  auto f = [](const Tensor& x) { return stack({x.select(0, 0) * x.select(0, 1), x.select(0, 0).sin()}); };
+  auto f = [](const Tensor& x) {
+    return stack({x.select(0, 0) * x.select(0, 1), x.select(0, 0).sin()});
+  };
   Tensor j = jacobian(f, tensor({0.5f, 2}));
   test::check_values(j, {2, 0.5f, float(std::cos(0.5)), 0});
 }
 
 TEST_CASE("forward-mode errors") {
-  CHECK_THROWS_CONTAINING(make_dual(zeros({2}), zeros({3})), "make_dual: tangent of shape [3] for a primal of shape [2]");
-  CHECK_THROWS_CONTAINING(hvp([](const Tensor& x) { return x * 2; }, zeros({2}), zeros({2})), "hvp: f must return a scalar");
+  CHECK_THROWS_CONTAINING(make_dual(zeros({2}), zeros({3})),
+                          "make_dual: tangent of shape [3] for a primal of shape [2]");
+  CHECK_THROWS_CONTAINING(hvp([](const Tensor& x) { return x * 2; }, zeros({2}), zeros({2})),
+                          "hvp: f must return a scalar");
 }
 
 TEST_CASE("jacobian: forward and reverse mode agree, for a wide and a tall f") {
   manual_seed(4);
   Tensor a = randn({3, 5});
-  auto wide = [&](const Tensor& x) { return a.matmul(x.tanh()); };       // R^5 -> R^3
-  auto tall = [&](const Tensor& x) { return a.t().matmul(x).sin(); };    // R^3 -> R^5
+  auto wide = [&](const Tensor& x) { return a.matmul(x.tanh()); };     // R^5 -> R^3
+  auto tall = [&](const Tensor& x) { return a.t().matmul(x).sin(); };  // R^3 -> R^5
   Tensor x5 = randn({5}), x3 = randn({3});
   for (auto [f, x] : {std::pair{std::function<Tensor(const Tensor&)>(wide), x5},
                       std::pair{std::function<Tensor(const Tensor&)>(tall), x3}}) {
@@ -89,9 +94,13 @@ TEST_CASE("parameter forms: values and derivatives of f(w, b) = sum(tanh(X w + b
   Tensor w = randn({3}, {.requires_grad = true}), b = randn({1}, {.requires_grad = true});
   ParamFunction f = [&] { return (X.matmul(w) + b).tanh().pow(2).sum(); };
   // The same function of one explicit flat vector [w, b], as a reference.
-  auto flat = [&](const Tensor& p) { return (X.matmul(p.narrow(0, 0, 3)) + p.narrow(0, 3, 1)).tanh().pow(2).sum(); };
+  auto flat = [&](const Tensor& p) {
+    return (X.matmul(p.narrow(0, 0, 3)) + p.narrow(0, 3, 1)).tanh().pow(2).sum();
+  };
   Tensor p = cat({w.detach(), b.detach()});
-  Tensor grad_ref = vjp([&](const std::vector<Tensor>& in) { return flat(in[0]); }, {p}, scalar_tensor(1)).second[0];
+  Tensor grad_ref =
+      vjp([&](const std::vector<Tensor>& in) { return flat(in[0]); }, {p}, scalar_tensor(1))
+          .second[0];
 
   w.set_grad(ones({3}));  // a gradient the caller accumulated: the transforms keep it
   auto [g, value] = grad_and_value(f, {w, b});
@@ -112,7 +121,8 @@ TEST_CASE("parameter forms: values and derivatives of f(w, b) = sum(tanh(X w + b
   ParamFunction r = [&] { return (X.matmul(w) + b).tanh(); };  // residuals R^4 of R^4
   Tensor j = jacobian(r, {w, b}, JacobianMode::reverse);
   CHECK(allclose(j, jacobian(r, {w, b}, JacobianMode::forward), 1e-5f, 1e-6f));
-  Tensor j_ref = jacobian([&](const Tensor& q) { return (X.matmul(q.narrow(0, 0, 3)) + q.narrow(0, 3, 1)).tanh(); }, p);
+  Tensor j_ref = jacobian(
+      [&](const Tensor& q) { return (X.matmul(q.narrow(0, 0, 3)) + q.narrow(0, 3, 1)).tanh(); }, p);
   CHECK(allclose(j, j_ref, 1e-5f, 1e-6f));
 
   // Everything as it was: the caller's gradient and flags, no tangents left behind.
@@ -135,15 +145,18 @@ TEST_CASE("parameter forms differentiate tensors that do not require grad, and r
 TEST_CASE("parameter forms: errors") {
   Tensor x = tensor({1, 2}, {}, {.requires_grad = true});
   Tensor y = x * 2;
-  CHECK_THROWS_CONTAINING(grad_and_value([&] { return y.sum(); }, {y}),
-                          "grad_and_value: parameter 0 of shape [2] is not a leaf (it was computed by 'mul')");
+  CHECK_THROWS_CONTAINING(
+      grad_and_value([&] { return y.sum(); }, {y}),
+      "grad_and_value: parameter 0 of shape [2] is not a leaf (it was computed by 'mul')");
   CHECK_THROWS_CONTAINING(grad_and_value([&] { return x * 1; }, {x}),
                           "grad_and_value: f must return a scalar, got shape [2]");
-  CHECK_THROWS_CONTAINING(hessian([&] { return x * 1; }, {x}), "hessian: f must return a scalar, got shape [2]");
+  CHECK_THROWS_CONTAINING(hessian([&] { return x * 1; }, {x}),
+                          "hessian: f must return a scalar, got shape [2]");
   CHECK_THROWS_CONTAINING(hvp([&] { return x.sum(); }, {x}, {}), "hvp: 1 parameters but 0 vectors");
   CHECK_THROWS_CONTAINING(hvp([&] { return x.sum(); }, {x}, {zeros({3})}),
                           "hvp: tangent of shape [3] for parameter 0 of shape [2]");
-  CHECK_THROWS_CONTAINING(jvp([&] { return x; }, {x}, {zeros({2}), zeros({2})}), "jvp: 1 parameters but 2 tangents");
+  CHECK_THROWS_CONTAINING(jvp([&] { return x; }, {x}, {zeros({2}), zeros({2})}),
+                          "jvp: 1 parameters but 2 tangents");
   CHECK_THROWS_CONTAINING(vjp([&] { return x * 2; }, {x}, zeros({3})),
                           "vjp: cotangent of shape [3] for an output of shape [2]");
   int calls = 0;
