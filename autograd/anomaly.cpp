@@ -1,6 +1,7 @@
 // NaN/Inf checks on recorded outputs and on gradients.
 #include <tapegrad/autograd/anomaly.h>
 
+#include <atomic>
 #include <cmath>
 #include <vector>
 

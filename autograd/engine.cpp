@@ -15,63 +15,9 @@
 
 namespace tg {
 
-// ---- grad mode, tangent scope, sequence numbers --------------------------------------
-
 namespace {
-thread_local bool grad_enabled = true;
-thread_local bool in_tangent_rule = false;
-std::atomic<uint64_t> sequence_counter{0};
-uint64_t visit_counter = 0;
-}  // namespace
 
-bool is_grad_enabled() { return grad_enabled; }
-void set_grad_enabled(bool enabled) { grad_enabled = enabled; }
-uint64_t next_sequence() { return ++sequence_counter; }
-
-namespace detail {
-bool tangents_active() { return !in_tangent_rule; }
-TangentRuleScope::TangentRuleScope() : previous_(in_tangent_rule) { in_tangent_rule = true; }
-TangentRuleScope::~TangentRuleScope() { in_tangent_rule = previous_; }
-void set_tangent(Tensor& y, const Tensor& t, const char* op) {
-  check(t.shape() == y.shape(), "{}: tangent of shape {} for an output of shape {}", op, t.shape(),
-        y.shape());
-  y.autograd_meta().tangent = t.impl_ptr();
-}
-}  // namespace detail
-
-// ---- freeing long graphs without recursion ----------------------------------------------
-
-namespace {
-thread_local bool draining = false;
-thread_local std::vector<std::shared_ptr<Node>> graveyard;
-}  // namespace
-
-// Destroying a node destroys its edges and saved tensors, which may hold the
-// last reference to the next node: naively, a recursion as deep as the chain.
-// Instead the last reference is parked and destroyed by one loop at the top.
-void release_node(std::shared_ptr<Node>& node) {
-  if (!node) return;
-  if (node.use_count() > 1) {
-    node.reset();
-    return;
-  }
-  graveyard.push_back(std::move(node));
-  if (draining) return;
-  draining = true;
-  while (!graveyard.empty()) {
-    std::shared_ptr<Node> last = std::move(graveyard.back());
-    graveyard.pop_back();
-    last.reset();  // may park more nodes
-  }
-  draining = false;
-}
-
-Edge::~Edge() { release_node(node); }
-AutogradMeta::~AutogradMeta() { release_node(grad_fn); }
-
-// ---- backward --------------------------------------------------------------------------
-
-namespace {
+uint64_t visit_counter = 0;  // marks the nodes reached by the current backward()
 
 void accumulate_into_leaf(const std::shared_ptr<TensorImpl>& leaf_impl, Tensor g) {
   AutogradMeta& leaf = Tensor(leaf_impl).autograd_meta();
@@ -82,8 +28,9 @@ void accumulate_into_leaf(const std::shared_ptr<TensorImpl>& leaf_impl, Tensor g
                      g.impl()->storage.use_count() == 1 && !g.grad_fn();
     leaf.grad = exclusive ? g.impl_ptr() : kernels::copy(g).impl_ptr();
   } else {
-    kernels::zip_inplace(Tensor(leaf.grad), g, [](float a, float b) { return a + b; },
-                         "backward");
+    Tensor grad(leaf.grad);
+    kernels::zip_inplace(grad, g, [](float a, float b) { return a + b; }, "backward");
+    grad.bump_version();
   }
 }
 

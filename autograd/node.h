@@ -1,19 +1,24 @@
 // The tape. Every differentiable op that runs with grad mode on and an input
-// requiring grad records one Node: its inputs (edges to their producers, or to
-// the leaves to accumulate into) and its backward closure. Nodes are numbered
-// in recording order; backward() (engine.cpp) replays them in reverse.
+// requiring grad records one Node: edges to where its inputs' gradients go
+// (the node that produced the input, or a leaf to accumulate into) and one
+// backward closure. Nodes are numbered in recording order; backward()
+// (engine.cpp) replays them in reverse.
 //
-// An op records itself with `record(name, y, {a, b}, closure)`, where the
-// closure maps dL/dy to {dL/da, dL/db} (an undefined Tensor for "no gradient").
-// The closure may capture its inputs but never its output y (a shared_ptr
-// cycle would leak the graph): capture y.detach() instead.
+// An op records itself with
+//   record("mul", y, {a, b}, [a, b](const Tensor& gy) { return grads(gy * b, gy * a); })
+//       .saves(a, b);
+// The closure maps dL/dy to {dL/da, dL/db} (an undefined Tensor: "no gradient").
+// It may capture its inputs but never its output y (a shared_ptr cycle would
+// leak the graph): capture y.detach() instead. `saves` names the tensors the
+// closure reads: if one is modified in place before backward runs (an
+// optimizer step, x.add_(1)), backward refuses instead of computing a wrong
+// gradient (PyTorch's version-counter rule).
 #pragma once
 
-#include <array>
-#include <atomic>
+#include <cstdint>
 #include <memory>
-#include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include <tapegrad/autograd/grad_mode.h>
@@ -38,13 +43,21 @@ struct NeedsGrad {
   bool operator[](size_t i) const { return edges[i].active(); }
 };
 
+/// A tensor a closure reads, with the storage version it had when recorded.
+struct SavedVersion {
+  std::shared_ptr<Storage> storage;
+  uint64_t version = 0;
+  std::string what;  // "input 1 of shape [4]", "the output of shape [2, 3]"
+};
+
 /// One recorded op.
 struct Node {
   const char* name;
   uint64_t sequence;   // recording order
   Shape shape;         // of the output, for printing the tape
   std::span<Edge> edges;
-  bool released = false;  // saved tensors freed after a backward without retain_graph
+  std::vector<SavedVersion> saved;
+  bool released = false;  // the closure was freed by a backward without retain_graph
   // Scratch of the engine during one backward().
   Tensor grad;
   int64_t pending = 0;
@@ -53,67 +66,35 @@ struct Node {
   virtual ~Node() = default;
   /// Fills grads[i] with dL/d(input i) given dL/d(output).
   virtual void backward(const Tensor& grad_output, std::span<Tensor> grads) = 0;
-  /// Frees what the closure saved.
+  /// Frees what the closure captured.
   virtual void release() = 0;
+  /// Throws if the node was released or a saved tensor changed since recording.
+  void check_saved() const;
 };
 
-/// Drops one owner of a node without recursion, however long the chain behind it.
-void release_node(std::shared_ptr<Node>& node);
+}  // namespace tg
 
-/// The next recording number.
-uint64_t next_sequence();
+#include <tapegrad/autograd/detail/function_node.h>
 
-/// A node whose backward is the closure F, with N inputs (N = 0: a dynamic count).
-template <typename F, size_t N>
-struct FunctionNode final : Node {
-  using Edges = std::conditional_t<N == 0, std::vector<Edge>, std::array<Edge, N>>;
-  Edges storage;
-  std::optional<F> fn;
+namespace tg {
 
-  void backward(const Tensor& grad_output, std::span<Tensor> grads) override {
-    check(!released,
-          "backward: node '{}' (#{}) was already freed by an earlier backward; "
-          "hint: pass retain_graph = true to the first backward() to call it twice",
-          name, sequence);
-    auto result = [&] {
-      if constexpr (std::is_invocable_v<F&, const Tensor&, NeedsGrad>)
-        return (*fn)(grad_output, NeedsGrad{edges});
-      else
-        return (*fn)(grad_output);
-    }();
-    for (size_t i = 0; i < grads.size(); ++i) grads[i] = std::move(result[i]);
+/// What record() returns: lets the op name the tensors its closure reads.
+class Recorded {
+ public:
+  Recorded(Node* node, std::span<const Tensor> inputs, const Tensor& output)
+      : node_(node), inputs_(inputs), output_(output) {}
+  /// Remembers the storage versions of `tensors` (inputs, the output, or others).
+  template <typename... T>
+  void saves(const T&... tensors) {
+    if (node_) (save(tensors), ...);
   }
-  void release() override {
-    fn.reset();
-    released = true;
-  }
+
+ private:
+  void save(const Tensor& t);
+  Node* node_;
+  std::span<const Tensor> inputs_;
+  const Tensor& output_;
 };
-
-namespace detail {
-
-inline bool wants_grad(const Tensor& t) { return t.defined() && t.requires_grad(); }
-
-inline Edge edge_to(const Tensor& t) {
-  Edge e;
-  if (!wants_grad(t)) return e;
-  if (t.grad_fn()) e.node = t.grad_fn();
-  else e.leaf = t.impl_ptr();
-  return e;
-}
-
-template <typename Node, typename Inputs>
-void attach(const char* name, Tensor& y, const Inputs& inputs, Node* node) {
-  node->name = name;
-  node->sequence = next_sequence();
-  node->shape = y.shape();
-  size_t i = 0;
-  for (const Tensor& t : inputs) node->storage[i++] = edge_to(t);
-  node->edges = std::span<Edge>(node->storage.data(), node->storage.size());
-}
-
-void after_record(const Tensor& y);  // anomaly checks, when enabled
-
-}  // namespace detail
 
 /// True when an op on these inputs must be recorded.
 template <typename Inputs>
@@ -126,29 +107,16 @@ bool should_record(const Inputs& inputs) {
 
 /// Records op `name` producing y from a fixed number of inputs.
 template <size_t N, typename F>
-void record(const char* name, Tensor& y, const Tensor (&inputs)[N], F&& backward) {
-  if (!should_record(inputs)) return;
-  auto node = std::make_shared<FunctionNode<std::decay_t<F>, N>>();
-  node->fn.emplace(std::forward<F>(backward));
-  detail::attach(name, y, inputs, node.get());
-  AutogradMeta& meta = y.autograd_meta();
-  meta.requires_grad = true;
-  meta.grad_fn = std::move(node);
-  detail::after_record(y);
+Recorded record(const char* name, Tensor& y, const Tensor (&inputs)[N], F&& backward) {
+  if (!should_record(inputs)) return Recorded(nullptr, inputs, y);
+  return Recorded(detail::make_node<N>(name, y, inputs, std::forward<F>(backward)), inputs, y);
 }
 
 /// Records op `name` producing y from any number of inputs (cat, stack).
 template <typename F>
-void record(const char* name, Tensor& y, const std::vector<Tensor>& inputs, F&& backward) {
-  if (!should_record(inputs)) return;
-  auto node = std::make_shared<FunctionNode<std::decay_t<F>, 0>>();
-  node->storage.resize(inputs.size());
-  node->fn.emplace(std::forward<F>(backward));
-  detail::attach(name, y, inputs, node.get());
-  AutogradMeta& meta = y.autograd_meta();
-  meta.requires_grad = true;
-  meta.grad_fn = std::move(node);
-  detail::after_record(y);
+Recorded record(const char* name, Tensor& y, const std::vector<Tensor>& inputs, F&& backward) {
+  if (!should_record(inputs)) return Recorded(nullptr, inputs, y);
+  return Recorded(detail::make_node<0>(name, y, inputs, std::forward<F>(backward)), inputs, y);
 }
 
 /// The gradient list a closure returns: `return grads(da, db);`.

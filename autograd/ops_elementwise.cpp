@@ -47,7 +47,7 @@ Tensor operator*(const Tensor& a, const Tensor& b) {
   record("mul", y, {a, b}, [a, b](const Tensor& gy, NeedsGrad need) {
     return grads(need[0] ? sum_to(gy * b, a.shape()) : Tensor(),
                  need[1] ? sum_to(gy * a, b.shape()) : Tensor());
-  });
+  }).saves(a, b);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return ta * b + a * tb; });
   return y;
 }
@@ -59,7 +59,7 @@ Tensor operator/(const Tensor& a, const Tensor& b) {
     Tensor ga = gy / b;
     return grads(need[0] ? sum_to(ga, a.shape()) : Tensor(),
                  need[1] ? sum_to(-ga * y0, b.shape()) : Tensor());
-  });
+  }).saves(a, b, y);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return (ta - y * tb) / b; });
   return y;
 }
@@ -88,7 +88,7 @@ Tensor Tensor::pow(float p) const {
   record("pow", y, {x}, [x, p](const Tensor& gy) {
     if (p == 2) return grads(kernels::zip(gy, x, [](float g, float v) { return 2 * g * v; }, "pow"));
     return grads(kernels::zip(gy, x, [p](float g, float v) { return g * p * std::pow(v, p - 1); }, "pow"));
-  });
+  }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t * x.pow(p - 1) * p; });
   return y;
 }
@@ -100,7 +100,7 @@ Tensor Tensor::pow(const Tensor& b) const {
   record("pow", y, {a, b}, [a, b, y0 = y.detach()](const Tensor& gy, NeedsGrad need) {
     return grads(need[0] ? sum_to(gy * b * a.pow(b - 1), a.shape()) : Tensor(),
                  need[1] ? sum_to(gy * y0 * a.log(), b.shape()) : Tensor());
-  });
+  }).saves(a, b, y);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
     return ta * b * a.pow(b - 1) + tb * y * a.log();
   });
@@ -110,7 +110,8 @@ Tensor Tensor::pow(const Tensor& b) const {
 // y = e^x.   dy/dx = y
 Tensor Tensor::exp() const {
   Tensor y = kernels::map(*this, [](float v) { return std::exp(v); });
-  record("exp", y, {*this}, [y0 = y.detach()](const Tensor& gy) { return grads(gy * y0); });
+  record("exp", y, {*this}, [y0 = y.detach()](const Tensor& gy) { return grads(gy * y0); })
+      .saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y; });
   return y;
 }
@@ -119,7 +120,7 @@ Tensor Tensor::exp() const {
 Tensor Tensor::log() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::log(v); });
-  record("log", y, {x}, [x](const Tensor& gy) { return grads(gy / x); });
+  record("log", y, {x}, [x](const Tensor& gy) { return grads(gy / x); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t / x; });
   return y;
 }
@@ -129,7 +130,7 @@ Tensor Tensor::sqrt() const {
   Tensor y = kernels::map(*this, [](float v) { return std::sqrt(v); });
   record("sqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return g / (2 * v); }, "sqrt"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t / (y * 2); });
   return y;
 }
@@ -139,7 +140,7 @@ Tensor Tensor::rsqrt() const {
   Tensor y = kernels::map(*this, [](float v) { return 1 / std::sqrt(v); });
   record("rsqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return -0.5f * g * v * v * v; }, "rsqrt"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.pow(3) * -0.5f; });
   return y;
 }
@@ -148,7 +149,7 @@ Tensor Tensor::rsqrt() const {
 Tensor Tensor::abs() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::abs(v); });
-  record("abs", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sign()); });
+  record("abs", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sign()); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t * x.sign(); });
   return y;
 }
@@ -157,7 +158,7 @@ Tensor Tensor::abs() const {
 Tensor Tensor::sin() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::sin(v); });
-  record("sin", y, {x}, [x](const Tensor& gy) { return grads(gy * x.cos()); });
+  record("sin", y, {x}, [x](const Tensor& gy) { return grads(gy * x.cos()); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t * x.cos(); });
   return y;
 }
@@ -166,7 +167,7 @@ Tensor Tensor::sin() const {
 Tensor Tensor::cos() const {
   const Tensor& x = *this;
   Tensor y = kernels::map(x, [](float v) { return std::cos(v); });
-  record("cos", y, {x}, [x](const Tensor& gy) { return grads(-gy * x.sin()); });
+  record("cos", y, {x}, [x](const Tensor& gy) { return grads(-gy * x.sin()); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return -t * x.sin(); });
   return y;
 }
@@ -176,7 +177,7 @@ Tensor Tensor::tanh() const {
   Tensor y = kernels::map(*this, [](float v) { return std::tanh(v); });
   record("tanh", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return g * (1 - v * v); }, "tanh"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * (1 - y * y); });
   return y;
 }
@@ -189,7 +190,7 @@ Tensor Tensor::sigmoid() const {
   });
   record("sigmoid", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return g * v * (1 - v); }, "sigmoid"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y * (1 - y); });
   return y;
 }
@@ -199,7 +200,7 @@ Tensor Tensor::relu() const {
   Tensor y = kernels::map(*this, [](float v) { return v > 0 ? v : 0.0f; });
   record("relu", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
     return grads(kernels::zip(gy, y0, [](float g, float v) { return v > 0 ? g : 0.0f; }, "relu"));
-  });
+  }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.gt(scalar_tensor(0)); });
   return y;
 }
@@ -212,7 +213,7 @@ Tensor Tensor::clamp(float lo, float hi) const {
   auto inside = [lo, hi](const Tensor& x) {
     return kernels::map(x, [lo, hi](float v) { return v >= lo && v <= hi ? 1.0f : 0.0f; });
   };
-  record("clamp", y, {x}, [x, inside](const Tensor& gy) { return grads(gy * inside(x)); });
+  record("clamp", y, {x}, [x, inside](const Tensor& gy) { return grads(gy * inside(x)); }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) { return t * inside(x); });
   return y;
 }
@@ -232,7 +233,7 @@ Tensor extremum(const Tensor& a, const Tensor& b, bool take_max, const char* nam
   record(name, y, {a, b}, [a, b, share_of_a](const Tensor& gy) {
     Tensor m = share_of_a(a, b);
     return grads(sum_to(gy * m, a.shape()), sum_to(gy * (1 - m), b.shape()));
-  });
+  }).saves(a, b);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
     Tensor m = share_of_a(a, b);
     return ta * m + tb * (1 - m);
@@ -271,7 +272,7 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   record("where", y, {a, b}, [cond, sa = a.shape(), sb = b.shape()](const Tensor& gy) {
     Tensor zero = scalar_tensor(0);
     return grads(sum_to(where(cond, gy, zero), sa), sum_to(where(cond, zero, gy), sb));
-  });
+  }).saves(cond);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return where(cond, ta, tb); });
   return y;
 }

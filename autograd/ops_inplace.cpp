@@ -1,6 +1,7 @@
 // In-place ops: for optimizer updates and initialisation, under no-grad.
 // They are not recorded, so modifying a tensor that requires grad while grad
-// mode is on is refused (its gradient would silently be wrong).
+// mode is on is refused, and each write bumps the storage's version counter
+// (backward refuses saved tensors whose version moved).
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/tensor.h>
 #include <tapegrad/core/kernels.h>
@@ -17,13 +18,21 @@ void check_inplace(const Tensor& t, const char* op) {
         "hint: wrap the update in a NoGradGuard", op, t.shape());
 }
 
+// Every in-place write ends here: the storage's version moves on, so a
+// recorded op that saved this tensor (or a view of its storage) refuses to
+// run its backward on the changed values.
+Tensor& written(Tensor& t) {
+  t.bump_version();
+  return t;
+}
+
 }  // namespace
 
 Tensor& Tensor::add_(const Tensor& o, float alpha) {
   check_inplace(*this, "add_");
   if (alpha == 1) kernels::zip_inplace(*this, o, [](float x, float y) { return x + y; }, "add_");
   else kernels::zip_inplace(*this, o, [alpha](float x, float y) { return x + alpha * y; }, "add_");
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::sub_(const Tensor& o, float alpha) { return add_(o, -alpha); }
@@ -31,38 +40,38 @@ Tensor& Tensor::sub_(const Tensor& o, float alpha) { return add_(o, -alpha); }
 Tensor& Tensor::mul_(const Tensor& o) {
   check_inplace(*this, "mul_");
   kernels::zip_inplace(*this, o, [](float x, float y) { return x * y; }, "mul_");
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::div_(const Tensor& o) {
   check_inplace(*this, "div_");
   kernels::zip_inplace(*this, o, [](float x, float y) { return x / y; }, "div_");
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::add_(float v) {
   check_inplace(*this, "add_");
   kernels::map_inplace(*this, [v](float x) { return x + v; });
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::mul_(float v) {
   check_inplace(*this, "mul_");
   kernels::map_inplace(*this, [v](float x) { return x * v; });
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::clamp_(float lo, float hi) {
   check_inplace(*this, "clamp_");
   check(!(lo > hi), "clamp_: min {} is greater than max {}", lo, hi);
   kernels::map_inplace(*this, [lo, hi](float x) { return std::min(std::max(x, lo), hi); });
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::fill_(float v) {
   check_inplace(*this, "fill_");
   kernels::map_inplace(*this, [v](float) { return v; });
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::zero_() { return fill_(0); }
@@ -72,7 +81,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
   Shape shape = broadcast_shapes(src.shape(), this->shape(), "copy_");
   check(shape == this->shape(), "copy_: cannot copy {} into {}", src.shape(), this->shape());
   kernels::copy_into(*this, src);
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::uniform_(float low, float high) {
@@ -82,7 +91,7 @@ Tensor& Tensor::uniform_(float low, float high) {
   Tensor values = empty(shape());  // drawn in row-major order, whatever this view's layout
   for (int64_t i = 0; i < numel(); ++i) values.data()[i] = low + (high - low) * g.uniform();
   kernels::copy_into(*this, values);
-  return *this;
+  return written(*this);
 }
 
 Tensor& Tensor::normal_(float mean, float std) {
@@ -92,7 +101,7 @@ Tensor& Tensor::normal_(float mean, float std) {
   Tensor values = empty(shape());
   for (int64_t i = 0; i < numel(); ++i) values.data()[i] = mean + std * g.normal();
   kernels::copy_into(*this, values);
-  return *this;
+  return written(*this);
 }
 
 }  // namespace tg

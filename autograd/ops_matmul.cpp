@@ -29,7 +29,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     if (need[0]) ga = sum_to(kernels::matmul(gy, b.transpose(-1, -2)), a.shape());
     if (need[1]) gb = sum_to(kernels::matmul(a.transpose(-1, -2), gy), b.shape());
     return grads(ga, gb);
-  });
+  }).saves(a, b);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
     return matmul(ta, b) + matmul(a, tb);
   });

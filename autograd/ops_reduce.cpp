@@ -78,7 +78,7 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
   Shape kept_shape = idx_kept.shape();
   record(name, values, {x}, [scatter, idx_kept, kept_shape](const Tensor& gy) {
     return grads(scatter(gy.reshape(kept_shape), idx_kept));
-  });
+  }).saves(idx_kept);  // may share storage with the indices handed to the caller
   record_tangent(values, {x}, [&](const Tensor& t) {
     // the tangent at the argmax, written as a masked sum so that it stays differentiable
     Tensor at_argmax = scatter(ones(kept_shape), idx_kept);

@@ -115,6 +115,7 @@ Tensor tensor(std::initializer_list<float> values, const Shape& shape, TensorOpt
 Tensor rand(const Shape& shape, TensorOptions options) {
   Tensor t = empty(shape);
   t.uniform_(0, 1);
+  t.impl()->storage->version = 0;  // a fresh tensor starts at version 0, written or not
   if (options.requires_grad) t.autograd_meta().requires_grad = true;
   return t;
 }
@@ -122,6 +123,7 @@ Tensor rand(const Shape& shape, TensorOptions options) {
 Tensor randn(const Shape& shape, TensorOptions options) {
   Tensor t = empty(shape);
   t.normal_(0, 1);
+  t.impl()->storage->version = 0;
   if (options.requires_grad) t.autograd_meta().requires_grad = true;
   return t;
 }

@@ -51,6 +51,8 @@ class TensorBase {
   bool same(const TensorBase& other) const { return impl_ == other.impl_; }  ///< same handle
   /// How many in-place writes the storage has seen (shared by all views).
   uint64_t version() const { return impl_->storage->version; }
+  /// Records an in-place write (every in-place op calls it; saved tensors compare versions).
+  void bump_version() const { ++impl_->storage->version; }
 
   // ---- data access ----------------------------------------------------------
   float* data() const { return impl_->storage->data.get() + impl_->offset; }  ///< first element

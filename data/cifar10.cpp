@@ -10,6 +10,7 @@
 #include <memory>
 
 #include <tapegrad/core/error.h>
+#include <tapegrad/data/image_folder.h>
 
 namespace tg::data {
 namespace fs = std::filesystem;
@@ -74,6 +75,25 @@ ImageSet read_cifar10(const std::string& dir, bool train) {
     append_batch(fs::path(dir) / "test_batch.bin", set);
   }
   return set;
+}
+
+ImageSet load_cifar10(const std::string& root, bool train) {
+  check(fs::is_directory(root),
+        "load_cifar10: {}: no such directory; fetch CIFAR-10 with `scripts/fetch-data.sh cifar10` "
+        "(it unpacks to datasets/)",
+        root);
+  for (const fs::path& dir :
+       {fs::path(root) / "cifar-10-batches-bin", fs::path(root) / "cifar10-jpg", fs::path(root)}) {
+    if (fs::is_regular_file(dir / "test_batch.bin") ||
+        fs::is_regular_file(dir / "data_batch_1.bin"))
+      return read_cifar10(dir.string(), train);
+    if (fs::is_directory(dir / "train") && fs::is_directory(dir / "test"))
+      return read_image_folder((dir / (train ? "train" : "test")).string(),
+                               {.height = 32, .width = 32});
+  }
+  fail("load_cifar10: {}: no CIFAR-10 there: expected {}/cifar-10-batches-bin/ (binary batches), "
+       "{}/cifar10-jpg/{{train,test}}/ (image folders), or the folder itself being either",
+       root, root, root);
 }
 
 }  // namespace tg::data

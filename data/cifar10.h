@@ -28,4 +28,9 @@ ImageSet read_cifar10_batch(const std::string& path);
 /// `dir`, the folder cifar-10-batches-bin that the fetch script extracts.
 ImageSet read_cifar10(const std::string& dir, bool train);
 
+/// The training or test split of CIFAR-10 found under `root`, like torchvision's CIFAR10(root):
+/// root/cifar-10-batches-bin/ (the binary batches, read_cifar10), root/cifar10-jpg/{train,test}/
+/// (an image folder per split, read_image_folder at 32 x 32), or root itself being either.
+ImageSet load_cifar10(const std::string& root, bool train);
+
 }  // namespace tg::data

@@ -5,24 +5,18 @@
 // the whole data and the seconds per epoch, and writes a CSV log and an SVG
 // plot of loss against time (log axis), like the course's figure.
 //
-//   build/examples/airfoil [--data PATH] [--out DIR] [--threads N]
-//   build/examples/airfoil --optimizer adam --batch-size 10 --lr 0.01 --epochs 2
+// Each method uses the course's settings (its row of kCourseStudy); --optimizer runs one of
+// them alone, reseeded like the study so it prints the study's loss, and --batch-size, --lr and
+// --epochs change that method's setting.
+//
+//   build/examples/airfoil --data datasets
+//   build/examples/airfoil --data datasets --optimizer adam --batch-size 100 --epochs 4
 #include <chrono>
 #include <filesystem>
-#include <fstream>
 
 #include <tapegrad/core/atomic_file.h>
 #include <tapegrad/data/airfoil.h>
 #include <tapegrad/data/dataloader.h>
-#include "examples/common/cli.h"
-#include <tapegrad/nn/functional.h>
-#include <tapegrad/optim/adadelta.h>
-#include <tapegrad/optim/adagrad.h>
-#include <tapegrad/optim/adam.h>
-#include <tapegrad/optim/rmsprop.h>
-#include <tapegrad/optim/sgd.h>
-#include <tapegrad/optim/yogi.h>
-#include <tapegrad/plot/svg.h>
 #include <tapegrad/tapegrad.h>
 
 using namespace tg;
@@ -40,42 +34,46 @@ struct Method {
 };
 
 const std::vector<Method> kCourseStudy = {
-    {"gd", "sgd", 1500, 1.0, 10},        {"sgd", "sgd", 1, 0.005, 2},
-    {"minibatch-100", "sgd", 100, 0.4, 2}, {"minibatch-10", "sgd", 10, 0.05, 2},
-    {"momentum", "momentum", 10, 0.02, 2, 0.5}, {"adagrad", "adagrad", 10, 0.1, 2},
-    {"rmsprop", "rmsprop", 10, 0.01, 2}, {"adadelta", "adadelta", 10, 1.0, 2},
-    {"adam", "adam", 10, 0.01, 2},       {"yogi", "yogi", 10, 0.01, 2},
+    {"gd", "sgd", 1500, 1.0, 10},
+    {"sgd", "sgd", 1, 0.005, 2},
+    {"minibatch-100", "sgd", 100, 0.4, 2},
+    {"minibatch-10", "sgd", 10, 0.05, 2},
+    {"momentum", "momentum", 10, 0.02, 2, 0.5},
+    {"adagrad", "adagrad", 10, 0.1, 2},
+    {"rmsprop", "rmsprop", 10, 0.01, 2},
+    {"adadelta", "adadelta", 10, 1.0, 2},
+    {"adam", "adam", 10, 0.01, 2},
+    {"yogi", "yogi", 10, 0.01, 2},
 };
 
 // The course's from-scratch update rules, where they differ from PyTorch's defaults.
 std::unique_ptr<optim::Optimizer> make_optimizer(const Method& m, std::vector<Tensor> params) {
-  if (m.optimizer == "sgd") return std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = m.lr});
+  if (m.optimizer == "sgd")
+    return std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = m.lr});
   if (m.optimizer == "momentum")
-    return std::make_unique<optim::SGD>(params, optim::SGDOptions{.lr = m.lr, .momentum = m.momentum});
+    return std::make_unique<optim::SGD>(params,
+                                        optim::SGDOptions{.lr = m.lr, .momentum = m.momentum});
   if (m.optimizer == "adagrad")
-    return std::make_unique<optim::Adagrad>(params, optim::AdagradOptions{.lr = m.lr, .eps = 1e-6, .eps_inside_sqrt = true});
+    return std::make_unique<optim::Adagrad>(
+        params, optim::AdagradOptions{.lr = m.lr, .eps = 1e-6, .eps_inside_sqrt = true});
   if (m.optimizer == "rmsprop")
-    return std::make_unique<optim::RMSprop>(params, optim::RMSpropOptions{.lr = m.lr, .alpha = 0.9, .eps = 1e-6, .eps_inside_sqrt = true});
+    return std::make_unique<optim::RMSprop>(
+        params,
+        optim::RMSpropOptions{.lr = m.lr, .alpha = 0.9, .eps = 1e-6, .eps_inside_sqrt = true});
   if (m.optimizer == "adadelta")
-    return std::make_unique<optim::Adadelta>(params, optim::AdadeltaOptions{.lr = m.lr, .rho = 0.9, .eps = 1e-5});
+    return std::make_unique<optim::Adadelta>(
+        params, optim::AdadeltaOptions{.lr = m.lr, .rho = 0.9, .eps = 1e-5});
   if (m.optimizer == "adam")
     return std::make_unique<optim::Adam>(params, optim::AdamOptions{.lr = m.lr, .eps = 1e-6});
   if (m.optimizer == "yogi")
     return std::make_unique<optim::Yogi>(params, optim::YogiOptions{.lr = m.lr, .eps = 1e-3});
-  throw examples::UsageError(fmt::format(
-      "unknown optimizer '{}' (expected sgd, momentum, adagrad, rmsprop, adadelta, adam or yogi)",
-      m.optimizer));
+  fail("airfoil: no update rule named '{}'", m.optimizer);  // kCourseStudy names only these
 }
-
-struct Sample {
-  int64_t examples;
-  double seconds, loss;
-};
 
 struct Result {
   Method method;
-  std::vector<Sample> samples;
-  double seconds_per_epoch;
+  train::History samples{{"examples", "seconds", "loss"}};  // the loss on the whole data
+  double seconds_per_epoch = 0;
 };
 
 float full_loss(const Tensor& X, const Tensor& y, const Tensor& w, const Tensor& b) {
@@ -91,7 +89,8 @@ Result train(const Method& m, const Tensor& X, const Tensor& y) {
   auto opt = make_optimizer(m, {w, b});
   auto dataset = std::make_shared<data::TensorDataset>(X, y);
   data::DataLoader loader(dataset, {.batch_size = m.batch_size, .shuffle = true});
-  Result r{m, {{0, 0, full_loss(X, y, w, b)}}, 0};
+  Result r{.method = m};
+  r.samples.append({0, 0, full_loss(X, y, w, b)});
   double seconds = 0;
   int64_t seen = 0;
   auto start = std::chrono::steady_clock::now();
@@ -105,13 +104,14 @@ Result train(const Method& m, const Tensor& X, const Tensor& y) {
       if (seen % 200 == 0) {
         auto now = std::chrono::steady_clock::now();
         seconds += std::chrono::duration<double>(now - start).count();
-        r.samples.push_back({seen, seconds, full_loss(X, y, w, b)});
+        r.samples.append({double(seen), seconds, full_loss(X, y, w, b)});
         start = std::chrono::steady_clock::now();
       }
     }
   }
   seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (r.samples.back().examples != seen) r.samples.push_back({seen, seconds, full_loss(X, y, w, b)});
+  if (r.samples.column("examples").back() != double(seen))
+    r.samples.append({double(seen), seconds, full_loss(X, y, w, b)});
   r.seconds_per_epoch = seconds / double(m.epochs);
   return r;
 }
@@ -144,77 +144,91 @@ double closed_form_loss(const Tensor& X, const Tensor& y) {
   return loss / double(n);
 }
 
+// airfoil.csv (every method's samples) and airfoil_loss.svg (loss against time, log axis).
 void write_outputs(const std::vector<Result>& results, const fs::path& out) {
   fs::create_directories(out);
-  std::string csv = "method,examples,seconds,loss\n";
+  std::vector<std::pair<std::string, train::History>> runs;
   plot::LineChart chart{.title = "Airfoil linear regression: loss against time",
                         .x = {.label = "seconds", .log = true},
                         .y = {.label = "loss (whole data)"}};
   for (const Result& r : results) {
-    plot::Series s{.label = r.method.name};
-    for (const Sample& p : r.samples) {
-      csv += fmt::format("{},{},{:.6f},{:.6f}\n", r.method.name, p.examples, p.seconds, p.loss);
-      s.x.push_back(p.seconds);
-      s.y.push_back(p.loss);
-    }
-    chart.series.push_back(s);
+    runs.emplace_back(r.method.name, r.samples);
+    chart.series.push_back(r.samples.series("seconds", "loss", r.method.name));
   }
-  write_file_atomic((out / "airfoil.csv").string(), csv);
+  write_file_atomic((out / "airfoil.csv").string(), train::to_csv("method", runs));
   plot::write_svg(chart, out / "airfoil_loss.svg");
-  fmt::print("wrote {} and {}\n", (out / "airfoil.csv").string(), (out / "airfoil_loss.svg").string());
+  fmt::print("wrote {} and {}\n", (out / "airfoil.csv").string(),
+             (out / "airfoil_loss.svg").string());
 }
 
 fs::path find_data(const std::string& given) {
   fs::path p = given;
   if (fs::is_directory(p)) p /= "airfoil_self_noise.dat";
   if (!fs::exists(p))
-    throw Error(fmt::format("{} not found; fetch it with `scripts/fetch-data.sh airfoil` "
-                            "(or pass --data PATH to a copy)", p.string()));
+    fail(
+        "{} not found; fetch it with `scripts/fetch-data.sh airfoil` (or pass --data PATH to a "
+        "copy)",
+        p.string());
   return p;
 }
 
 int run(int argc, char** argv) {
-  examples::Args args(argc, argv, {"--data", "--out", "--threads", "--optimizer", "--batch-size",
-                                   "--lr", "--epochs", "--seed", "--rows"});
-  if (args.has("--threads")) set_num_threads(int(args.integer("--threads", 1)));
-  manual_seed(uint64_t(args.integer("--seed", 0)));
+  std::string data = "datasets", out = "results", optimizer;
+  int64_t batch_size = 0, epochs = 0, rows = 1500, seed = 0, threads = 0;
+  double lr = 0;
+  std::vector<std::string> names;
+  for (const Method& m : kCourseStudy) names.push_back(m.name);
+  train::ArgParser cli("airfoil",
+                       "The course's chapter-11 study of optimizers on the airfoil data.");
+  cli.add("data", data, "airfoil_self_noise.dat or its folder").metavar("PATH");
+  cli.add("out", out, "folder for the CSV log and the SVG plot").metavar("DIR");
+  cli.add("optimizer", optimizer, "run only this method of the study")
+      .choices(names)
+      .default_text("all");
+  cli.add("batch-size", batch_size, "mini-batch size").min(1).default_text("the method's");
+  cli.add("lr", lr, "learning rate").above(0).default_text("the method's");
+  cli.add("epochs", epochs, "passes over the data").min(1).default_text("the method's");
+  cli.add("rows", rows, "rows of the table to train on").min(1);
+  cli.add("seed", seed, "random seed, set before each method").min(0);
+  cli.add("threads", threads, "threads; 0: the default").min(0);
+  cli.parse(argc, argv);
+  if (threads > 0) set_num_threads(int(threads));
+
   // The course standardises all 1503 rows, then keeps the first 1500.
-  data::Table table = data::read_airfoil(find_data(args.get("--data", "datasets")).string());
+  data::Table table = data::read_airfoil(find_data(data).string());
   data::standardize_columns(table);
-  int64_t rows = std::min(args.integer("--rows", 1500), table.rows);
-  if (rows < 1) throw examples::UsageError("--rows must be at least 1");
-  Tensor all = tensor(table.values, table.shape()).narrow(0, 0, rows);
+  Tensor all = tensor(table.values, table.shape()).narrow(0, 0, std::min(rows, table.rows));
   Tensor X = all.narrow(1, 0, 5).contiguous(), y = all.narrow(1, 5, 1).contiguous();
   fmt::print("airfoil: {} examples, {} features\n", X.size(0), X.size(1));
 
+  // The whole study, or one method (--optimizer; minibatch-10 when only its settings are given)
+  // with the course's settings except those given.
   std::vector<Method> methods = kCourseStudy;
-  if (args.has("--optimizer") || args.has("--batch-size") || args.has("--lr") || args.has("--epochs")) {
-    Method m{args.get("--optimizer", "sgd"), args.get("--optimizer", "sgd"),
-             args.integer("--batch-size", 10), args.number("--lr", 0.05), args.integer("--epochs", 2), 0.9};
-    if (m.batch_size < 1) throw examples::UsageError("--batch-size must be at least 1");
-    if (m.epochs < 1) throw examples::UsageError("--epochs must be at least 1");
+  if (cli.given("optimizer") || cli.given("batch-size") || cli.given("lr") || cli.given("epochs")) {
+    std::string name = optimizer.empty() ? "minibatch-10" : optimizer;
+    Method m = *std::find_if(methods.begin(), methods.end(),
+                             [&](const Method& c) { return c.name == name; });
+    if (cli.given("batch-size")) m.batch_size = batch_size;
+    if (cli.given("lr")) m.lr = lr;
+    if (cli.given("epochs")) m.epochs = epochs;
     methods = {m};
   }
   std::vector<Result> results;
-  fmt::print("{:<15} {:>6} {:>7} {:>7} {:>10} {:>12}\n", "method", "batch", "lr", "epochs", "loss", "sec/epoch");
+  fmt::print("{:<15} {:>6} {:>7} {:>7} {:>10} {:>12}\n", "method", "batch", "lr", "epochs", "loss",
+             "sec/epoch");
   for (const Method& m : methods) {
+    manual_seed(uint64_t(seed));  // each method from the same start: one alone prints its study row
     Result r = train(m, X, y);
     fmt::print("{:<15} {:>6} {:>7} {:>7} {:>10.4f} {:>12.5f}\n", m.name, m.batch_size, m.lr,
-               m.epochs, r.samples.back().loss, r.seconds_per_epoch);
+               m.epochs, r.samples.column("loss").back(), r.seconds_per_epoch);
     results.push_back(r);
   }
   fmt::print("{:<15} {:>34.4f}   (closed-form least squares: the floor)\n", "normal-equations",
              closed_form_loss(X, y));
-  write_outputs(results, args.get("--out", "results"));
+  write_outputs(results, out);
   return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
-  return tg::examples::guarded_main(
-      "airfoil",
-      "usage: airfoil [--data PATH] [--out DIR] [--threads N] [--seed N] "
-      "[--optimizer NAME --batch-size N --lr X --epochs N]\n",
-      run, argc, argv);
-}
+int main(int argc, char** argv) { return train::guarded_main("airfoil", run, argc, argv); }

@@ -2,13 +2,18 @@
 // y = ln(x1) + x1 * x2 - sin(x2) at (x1, x2) = (2, 5) with dx1 = 1, dx2 = 0,
 // as tabulated in the AD survey (Baydin et al. 2018, table 2). Each tangent
 // value comes from Dual<double>; the tangent column only shows the rule used.
-#include <tapegrad/autograd/forward_trace.h>
-
+//   build/examples/forward_trace    (no options but --help)
 #include <fmt/format.h>
 
 #include <tapegrad/autograd/dual.h>
+#include <tapegrad/autograd/forward_trace.h>
+#include <tapegrad/train/cli.h>
 
-int main() {
+namespace {
+
+int run(int argc, char** argv) {
+  tg::train::ArgParser("forward_trace", "The AD survey's forward-mode trace table.")
+      .parse(argc, argv);
   tg::ForwardTrace trace;
   // Seeding dx1 = 1, dx2 = 0 makes every tangent a derivative with respect to x1.
   tg::Dual<double> vm1 = trace.input("v-1", "x1", 2.0, 1.0);
@@ -29,4 +34,11 @@ int main() {
   tg::Dual<double> x1{2.0, 0.0}, x2{5.0, 1.0};
   tg::Dual<double> y2 = log(x1) + x1 * x2 - sin(x2);
   fmt::print("second pass, seed (0, 1): dy/dx2 = {:.3f}  (= x1 - cos x2)\n", y2.deriv());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  return tg::train::guarded_main("forward_trace", run, argc, argv);
 }

@@ -28,7 +28,7 @@ Tensor leaky_relu(const Tensor& input, float negative_slope) {
       kernels::map(input, [negative_slope](float v) { return v > 0 ? v : negative_slope * v; });
   record("leaky_relu", y, {input}, [x = input.detach(), slope_of](const Tensor& gy) {
     return grads(gy * slope_of(x));
-  });
+  }).saves(input);
   record_tangent(y, {input}, [&](const Tensor& t) { return t * slope_of(input); });
   return y;
 }
@@ -85,7 +85,7 @@ Tensor log_softmax(const Tensor& input, int64_t dim) {
       }
     });
     return grads(gx);
-  });
+  }).saves(y);
   // J v = v - sum(softmax(x) v) along dim
   record_tangent(y, {input}, [&](const Tensor& t) {
     if (input.dim() == 0) return t * 0.0f;  // one element: y is always 0

@@ -76,7 +76,7 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       }
     }
     return grads(gx, gw, gb);
-  });
+  }).saves(x, w);
   // J v = v_x W^T + x v_W^T + v_b
   record_tangent(y, {input, weight, bias},
                  [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {

@@ -144,7 +144,7 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduct
       }
     });
     return grads(gx);
-  });
+  }).saves(x);
   // J v = sum_k (softmax(x) - q)_k v_k per row, then reduced
   record_tangent(y, {input}, [&](const Tensor& v) {
     Tensor per_row = ((softmax(input, 1) - target_distribution(t, c, eps)) * v).sum({1});

@@ -108,6 +108,7 @@ void add_to_params(const std::vector<Tensor>& params, const std::vector<double>&
   for (const Tensor& p : params) {
     float* x = p.data();
     for (int64_t i = 0; i < p.numel(); ++i) x[i] += float(scale * step[offset + i]);
+    p.bump_version();
     offset += p.numel();
   }
 }

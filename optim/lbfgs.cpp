@@ -187,6 +187,7 @@ void LBFGS::add_to_params(double t, const Flat& d) {
   for (Tensor& p : params_[0]) {
     float* x = p.data();
     for (int64_t i = 0; i < p.numel(); ++i) x[i] += step * d[offset + i];
+    p.bump_version();
     offset += p.numel();
   }
 }

@@ -123,6 +123,7 @@ class OptimizerWith : public Optimizer {
         check(grad.shape() == p.shape(), "{}: gradient of shape {} for a parameter of shape {}",
               name_, grad.shape(), p.shape());
         update(options_[g], p, grad.contiguous(), state_[g][i]);
+        p.bump_version();  // an in-place write: graphs that saved p refuse to backward
       }
     }
   }

@@ -53,3 +53,8 @@
 #include <tapegrad/optim/serialize.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/optim/yogi.h>
+#include <tapegrad/train/cli.h>
+#include <tapegrad/train/history.h>
+#include <tapegrad/train/metrics.h>
+#include <tapegrad/train/progress.h>
+#include <tapegrad/train/recipe.h>

@@ -23,8 +23,9 @@ using namespace tg;
 Tensor softplus(const Tensor& x) {
   Tensor y = kernels::map(
       x, [](float v) { return std::max(v, 0.f) + std::log1p(std::exp(-std::abs(v))); });
-  // backward closure (reverse mode, a VJP): dL/dx = dL/dy * sigmoid(x)
-  record("softplus", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sigmoid()); });
+  // backward closure (reverse mode, a VJP): dL/dx = dL/dy * sigmoid(x); it reads x
+  record("softplus", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sigmoid()); })
+      .saves(x);
   // tangent rule (forward mode, a JVP): dy = sigmoid(x) * dx
   record_tangent(y, {x}, [&](const Tensor& dx) { return dx * x.sigmoid(); });
   return y;

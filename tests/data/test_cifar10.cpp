@@ -101,3 +101,53 @@ TEST_CASE("cifar10: a missing file is named, with the command that fetches it") 
           ("hint: did you mean the folder " + (parent / "cifar-10-batches-bin") + "?").c_str()),
       tg::Error);
 }
+
+TEST_CASE("load_cifar10 finds the binary batches or the image folders under a root") {
+  tg::test::TempDir dir;
+  dir.write("nested/cifar-10-batches-bin/test_batch.bin", record(4, 0) + record(2, 1));
+  dir.write("flat/test_batch.bin", record(7, 0));
+  CHECK(tg::data::load_cifar10(dir / "nested", false).labels == std::vector<int64_t>{4, 2});
+  CHECK(tg::data::load_cifar10(dir / "flat", false).labels == std::vector<int64_t>{7});
+  // An image folder per split: 32 x 32 BMP files (24-bit, bottom-up rows), one per class here.
+  auto bmp = [](uint8_t grey) {
+    std::string b = "BM" + std::string(52, '\0') + std::string(32 * 32 * 3, char(grey));
+    auto put = [&](size_t at, uint32_t v) {
+      for (int i = 0; i < 4; ++i) b[at + size_t(i)] = char((v >> (8 * i)) & 0xff);
+    };
+    put(2, uint32_t(b.size())), put(10, 54), put(14, 40), put(18, 32), put(22, 32);
+    b[26] = 1, b[28] = 24;  // one plane, 24 bits per pixel
+    return b;
+  };
+  for (const char* split : {"train", "test"}) {
+    dir.write(fmt::format("jpg/cifar10-jpg/{}/cat/0.bmp", split), bmp(10));
+    dir.write(fmt::format("jpg/cifar10-jpg/{}/dog/0.bmp", split), bmp(200));
+  }
+  tg::data::ImageSet train = tg::data::load_cifar10(dir / "jpg", true);
+  CHECK(train.classes == std::vector<std::string>{"cat", "dog"});
+  CHECK(train.labels == std::vector<int64_t>{0, 1});
+  CHECK(train.image(1)[5] == 200);
+  CHECK(tg::data::load_cifar10(dir / "jpg/cifar10-jpg", false).count == 2);
+}
+
+TEST_CASE("load_cifar10 names the root when it holds no CIFAR-10") {
+  tg::test::TempDir dir;
+  std::string missing = dir / "missing", empty = dir.path().string();
+  std::string message;
+  try {
+    tg::data::load_cifar10(missing, true);
+  } catch (const tg::Error& e) {
+    message = e.what();
+  }
+  CHECK(message == "load_cifar10: " + missing +
+                       ": no such directory; fetch CIFAR-10 with `scripts/fetch-data.sh cifar10` "
+                       "(it unpacks to datasets/)");
+  try {
+    tg::data::load_cifar10(empty, true);
+  } catch (const tg::Error& e) {
+    message = e.what();
+  }
+  CHECK(message == "load_cifar10: " + empty + ": no CIFAR-10 there: expected " + empty +
+                       "/cifar-10-batches-bin/ (binary batches), " + empty +
+                       "/cifar10-jpg/{train,test}/ (image folders), or the folder itself being "
+                       "either");
+}
