@@ -80,29 +80,40 @@ Tensor Tensor::mul(const Tensor& o) const { return *this * o; }
 Tensor Tensor::div(const Tensor& o) const { return *this / o; }
 Tensor Tensor::neg() const { return -*this; }
 
-// y = x^p.   dy/dx = p x^(p-1)
+// y = x^p.   dy/dx = p x^(p-1), and 0 for p = 0 (not 0 * inf at x = 0: PyTorch's rule)
 Tensor Tensor::pow(float p) const {
   const Tensor& x = *this;
   Tensor y = p == 2 ? kernels::map(x, [](float v) { return v * v; })
                     : kernels::map(x, [p](float v) { return std::pow(v, p); });
-  record("pow", y, {x}, [x, p](const Tensor& gy) {
-    if (p == 2) return grads(kernels::zip(gy, x, [](float g, float v) { return 2 * g * v; }, "pow"));
-    return grads(kernels::zip(gy, x, [p](float g, float v) { return g * p * std::pow(v, p - 1); }, "pow"));
+  auto dydx = [p](float v) { return p == 0 ? 0.0f : p == 2 ? 2 * v : p * std::pow(v, p - 1); };
+  record("pow", y, {x}, [x, dydx](const Tensor& gy) {
+    return grads(kernels::zip(gy, x, [dydx](float g, float v) { return g * dydx(v); }, "pow"));
   }).saves(x);
-  record_tangent(y, {x}, [&](const Tensor& t) { return t * x.pow(p - 1) * p; });
+  record_tangent(y, {x}, [&](const Tensor& t) {
+    return p == 0 ? zeros(t.shape()) : t * x.pow(p - 1) * p;
+  });
   return y;
 }
 
-// y = a^b.   dy/da = b a^(b-1), dy/db = y ln a
+// y = a^b.   dy/da = b a^(b-1), dy/db = y ln a; PyTorch's masks keep 0^0 and 0^b finite:
+// dy/da = 0 where b = 0, dy/db = 0 where a = 0 and b >= 0.
 Tensor Tensor::pow(const Tensor& b) const {
   const Tensor& a = *this;
   Tensor y = kernels::zip(a, b, [](float x, float z) { return std::pow(x, z); }, "pow");
-  record("pow", y, {a, b}, [a, b, y0 = y.detach()](const Tensor& gy, NeedsGrad need) {
-    return grads(need[0] ? sum_to(gy * b * a.pow(b - 1), a.shape()) : Tensor(),
-                 need[1] ? sum_to(gy * y0 * a.log(), b.shape()) : Tensor());
+  auto dyda = [](const Tensor& a, const Tensor& b) {
+    Tensor zero = scalar_tensor(0);
+    return where(b.eq(zero), zero, b * a.pow(b - 1));
+  };
+  auto dydb = [](const Tensor& a, const Tensor& b, const Tensor& y) {
+    Tensor zero = scalar_tensor(0);
+    return where(a.eq(zero) * b.ge(zero), zero, y * a.log());
+  };
+  record("pow", y, {a, b}, [a, b, y0 = y.detach(), dyda, dydb](const Tensor& gy, NeedsGrad need) {
+    return grads(need[0] ? sum_to(gy * dyda(a, b), a.shape()) : Tensor(),
+                 need[1] ? sum_to(gy * dydb(a, b, y0), b.shape()) : Tensor());
   }).saves(a, b, y);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
-    return ta * b * a.pow(b - 1) + tb * y * a.log();
+    return ta * dyda(a, b) + tb * dydb(a, b, y);
   });
   return y;
 }
@@ -255,8 +266,12 @@ Tensor Tensor::ge(const Tensor& o) const { return compare(*this, o, "ge", [](flo
 Tensor Tensor::le(const Tensor& o) const { return compare(*this, o, "le", [](float x, float z) { return x <= z; }); }
 Tensor Tensor::eq(const Tensor& o) const { return compare(*this, o, "eq", [](float x, float z) { return x == z; }); }
 Tensor Tensor::ne(const Tensor& o) const { return compare(*this, o, "ne", [](float x, float z) { return x != z; }); }
+// y = sign(x) in {-1, 0, 1}.   dy/dx = 0 (recorded, so backward through it gives zeros)
 Tensor Tensor::sign() const {
-  return kernels::map(*this, [](float v) { return float((v > 0) - (v < 0)); });
+  Tensor y = kernels::map(*this, [](float v) { return float((v > 0) - (v < 0)); });
+  record("sign", y, {*this}, [in = shape()](const Tensor&) { return grads(zeros(in)); });
+  record_tangent(y, {*this}, [](const Tensor& t) { return zeros(t.shape()); });
+  return y;
 }
 
 // y = cond ? a : b.   dy/da = [cond], dy/db = [!cond]

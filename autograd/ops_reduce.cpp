@@ -115,14 +115,28 @@ Tensor Tensor::std(const Shape& dims, int64_t correction, bool keepdim) const {
   return var(dims, correction, keepdim).sqrt();
 }
 
-Tensor Tensor::max() const {
-  check(numel() > 0, "max: empty tensor of shape {}", shape());
-  return extremum_dim(reshape({-1}), 0, false, false).first;
+namespace {
+
+// y = max(x) (or min) over all elements.   dy/dx = [x == y] / (number of ties): PyTorch
+// splits the gradient evenly among tied extrema (max(dim) instead routes it to one index).
+Tensor full_extremum(const Tensor& x, bool minimum, const char* name) {
+  check(x.numel() > 0, "{}: empty tensor of shape {}", name, x.shape());
+  Tensor y = Tensor(kernels::max_keepdim(x.detach().reshape({-1}), 0, minimum).first).reshape({});
+  auto share = [](const Tensor& x, const Tensor& y) {
+    Tensor ties = x.eq(y);
+    return ties / ties.sum();
+  };
+  record(name, y, {x}, [x, y0 = y.detach(), share](const Tensor& gy) {
+    return grads(gy * share(x, y0));
+  }).saves(x);
+  record_tangent(y, {x}, [&](const Tensor& t) { return (t * share(x, y)).sum(); });
+  return y;
 }
-Tensor Tensor::min() const {
-  check(numel() > 0, "min: empty tensor of shape {}", shape());
-  return extremum_dim(reshape({-1}), 0, false, true).first;
-}
+
+}  // namespace
+
+Tensor Tensor::max() const { return full_extremum(*this, false, "max"); }
+Tensor Tensor::min() const { return full_extremum(*this, true, "min"); }
 std::pair<Tensor, Tensor> Tensor::max(int64_t dim, bool keepdim) const {
   return extremum_dim(*this, dim, keepdim, false);
 }

@@ -26,25 +26,28 @@ Tensor reshaping_view(const Tensor& x, const Shape& shape, const Shape& strides,
 }
 
 Shape infer_shape(const Shape& requested, int64_t numel, const Shape& from, const char* op) {
-  Shape shape = requested;
+  Shape shape = requested, known_dims = requested;
   int infer = -1;
-  int64_t known = 1;
   for (int i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       check(infer < 0, "{}: only one dim can be -1, got {}", op, requested);
       infer = i;
+      known_dims[i] = 1;
     } else {
       check(shape[i] >= 0, "{}: invalid size {} in shape {}", op, shape[i], requested);
-      known *= shape[i];
     }
   }
+  int64_t known = 1;
+  for (int64_t s : known_dims)
+    check(!__builtin_mul_overflow(known, s, &known) && known <= (int64_t(1) << 62),
+          "{}: shape {} has more than 2^62 elements", op, requested);
   if (infer >= 0) {
     check(known != 0 && numel % known == 0, "{}: shape {} is invalid for input of shape {}", op,
           requested, from);
     shape[infer] = numel / known;
   }
-  check(shape.numel() == numel, "{}: shape {} is invalid for input of shape {} ({} elements)", op,
-        requested, from, numel);
+  check(known * (infer >= 0 ? shape[infer] : 1) == numel,
+        "{}: shape {} is invalid for input of shape {} ({} elements)", op, requested, from, numel);
   return shape;
 }
 
@@ -200,6 +203,7 @@ Tensor Tensor::expand(const Shape& requested) const {
           size, xd, shape[d], this->shape(), requested);
     strides[d] = xd < 0 || (size == 1 && shape[d] != 1) ? 0 : this->strides()[xd];
   }
+  checked_numel(shape, "expand");
   Tensor y = alias(*this, shape, strides, offset());
   record("expand", y, {*this}, [in = this->shape()](const Tensor& gy) { return grads(sum_to(gy, in)); });
   record_tangent(y, {*this}, [&](const Tensor& t) { return t.expand(shape); });

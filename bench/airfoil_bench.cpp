@@ -68,7 +68,7 @@ std::vector<Case> cases() {
 }
 
 // The course's get_data_ch11: standardise all rows, keep the first 1500.
-std::shared_ptr<data::TensorDataset> load(const std::string& path) {
+std::shared_ptr<data::TensorDataset> load_airfoil(const std::string& path) {
   data::Table t = data::read_airfoil(path);
   data::standardize_columns(t);
   const int64_t n = std::min<int64_t>(1500, t.rows);
@@ -125,7 +125,7 @@ int main(int argc, char** argv) {
   cli.text("--data", &path);
   cli.parse(argc, argv);
   try {
-    auto dataset = load(path);
+    auto dataset = load_airfoil(path);
     Reporter out(cli);
     for (const Case& c : cases()) bench_case(out, cli, c, dataset);
   } catch (const std::exception& e) {

@@ -1,14 +1,18 @@
 // atomic_file.h with plain POSIX calls: fsync needs the descriptor anyway, and
 // stdio's buffer would only add a copy of data that already sits in memory.
-// Sequence: open temp (O_EXCL) -> write all -> fsync -> close -> rename -> fsync dir.
+// Sequence: remove stale temps -> open temp (O_EXCL) -> write all -> fsync -> close ->
+// rename -> fsync dir.
 #include <tapegrad/core/atomic_file.h>
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <charconv>
 #include <system_error>
 
 #include <tapegrad/core/error.h>
@@ -23,6 +27,39 @@ std::string parent_dir(const std::string& path) {
   size_t slash = path.find_last_of('/');
   if (slash == std::string::npos) return ".";
   return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+// The pid in a temporary's name "<target>.tmp.<pid>.<counter>", or 0 if `name` is not one.
+pid_t temp_owner(std::string_view name, std::string_view target) {
+  if (!name.starts_with(target) || !name.substr(target.size()).starts_with(".tmp.")) return 0;
+  std::string_view rest = name.substr(target.size() + 5);
+  size_t dot = rest.find('.');
+  if (dot == std::string_view::npos || dot + 1 == rest.size()) return 0;
+  auto whole_number = [](std::string_view text, auto& value) {
+    auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+    return error == std::errc() && end == text.data() + text.size();
+  };
+  pid_t pid = 0;
+  uint64_t counter = 0;
+  bool ours = whole_number(rest.substr(0, dot), pid) && whole_number(rest.substr(dot + 1), counter);
+  return ours && pid > 0 ? pid : 0;
+}
+
+// A writer killed mid-write (SIGKILL, power loss) leaves its temporary behind. Before writing
+// `target` again, remove the temporaries of `target` whose writer process no longer exists;
+// a live writer's (another thread or process saving the same file right now) is left alone.
+void remove_stale_temps(const std::string& target) {
+  size_t slash = target.find_last_of('/');
+  std::string dir = parent_dir(target);
+  std::string base = slash == std::string::npos ? target : target.substr(slash + 1);
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return;  // the write itself will report a missing folder
+  while (const dirent* entry = ::readdir(d)) {
+    pid_t pid = temp_owner(entry->d_name, base);
+    if (pid > 0 && ::kill(pid, 0) != 0 && errno == ESRCH)
+      ::unlink((dir + "/" + entry->d_name).c_str());  // best effort: a leftover harms nothing
+  }
+  ::closedir(d);
 }
 
 // The temporary file beside the target. Until commit() it is removed when this goes out of
@@ -111,6 +148,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 void write_file_atomic(const std::string& path,
                        const std::function<void(const ByteSink& sink)>& produce) {
   check(!path.empty(), "write_file_atomic: empty path");
+  remove_stale_temps(path);
   TempFile temp(path);
   produce([&temp](std::string_view chunk) { temp.write(chunk); });
   temp.commit();

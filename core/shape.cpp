@@ -20,4 +20,18 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   return out;
 }
 
+int64_t checked_numel(const Shape& shape, const char* op) {
+  constexpr int64_t kMax = int64_t(1) << 62;
+  int64_t n = 1;
+  bool too_large = false;
+  for (int64_t s : shape) check(s >= 0, "{}: negative size in shape {}", op, shape);
+  for (int64_t s : shape) {
+    if (s == 0) return 0;
+    too_large = too_large || n > kMax / s;
+    if (!too_large) n *= s;
+  }
+  check(!too_large, "{}: shape {} has more than 2^62 elements", op, shape);
+  return n;
+}
+
 }  // namespace tg

@@ -93,6 +93,10 @@ inline int wrap_dim(int64_t dim, int rank, const char* op) {
 /// NumPy broadcasting of two shapes; throws naming `op` and both shapes.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
 
+/// The element count of `shape`, refusing negative sizes and counts past 2^62
+/// (a plain product would overflow int64 and wrap to a small or zero count).
+int64_t checked_numel(const Shape& shape, const char* op);
+
 }  // namespace tg
 
 /// Shapes print as [2, 3].

@@ -2,12 +2,20 @@
 // view helpers kernels build their results with.
 #include <tapegrad/core/tensor_base.h>
 
+#include <unistd.h>
+
 #include <algorithm>
+#include <new>
 
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
 
 namespace tg {
+
+void TensorBase::throw_undefined() {
+  fail("tensor: an undefined tensor was used (it holds no data); hint: a default-constructed "
+       "Tensor, or .grad() before a backward() reached that tensor");
+}
 
 int64_t TensorBase::size(int64_t d) const { return shape()[wrap_dim(d, dim(), "size")]; }
 
@@ -48,11 +56,20 @@ std::vector<float> TensorBase::to_vector() const {
 namespace kernels {
 
 TensorBase empty(const Shape& shape) {
-  int64_t n = shape.numel();
-  for (int64_t s : shape) check(s >= 0, "tensor: negative size in shape {}", shape);
+  int64_t n = checked_numel(shape, "tensor");
+  // Refuse what cannot fit before trying: an allocation of terabytes would
+  // otherwise throw std::bad_alloc, or first swap the machine for minutes.
+  static const double memory = double(sysconf(_SC_PHYS_PAGES)) * double(sysconf(_SC_PAGESIZE));
+  check(double(n) * sizeof(float) <= memory,
+        "tensor: shape {} needs {:.3g} GB, more than this machine's {:.3g} GB of memory", shape,
+        double(n) * sizeof(float) / 1e9, memory / 1e9);
   auto storage = std::make_shared<Storage>();
   // One allocation, left uninitialised: kernels write every element.
-  storage->data = std::make_shared_for_overwrite<float[]>(size_t(std::max<int64_t>(n, 1)));
+  try {
+    storage->data = std::make_shared_for_overwrite<float[]>(size_t(std::max<int64_t>(n, 1)));
+  } catch (const std::bad_alloc&) {
+    fail("tensor: out of memory allocating shape {} ({:.3g} GB)", shape, double(n) * 4 / 1e9);
+  }
   storage->size = n;
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::move(storage);

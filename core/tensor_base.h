@@ -37,30 +37,37 @@ class TensorBase {
   TensorBase() = default;  ///< an undefined tensor (no data)
   explicit TensorBase(std::shared_ptr<TensorImpl> impl) : impl_(std::move(impl)) {}
 
-  // ---- metadata -------------------------------------------------------------
+  // ---- metadata (every accessor below throws tg::Error on an undefined tensor) ----
   bool defined() const { return impl_ != nullptr; }
-  const Shape& shape() const { return impl_->shape; }
-  const Shape& strides() const { return impl_->strides; }
-  int64_t offset() const { return impl_->offset; }
-  int dim() const { return impl_->shape.size(); }
+  const Shape& shape() const { return checked()->shape; }
+  const Shape& strides() const { return checked()->strides; }
+  int64_t offset() const { return checked()->offset; }
+  int dim() const { return checked()->shape.size(); }
   int64_t size(int64_t d) const;  ///< size of dim d (negative counts from the end)
-  int64_t numel() const { return impl_->shape.numel(); }
+  int64_t numel() const { return checked()->shape.numel(); }
   bool is_contiguous() const;
-  TensorImpl* impl() const { return impl_.get(); }
+  TensorImpl* impl() const { return impl_.get(); }  ///< null when undefined
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
   bool same(const TensorBase& other) const { return impl_ == other.impl_; }  ///< same handle
   /// How many in-place writes the storage has seen (shared by all views).
-  uint64_t version() const { return impl_->storage->version; }
+  uint64_t version() const { return checked()->storage->version; }
   /// Records an in-place write (every in-place op calls it; saved tensors compare versions).
-  void bump_version() const { ++impl_->storage->version; }
+  void bump_version() const { ++checked()->storage->version; }
 
   // ---- data access ----------------------------------------------------------
-  float* data() const { return impl_->storage->data.get() + impl_->offset; }  ///< first element
+  float* data() const { return checked()->storage->data.get() + impl_->offset; }  ///< first element
   float item() const;                               ///< the value of a one-element tensor
   float at(std::initializer_list<int64_t> index) const;  ///< one element by index
   std::vector<float> to_vector() const;             ///< all elements in row-major order
 
  protected:
+  /// The impl, or a tg::Error when the tensor is undefined (instead of a null dereference).
+  TensorImpl* checked() const {
+    if (!impl_) [[unlikely]] throw_undefined();
+    return impl_.get();
+  }
+  [[noreturn]] static void throw_undefined();
+
   std::shared_ptr<TensorImpl> impl_;
 };
 

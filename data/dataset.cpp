@@ -19,9 +19,13 @@ Batch Dataset::get(int64_t index) const {
   return {b.input.squeeze(0), b.target.squeeze(0)};
 }
 
-Tensor gather_rows(const Tensor& source, std::span<const int64_t> indices) {
+Tensor gather_rows(const Tensor& source_in, std::span<const int64_t> indices) {
+  check(source_in.dim() >= 1, "gather_rows: source of shape {} has no rows", source_in.shape());
+  Tensor source = source_in.contiguous();  // rows are copied as whole runs of memory
   Shape shape = source.shape();
-  int64_t row = source.numel() / std::max<int64_t>(shape[0], 1);
+  int64_t rows = shape[0], row = rows > 0 ? source.numel() / rows : 0;
+  for (int64_t i : indices)
+    check(i >= 0 && i < rows, "gather_rows: index {} is out of range for {} rows", i, rows);
   shape[0] = int64_t(indices.size());
   Tensor out = empty(shape);
   for (size_t k = 0; k < indices.size(); ++k)

@@ -52,13 +52,17 @@ std::vector<Entry> list_images(const fs::path& root, std::vector<std::string>& c
   std::error_code ec;
   check(fs::exists(root, ec), "image_folder: {} does not exist", root.string());
   check(fs::is_directory(root, ec), "image_folder: {} is not a directory", root.string());
-  auto dirs = sorted_entries(root, [](const fs::directory_entry& e) { return e.is_directory(); });
+  auto dirs = sorted_entries(root, [](const fs::directory_entry& e) {
+    std::error_code ec;  // a broken link or a symlink loop is skipped, not thrown
+    return e.is_directory(ec);
+  });
   check(!dirs.empty(), "image_folder: {} has no class folders (expected {}/<class>/<image files>)",
         root.string(), root.string());
   std::vector<Entry> entries;
   for (const fs::path& dir : dirs) {
     auto files = sorted_entries(dir, [](const fs::directory_entry& e) {
-      return e.is_regular_file() && is_image_file(e.path());
+      std::error_code ec;
+      return e.is_regular_file(ec) && is_image_file(e.path());
     });
     check(!files.empty(), "image_folder: class folder {} has no .png, .jpg, .jpeg or .bmp files",
           dir.string());

@@ -14,8 +14,7 @@
 #include <tapegrad/core/atomic_file.h>
 #include <tapegrad/data/cifar10.h>
 #include <tapegrad/data/dataloader.h>
-#include <tapegrad/nn/checkpoint.h>
-#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/train/checkpoint.h>
 #include <tapegrad/tapegrad.h>
 
 using namespace tg;
@@ -110,7 +109,8 @@ int run(int argc, char** argv) {
   // A resumed run takes its checkpoint's recipe (only --epochs may grow, when no schedule
   // depends on it); the checkpoint's extra strings also hold the class names and the history.
   std::string from = o.resume.empty() ? o.eval_only : o.resume;
-  SafetensorsMetadata meta = from.empty() ? SafetensorsMetadata{} : load_safetensors_metadata(from);
+  std::map<std::string, std::string> meta;
+  if (!from.empty()) meta = tg::load(from).metadata();
   std::string grows = meta["extra.recipe.schedule"] == "none" ? "epochs" : "";
   if (!from.empty())
     train::restore_recipe(cli, meta, from, {.prefix = "extra.recipe.", .may_change = {grows}});
@@ -154,7 +154,7 @@ int run(int argc, char** argv) {
   if (!from.empty()) {  // the one checkpoint load
     check(meta["extra.classes"] == class_list, "{} was trained on the classes {}, not {} ({})",
           from, meta["extra.classes"], class_list, o.data);
-    nn::CheckpointInfo info = nn::load_checkpoint(from, net, *opt, schedule.get());
+    train::CheckpointInfo info = train::load_checkpoint(from, net, *opt, schedule.get());
     start_epoch = info.epoch, step = info.step;
     history = train::History::from_csv(info.extra["history"], from);
     running = train::History::from_csv(info.extra["running"], from);
@@ -213,8 +213,8 @@ int run(int argc, char** argv) {
     std::map<std::string, std::string> extra = train::recipe(cli, "recipe.");  // the one save
     extra.insert(
         {{"classes", class_list}, {"history", history.to_csv()}, {"running", running.to_csv()}});
-    nn::save_checkpoint(o.checkpoint, net, *opt, {.epoch = epoch + 1, .step = step, .extra = extra},
-                        schedule.get());
+    train::save_checkpoint(o.checkpoint, net, *opt,
+                           {.epoch = epoch + 1, .step = step, .extra = extra}, schedule.get());
     last_good = o.checkpoint;
     history.write_csv(o.out + "/lenet_cifar10.csv");
     plot::write_svg(history.chart({.title = "LeNet on CIFAR-10: cross-entropy loss",

@@ -49,7 +49,7 @@ struct Rows {
 
 }  // namespace
 
-// y = x - m - log(sum(exp(x - m))) with m = max(x) along dim.   dL/dx = g - softmax(x) sum(g)
+// y = (x - m) - log(sum(exp(x - m))) with m = max(x) along dim.   dL/dx = g - softmax(x) sum(g)
 Tensor log_softmax(const Tensor& input, int64_t dim) {
   int d = wrap_dim(dim, input.dim(), "log_softmax");
   Tensor x = input.detach().contiguous();
@@ -62,11 +62,13 @@ Tensor log_softmax(const Tensor& input, int64_t dim) {
     for (int64_t r = begin; r < end; ++r) {
       const float* xr = px + rows.start(r);
       float* yr = py + rows.start(r);
-      float m = -std::numeric_limits<float>::infinity(), s = 0;
+      float m = -std::numeric_limits<float>::infinity();
+      double s = 0;  // in double: rows can be tens of thousands long
       for (int64_t k = 0; k < rows.n; ++k) m = std::max(m, xr[k * rows.inner]);
       for (int64_t k = 0; k < rows.n; ++k) s += std::exp(xr[k * rows.inner] - m);
-      float lse = m + std::log(s);
-      for (int64_t k = 0; k < rows.n; ++k) yr[k * rows.inner] = xr[k * rows.inner] - lse;
+      float log_s = float(std::log(s));
+      // (x - m) - log s, not x - (m + log s): exact when the logits share a large offset
+      for (int64_t k = 0; k < rows.n; ++k) yr[k * rows.inner] = (xr[k * rows.inner] - m) - log_s;
     }
   });
   record("log_softmax", y, {input}, [y0 = y.detach(), rows, grain](const Tensor& gy) {

@@ -18,9 +18,9 @@ namespace functional {
 
 // y = x W^T + b.   dL/dx = dL/dy W,   dL/dW = dL/dy^T x,   dL/db = sum over rows of dL/dy
 Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
-  check(weight.defined() && weight.dim() == 2,
-        "linear: weight must be 2-D [out_features, in_features], got {}",
-        weight.defined() ? weight.shape() : Shape{});
+  check(weight.defined(), "linear: weight is an undefined tensor");
+  check(weight.dim() == 2, "linear: weight must be 2-D [out_features, in_features], got {}",
+        weight.shape());
   int64_t out = weight.shape()[0], in = weight.shape()[1];
   check(input.dim() >= 1 && input.shape()[input.dim() - 1] == in,
         "linear: input {} does not match in_features {} (weight {})", input.shape(), in,

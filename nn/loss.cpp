@@ -110,16 +110,22 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduct
   float eps = label_smoothing;
   Tensor x = input.detach().contiguous();
   int64_t grain = (1 << 15) / std::max<int64_t>(c, 1) + 1;  // rows per thread, at least
-  Tensor lse = empty({n}), rows = empty({n});  // per row: logsumexp, then its loss
+  // Per row: the max m and log s, s = sum exp(x - m) (logsumexp = m + log s, kept apart so
+  // that x - m is formed first: exact for logits with a large common offset), then its loss
+  // (1 - eps)(m - x_t) + eps (m - mean x) + log s. Sums in double: rows can be 50k classes.
+  Tensor row_max = empty({n}), log_sum = empty({n}), rows = empty({n});
   kernels::parallel_for(n, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
       const float* xi = x.data() + i * c;
-      float m = -std::numeric_limits<float>::infinity(), s = 0, total = 0;
+      float m = -std::numeric_limits<float>::infinity();
+      double s = 0, total = 0;
       for (int64_t k = 0; k < c; ++k) m = std::max(m, xi[k]);
-      for (int64_t k = 0; k < c; ++k) s += std::exp(xi[k] - m), total += xi[k];
-      float l = m + std::log(s);
-      lse.data()[i] = l;
-      rows.data()[i] = l - (1 - eps) * xi[t[i]] - (eps > 0 ? eps / float(c) * total : 0.0f);
+      for (int64_t k = 0; k < c; ++k) s += std::exp(xi[k] - m), total += xi[k] - m;
+      row_max.data()[i] = m;
+      log_sum.data()[i] = float(std::log(s));
+      double loss = (1 - eps) * double(m - xi[t[i]]) - (eps > 0 ? eps * total / c : 0.0) +
+                    std::log(s);
+      rows.data()[i] = float(loss);
     }
   });
   Tensor y = rows;
@@ -128,7 +134,8 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduct
     for (int64_t i = 0; i < n; ++i) sum += rows.data()[i];
     y = scalar_tensor(float(reduction == Reduction::Mean ? sum / double(n) : sum));
   }
-  record("cross_entropy", y, {input}, [x, lse, t, reduction, eps, grain](const Tensor& gy) {
+  record("cross_entropy", y, {input},
+         [x, row_max, log_sum, t, reduction, eps, grain](const Tensor& gy) {
     int64_t n = x.shape()[0], c = x.shape()[1];
     Tensor g = gy.contiguous(), gx = empty({n, c});
     kernels::parallel_for(n, grain, [&](int64_t begin, int64_t end) {
@@ -138,8 +145,9 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduct
                                                     : g.data()[0] / float(n);
         const float* xi = x.data() + i * c;
         float* gi = gx.data() + i * c;
+        const float m = row_max.data()[i], log_s = log_sum.data()[i];
         for (int64_t k = 0; k < c; ++k)
-          gi[k] = scale * (std::exp(xi[k] - lse.data()[i]) - eps / float(c));
+          gi[k] = scale * (std::exp((xi[k] - m) - log_s) - eps / float(c));
         gi[t[i]] -= scale * (1 - eps);
       }
     });

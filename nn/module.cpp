@@ -14,33 +14,6 @@
 
 namespace tg::nn {
 
-// ---- StateDict -----------------------------------------------------------------------------
-
-StateDict::StateDict(std::initializer_list<Item> items) {
-  for (const auto& [name, tensor] : items) insert(name, tensor);
-}
-
-void StateDict::insert(std::string name, Tensor tensor) {
-  check(!index_.contains(name), "state_dict: key '{}' inserted twice", name);
-  index_.emplace(name, items_.size());
-  items_.emplace_back(std::move(name), std::move(tensor));
-}
-
-const Tensor* StateDict::find(const std::string& name) const {
-  auto it = index_.find(name);
-  return it == index_.end() ? nullptr : &items_[it->second].second;
-}
-
-const Tensor& StateDict::at(const std::string& name) const {
-  const Tensor* t = find(name);
-  if (!t) {
-    std::vector<std::string> names;
-    for (const auto& item : items_) names.push_back(item.first);
-    fail("state_dict: no key '{}'; keys are: {}", name, fmt::join(names, ", "));
-  }
-  return *t;
-}
-
 // ---- registration --------------------------------------------------------------------------
 
 void Module::check_new_name(const std::string& name, const char* op) const {
@@ -153,6 +126,7 @@ StateDict Module::state_dict() const {
     for (const auto& [name, t] : m.parameters_) dict.insert(prefix + name, t.detach());
     for (const auto& [name, t] : m.buffers_) dict.insert(prefix + name, t.detach());
   });
+  dict.set("format", "pt");
   return dict;
 }
 

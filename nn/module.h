@@ -11,38 +11,13 @@
 #include <memory>
 #include <string>
 #include <type_traits>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
+#include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/autograd/tensor.h>
 
 namespace tg::nn {
-
-/// Name -> tensor in a fixed order (parameters, then buffers, module by module).
-class StateDict {
- public:
-  using Item = std::pair<std::string, Tensor>;  ///< one (dotted name, tensor) entry
-  StateDict() = default;                          ///< an empty dict
-  StateDict(std::initializer_list<Item> items);  ///< `{{"weight", w}, {"bias", b}}`
-
-  /// Appends an entry; a name may appear only once.
-  void insert(std::string name, Tensor tensor);
-  /// The tensor stored under `name`, or nullptr.
-  const Tensor* find(const std::string& name) const;
-  /// The tensor stored under `name`; throws tg::Error listing the names if absent.
-  const Tensor& at(const std::string& name) const;
-  /// True when `name` is a key.
-  bool contains(const std::string& name) const { return find(name) != nullptr; }
-  size_t size() const { return items_.size(); }  ///< the number of entries
-  bool empty() const { return items_.empty(); }  ///< true when there is no entry
-  auto begin() const { return items_.begin(); }  ///< entries in insertion order
-  auto end() const { return items_.end(); }      ///< end of the entries
-
- private:
-  std::vector<Item> items_;
-  std::unordered_map<std::string, size_t> index_;  // name -> position in items_
-};
 
 /// The base class of layers and models. Subclass it, register what you own in the
 /// constructor, and override forward():
@@ -116,11 +91,13 @@ class Module {
   void zero_grad();
 
   // ---- state -----------------------------------------------------------------------------
-  /// Every parameter and buffer by dotted name, sharing storage with the module (detached).
+  /// Every parameter and buffer by dotted name, sharing storage with the module (detached),
+  /// and the metadata "format": "pt" (the names and layouts are PyTorch's, which Hugging Face
+  /// loaders check for when they read a saved file).
   StateDict state_dict() const;
-  /// Copies `dict` into the parameters and buffers. Everything is checked first (missing and
-  /// unexpected keys when `strict`, shape mismatches always) and reported in one tg::Error;
-  /// on error nothing is changed.
+  /// Copies the tensors of `dict` into the parameters and buffers (its metadata is not used).
+  /// Everything is checked first (missing and unexpected keys when `strict`, shape mismatches
+  /// always) and reported in one tg::Error; on error nothing is changed.
   void load_state_dict(const StateDict& dict, bool strict = true);
 
   // ---- printing ----------------------------------------------------------------------------

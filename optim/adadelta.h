@@ -19,6 +19,10 @@ struct AdadeltaOptions {
   double rho = 0.9;
   double eps = 1e-6;
   double weight_decay = 0;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"rho", rho}, {"eps", eps}, {"weight_decay", weight_decay}};
+  }
 };
 
 /// Adadelta: `Adadelta opt(params, {.rho = 0.9})`.

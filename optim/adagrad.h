@@ -20,6 +20,12 @@ struct AdagradOptions {
   double initial_accumulator_value = 0;
   double eps = 1e-10;
   bool eps_inside_sqrt = false;  ///< the course's sqrt(s + eps) instead of sqrt(s) + eps
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"lr_decay", lr_decay}, {"weight_decay", weight_decay},
+            {"initial_accumulator_value", initial_accumulator_value}, {"eps", eps},
+            {"eps_inside_sqrt", eps_inside_sqrt}};
+  }
 };
 
 /// AdaGrad: `Adagrad opt(params, {.lr = 0.4})`.

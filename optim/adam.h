@@ -24,6 +24,11 @@ struct AdamOptions {
   double eps = 1e-8;
   double weight_decay = 0;
   bool amsgrad = false;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"betas", betas}, {"eps", eps}, {"weight_decay", weight_decay},
+            {"amsgrad", amsgrad}};
+  }
 };
 
 /// Options of AdamW: Adam's, with a default decoupled weight decay of 1e-2.
@@ -33,6 +38,11 @@ struct AdamWOptions {
   double eps = 1e-8;
   double weight_decay = 1e-2;
   bool amsgrad = false;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"betas", betas}, {"eps", eps}, {"weight_decay", weight_decay},
+            {"amsgrad", amsgrad}};
+  }
 };
 
 /// Adam: `Adam opt(params, {.lr = 1e-3, .betas = {0.9, 0.999}})`.

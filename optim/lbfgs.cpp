@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <set>
 
 namespace tg::optim {
 
@@ -295,48 +296,41 @@ Tensor LBFGS::step(const Closure& closure) {
   return orig_loss;
 }
 
-StateDict LBFGS::state_dict() const {
-  StateDict dict = Optimizer::state_dict();
-  auto& s = dict.scalars;
-  s["lbfgs.n_iter"] = double(n_iter_), s["lbfgs.func_evals"] = double(func_evals_);
-  s["lbfgs.t"] = t_, s["lbfgs.H_diag"] = h_diag_, s["lbfgs.prev_loss"] = prev_loss_;
-  s["lbfgs.history"] = double(old_dirs_.size());
+void LBFGS::save_extra_state(StateDict& dict) const {
+  dict.set("lbfgs.n_iter", double(n_iter_));
+  dict.set("lbfgs.func_evals", double(func_evals_));
+  dict.set("lbfgs.t", t_);
+  dict.set("lbfgs.H_diag", h_diag_);
+  dict.set("lbfgs.prev_loss", prev_loss_);
+  dict.set("lbfgs.history", double(old_dirs_.size()));
   auto as_tensor = [](const Flat& v) { return tensor(v, {int64_t(v.size())}); };
-  if (!d_.empty()) dict.tensors["lbfgs.d"] = as_tensor(d_);
-  if (!prev_flat_grad_.empty()) dict.tensors["lbfgs.prev_flat_grad"] = as_tensor(prev_flat_grad_);
+  if (!d_.empty()) dict.insert("lbfgs.d", as_tensor(d_));
+  if (!prev_flat_grad_.empty()) dict.insert("lbfgs.prev_flat_grad", as_tensor(prev_flat_grad_));
   for (size_t k = 0; k < old_dirs_.size(); ++k) {
-    dict.tensors[fmt::format("lbfgs.old_dirs.{}", k)] = as_tensor(old_dirs_[k]);
-    dict.tensors[fmt::format("lbfgs.old_stps.{}", k)] = as_tensor(old_stps_[k]);
-    s[fmt::format("lbfgs.ro.{}", k)] = ro_[k];
+    dict.insert(fmt::format("lbfgs.old_dirs.{}", k), as_tensor(old_dirs_[k]));
+    dict.insert(fmt::format("lbfgs.old_stps.{}", k), as_tensor(old_stps_[k]));
+    dict.set(fmt::format("lbfgs.ro.{}", k), ro_[k]);
   }
-  return dict;
 }
 
-void LBFGS::load_state_dict(const StateDict& dict) {
-  StateDict base = dict, mine;  // the base's entries and the "lbfgs.*" ones
-  std::erase_if(base.scalars, [&](const auto& entry) {
-    return entry.first.starts_with("lbfgs.") && mine.scalars.insert(entry).second;
-  });
-  std::erase_if(base.tensors, [&](const auto& entry) {
-    return entry.first.starts_with("lbfgs.") && mine.tensors.insert(entry).second;
-  });
+void LBFGS::load_extra_state(const StateDict& extra) {
   const size_t n = gather_params().size();
+  std::set<std::string> used;  // every entry must be one of ours
   auto scalar = [&](const std::string& key) {
-    auto it = mine.scalars.find(key);
-    check(it != mine.scalars.end(), "LBFGS: load_state_dict: missing entry '{}'", key);
-    return it->second;
+    check(extra.has(key), "LBFGS: load_state_dict: missing entry '{}'", key);
+    used.insert(key);
+    return extra.number(key);
   };
   auto flat = [&](const std::string& key, bool required) {
-    auto it = mine.tensors.find(key);
-    check(!required || it != mine.tensors.end(), "LBFGS: load_state_dict: missing entry '{}'", key);
-    if (it == mine.tensors.end()) return Flat{};
-    check(it->second.numel() == int64_t(n),
-          "LBFGS: load_state_dict: '{}' has {} elements, the parameters {}", key,
-          it->second.numel(), n);
-    return it->second.to_vector();
+    const Tensor* t = extra.find(key);
+    check(!required || t, "LBFGS: load_state_dict: missing entry '{}'", key);
+    if (!t) return Flat{};
+    used.insert(key);
+    check(t->numel() == int64_t(n), "LBFGS: load_state_dict: '{}' has {} elements, the parameters {}",
+          key, t->numel(), n);
+    return t->to_vector();
   };
-  // Parse everything first, then let the base load (it changes nothing if it refuses), then
-  // commit: a refused dict leaves the optimizer as it was.
+  // Parse everything first, then commit: a refused dict leaves the optimizer as it was.
   const int64_t n_iter = int64_t(scalar("lbfgs.n_iter"));
   const int64_t func_evals = int64_t(scalar("lbfgs.func_evals"));
   const double t = scalar("lbfgs.t"), h_diag = scalar("lbfgs.H_diag");
@@ -344,13 +338,19 @@ void LBFGS::load_state_dict(const StateDict& dict) {
   Flat d = flat("lbfgs.d", false), prev_flat_grad = flat("lbfgs.prev_flat_grad", false);
   std::deque<Flat> old_dirs, old_stps;
   std::deque<double> ro;
-  const auto history = size_t(scalar("lbfgs.history"));
-  for (size_t k = 0; k < history; ++k) {
+  const double history = scalar("lbfgs.history");
+  check(history >= 0 && history <= double(options_[0].history_size) && history == std::floor(history),
+        "LBFGS: load_state_dict: 'lbfgs.history' is {}, expected a whole number in [0, {}]", history,
+        options_[0].history_size);
+  for (size_t k = 0; k < size_t(history); ++k) {
     old_dirs.push_back(flat(fmt::format("lbfgs.old_dirs.{}", k), true));
     old_stps.push_back(flat(fmt::format("lbfgs.old_stps.{}", k), true));
     ro.push_back(scalar(fmt::format("lbfgs.ro.{}", k)));
   }
-  Optimizer::load_state_dict(base);
+  for (const auto& [key, value] : extra.metadata())
+    check(used.contains(key), "LBFGS: load_state_dict: unexpected entry '{}'", key);
+  for (const auto& [key, value] : extra)
+    check(used.contains(key), "LBFGS: load_state_dict: unexpected entry '{}'", key);
   n_iter_ = n_iter, func_evals_ = func_evals, t_ = t, h_diag_ = h_diag, prev_loss_ = prev_loss;
   d_ = std::move(d), prev_flat_grad_ = std::move(prev_flat_grad);
   old_dirs_ = std::move(old_dirs), old_stps_ = std::move(old_stps), ro_ = std::move(ro);

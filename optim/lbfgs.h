@@ -32,6 +32,16 @@ struct LBFGSOptions {
   double tolerance_change = 1e-9;
   int64_t history_size = 100;
   LineSearch line_search_fn = LineSearch::none;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr},
+            {"max_iter", max_iter},
+            {"max_eval", max_eval},
+            {"tolerance_grad", tolerance_grad},
+            {"tolerance_change", tolerance_change},
+            {"history_size", history_size},
+            {"line_search_fn", line_search_fn == LineSearch::strong_wolfe ? "strong_wolfe" : "none"}};
+  }
 };
 
 /// L-BFGS over one group of parameters: `LBFGS opt(params, {.line_search_fn = ...});`
@@ -44,13 +54,15 @@ class LBFGS : public OptimizerWith<LBFGSOptions> {
   void step() override;
   /// Up to max_iter iterations; returns the loss of the first closure call.
   Tensor step(const Closure& closure) override;
-  /// Adds the history ("lbfgs.*" entries) to the base state.
-  StateDict state_dict() const override;
-  /// Restores a state_dict() of an LBFGS over parameters of the same sizes.
-  void load_state_dict(const StateDict& dict) override;
   /// Iterations and closure calls since construction (PyTorch's state n_iter, func_evals).
   int64_t n_iter() const { return n_iter_; }
   int64_t func_evals() const { return func_evals_; }  ///< closure calls since construction
+
+ protected:
+  /// The history and counters, as "lbfgs.*" entries.
+  void save_extra_state(StateDict& dict) const override;
+  /// Checks and restores the "lbfgs.*" entries (sizes against the parameters).
+  void load_extra_state(const StateDict& extra) override;
 
  private:
   using Flat = std::vector<float>;  // a vector over all parameter elements

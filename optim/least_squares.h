@@ -17,10 +17,21 @@
 
 namespace tg::optim {
 
+/// The name of a JacobianMode, as a state dict stores it ("automatic", "forward", "reverse").
+inline const char* jacobian_mode_name(JacobianMode mode) {
+  return mode == JacobianMode::forward ? "forward"
+         : mode == JacobianMode::reverse ? "reverse"
+                                         : "automatic";
+}
+
 /// Options of GaussNewton.
 struct GaussNewtonOptions {
   double lr = 1.0;  ///< eta, the step size (1: the full step)
   JacobianMode jacobian = JacobianMode::automatic;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"jacobian", jacobian_mode_name(jacobian)}};
+  }
 };
 
 /// Gauss-Newton: `GaussNewton opt(params); opt.step(residual_fn);` with residual_fn() = r(x).
@@ -43,6 +54,16 @@ struct LevenbergMarquardtOptions {
   int64_t max_trials = 10;        ///< rejected trials per step before giving up (x unchanged)
   bool scale_by_diagonal = true;  ///< D = diag(J^T J) (Marquardt) instead of I (Levenberg)
   JacobianMode jacobian = JacobianMode::automatic;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr},
+            {"damping", damping},
+            {"damping_up", damping_up},
+            {"damping_down", damping_down},
+            {"max_trials", max_trials},
+            {"scale_by_diagonal", scale_by_diagonal},
+            {"jacobian", jacobian_mode_name(jacobian)}};
+  }
 };
 
 /// Levenberg-Marquardt: `LevenbergMarquardt opt(params); opt.step(residual_fn);`.

@@ -31,26 +31,35 @@ std::vector<double> LRScheduler::get_last_lr() const {
   return lrs;
 }
 
-std::map<std::string, double> LRScheduler::state_dict() const {
-  std::map<std::string, double> dict{{"last_epoch", double(t_)}};
-  for (size_t g = 0; g < base_lrs_.size(); ++g) dict[fmt::format("base_lrs.{}", g)] = base_lrs_[g];
+StateDict LRScheduler::state_dict() const {
+  StateDict dict;
+  dict.set("last_epoch", double(t_));
+  for (size_t g = 0; g < base_lrs_.size(); ++g) dict.set(fmt::format("base_lrs.{}", g), base_lrs_[g]);
   return dict;
 }
 
-void LRScheduler::load_state_dict(const std::map<std::string, double>& dict) {
-  auto get = [&](const std::string& key) {
-    auto it = dict.find(key);
-    check(it != dict.end(), "LRScheduler: load_state_dict: missing entry '{}'", key);
-    return it->second;
-  };
-  check(dict.size() == base_lrs_.size() + 1,
+void LRScheduler::load_state_dict(const StateDict& dict, LoadOptions options) {
+  const auto& entries = dict.metadata();
+  check(entries.size() == base_lrs_.size() + 1 && dict.size() == 0,
         "LRScheduler: load_state_dict: {} entries for an optimizer with {} groups (expected {})",
-        dict.size(), base_lrs_.size(), base_lrs_.size() + 1);
-  std::vector<double> base_lrs;
-  for (size_t g = 0; g < base_lrs_.size(); ++g)
-    base_lrs.push_back(get(fmt::format("base_lrs.{}", g)));
-  t_ = int64_t(get("last_epoch"));  // the last lookup: a refused dict changes nothing
-  base_lrs_ = std::move(base_lrs);
+        entries.size() + dict.size(), base_lrs_.size(), base_lrs_.size() + 1);
+  std::vector<std::string> mismatches;
+  for (size_t g = 0; g < base_lrs_.size(); ++g) {
+    std::string key = fmt::format("base_lrs.{}", g), expected = fmt::format("{}", base_lrs_[g]);
+    check(dict.has(key), "LRScheduler: load_state_dict: missing entry '{}'", key);
+    if (!options.allow_lr_change && dict.text(key) != expected)
+      mismatches.push_back(fmt::format("{}: expected {}, found {}", key, expected, dict.text(key)));
+  }
+  check(dict.has("last_epoch"), "LRScheduler: load_state_dict: missing entry 'last_epoch'");
+  double t = dict.number("last_epoch");
+  check(t >= 0 && t <= 0x1p53 && std::floor(t) == t,
+        "LRScheduler: load_state_dict: 'last_epoch' is {}, expected a whole number >= 0", t);
+  check(mismatches.empty(),
+        "LRScheduler: load_state_dict: the state does not fit this schedule; nothing was "
+        "loaded:\n  {}\nhint: to resume with another learning rate, load with "
+        "{{.allow_lr_change = true}}",
+        fmt::join(mismatches, "\n  "));
+  t_ = int64_t(t);
   apply();
 }
 

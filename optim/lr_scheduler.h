@@ -44,10 +44,12 @@ class LRScheduler {
   Optimizer& optimizer() const { return optimizer_; }
   /// The initial learning rates eta_0 (one per group).
   const std::vector<double>& base_lrs() const { return base_lrs_; }
-  /// t and the initial learning rates, to resume training.
-  std::map<std::string, double> state_dict() const;
-  /// Restores a state_dict() and sets the learning rates for its t.
-  void load_state_dict(const std::map<std::string, double>& dict);
+  /// t ("last_epoch") and the initial learning rates ("base_lrs.<g>"), to resume training.
+  StateDict state_dict() const;
+  /// Restores t from a state_dict() and sets the learning rates for it. The saved initial
+  /// rates must equal this schedule's (every mismatch listed) unless options.allow_lr_change;
+  /// this schedule's own initial rates are kept either way. On error nothing is changed.
+  void load_state_dict(const StateDict& dict, LoadOptions options = {});
 
  protected:
   /// Records the optimizer's current rates as eta_0 (derived constructors then call start()).

@@ -24,6 +24,11 @@ struct NAdamOptions {
   double eps = 1e-8;
   double weight_decay = 0;
   double momentum_decay = 4e-3;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"betas", betas}, {"eps", eps}, {"weight_decay", weight_decay},
+            {"momentum_decay", momentum_decay}};
+  }
 };
 
 /// NAdam: `NAdam opt(params, {.lr = 2e-3})`.

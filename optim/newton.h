@@ -18,6 +18,10 @@ namespace tg::optim {
 struct NewtonOptions {
   double lr = 1.0;        ///< eta, the step size
   bool diagonal = false;  ///< use only diag(H): a diagonal preconditioner
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"diagonal", diagonal}};
+  }
 };
 
 /// Newton's method: `Newton opt(params); opt.step(loss_fn);` with loss_fn() returning f(x).

@@ -1,8 +1,11 @@
 // The Optimizer base: parameter checks, zero_grad, the closure step, the state
-// dict (flattening the per-parameter state to "state.<i>.<name>" keys and back)
-// and the hyperparameter checks every method shares.
+// dict (flattening the per-parameter state to "state.<i>.<name>" keys and back,
+// checking the kind and every option on the way in) and the hyperparameter
+// checks every method shares.
 #include <tapegrad/optim/optimizer.h>
 
+#include <charconv>
+#include <cmath>
 #include <set>
 
 #include <tapegrad/autograd/node.h>
@@ -15,8 +18,15 @@ Tensor& ParamState::buffer(const std::string& name, const Tensor& like, float in
   return it->second;
 }
 
-Optimizer::Optimizer(std::string name, std::vector<std::vector<Tensor>> groups)
-    : name_(std::move(name)), params_(std::move(groups)) {
+OptionValue::OptionValue(double v) : text(fmt::format("{}", v)) {}
+OptionValue::OptionValue(bool v) : text(v ? "true" : "false") {}
+OptionValue::OptionValue(int64_t v) : text(fmt::format("{}", v)) {}
+OptionValue::OptionValue(std::array<double, 2> v) : text(fmt::format("({}, {})", v[0], v[1])) {}
+OptionValue::OptionValue(std::optional<int64_t> v) : text(v ? fmt::format("{}", *v) : "none") {}
+
+Optimizer::Optimizer(std::string name, std::vector<std::vector<Tensor>> groups,
+                     std::vector<double> initial_lrs)
+    : name_(std::move(name)), params_(std::move(groups)), initial_lrs_(std::move(initial_lrs)) {
   check(!params_.empty(), "{}: got no parameter groups", name_);
   std::set<const TensorImpl*> seen;
   size_t index = 0;
@@ -72,86 +82,147 @@ void Optimizer::set_lr(double lr) {
 
 StateDict Optimizer::state_dict() const {
   StateDict dict;
-  dict.scalars["param_groups"] = double(params_.size());
+  dict.set("kind", name_);
+  dict.set("param_groups", double(params_.size()));
   size_t index = 0;
   for (size_t g = 0; g < params_.size(); ++g) {
-    dict.scalars[fmt::format("param_groups.{}.lr", g)] = lr(g);
-    dict.scalars[fmt::format("param_groups.{}.params", g)] = double(params_[g].size());
+    std::string group = fmt::format("param_groups.{}.", g);
+    for (const auto& [option, value] : hyperparameters(g)) dict.set(group + option, value.text);
+    dict.set(group + "initial_lr", initial_lrs_[g]);
+    dict.set(group + "params", double(params_[g].size()));
     for (const ParamState& s : state_[g]) {
       std::string prefix = fmt::format("state.{}.", index++);
       if (s.step == 0 && s.buffers.empty() && s.scalars.empty()) continue;
-      dict.scalars[prefix + "step"] = double(s.step);
-      for (const auto& [name, value] : s.scalars) dict.scalars[prefix + name] = value;
-      for (const auto& [name, buffer] : s.buffers)
-        dict.tensors[prefix + name] = kernels::copy(buffer);
+      dict.set(prefix + "step", double(s.step));
+      for (const auto& [name, value] : s.scalars) dict.set(prefix + name, value);
+      for (const auto& [name, buffer] : s.buffers) dict.insert(prefix + name, kernels::copy(buffer));
     }
   }
+  save_extra_state(dict);
   return dict;
+}
+
+void Optimizer::load_extra_state(const StateDict& extra) {
+  for (const auto& [key, value] : extra.metadata())
+    fail("{}: load_state_dict: unexpected entry '{}'", name_, key);
+  for (const auto& [key, t] : extra) fail("{}: load_state_dict: unexpected entry '{}'", name_, key);
 }
 
 namespace {
 
 // Splits "state.<i>.<name>" into i and name; false for other keys.
 bool parse_state_key(const std::string& key, size_t& index, std::string& name) {
-  if (key.rfind("state.", 0) != 0) return false;
+  if (!key.starts_with("state.")) return false;
   size_t dot = key.find('.', 6);
-  if (dot == std::string::npos || dot == 6) return false;
-  std::string digits = key.substr(6, dot - 6);
-  if (digits.find_first_not_of("0123456789") != std::string::npos) return false;
-  index = std::stoul(digits);
+  if (dot == std::string::npos || dot + 1 == key.size()) return false;
+  auto [end, error] = std::from_chars(key.data() + 6, key.data() + dot, index);
   name = key.substr(dot + 1);
-  return !name.empty();
+  return error == std::errc() && end == key.data() + dot;
+}
+
+// True for the keys the base class writes; the rest belongs to load_extra_state.
+bool base_key(const std::string& key) {
+  return key == "kind" || key.starts_with("param_groups") || key.starts_with("state.");
 }
 
 }  // namespace
 
-void Optimizer::load_state_dict(const StateDict& dict) {
-  auto scalar = [&](const std::string& key) {
-    auto it = dict.scalars.find(key);
-    check(it != dict.scalars.end(), "{}: load_state_dict: missing entry '{}'", name_, key);
-    return it->second;
+void Optimizer::load_state_dict(const StateDict& dict, LoadOptions options) {
+  auto number = [&](const std::string& key) {
+    check(dict.has(key), "{}: load_state_dict: missing entry '{}'", name_, key);
+    return dict.number(key);
   };
-  check(scalar("param_groups") == double(params_.size()),
-        "{}: load_state_dict: the state has {} parameter groups, the optimizer {}", name_,
-        scalar("param_groups"), params_.size());
+  // 1. The kind, the layout and each group's options, the options' mismatches in one message.
+  std::vector<std::string> mismatches;
+  auto compare = [&](const std::string& key, const std::string& expected) {
+    auto found = dict.metadata().find(key);
+    if (found == dict.metadata().end())
+      mismatches.push_back(fmt::format("{}: expected {}, found nothing", key, expected));
+    else if (found->second != expected)
+      mismatches.push_back(fmt::format("{}: expected {}, found {}", key, expected, found->second));
+  };
+  compare("kind", name_);  // another kind's options would all differ: its name says enough
   std::vector<std::pair<size_t, size_t>> where;  // flat index -> (group, index in group)
-  for (size_t g = 0; g < params_.size(); ++g) {
-    double count = scalar(fmt::format("param_groups.{}.params", g));
-    check(count == double(params_[g].size()),
-          "{}: load_state_dict: group {} has {} parameters in the state, {} in the optimizer",
-          name_, g, count, params_[g].size());
-    for (size_t i = 0; i < params_[g].size(); ++i) where.emplace_back(g, i);
+  if (mismatches.empty()) {
+    check(number("param_groups") == double(params_.size()),
+          "{}: load_state_dict: the state has {} parameter groups, the optimizer {}", name_,
+          number("param_groups"), params_.size());
+    for (size_t g = 0; g < params_.size(); ++g) {
+      std::string group = fmt::format("param_groups.{}.", g);
+      double count = number(group + "params");
+      check(count == double(params_[g].size()),
+            "{}: load_state_dict: group {} has {} parameters in the state, {} in the optimizer",
+            name_, g, count, params_[g].size());
+      for (size_t i = 0; i < params_[g].size(); ++i) where.emplace_back(g, i);
+      std::set<std::string> known = {group + "initial_lr", group + "params"};
+      for (const auto& [option, value] : hyperparameters(g)) {
+        known.insert(group + option);
+        if (option != "lr") compare(group + option, value.text);  // lr: restored, not compared
+      }
+      if (!options.allow_lr_change)
+        compare(group + "initial_lr", fmt::format("{}", initial_lrs_[g]));
+      for (const auto& [key, text] : dict.metadata())
+        if (key.starts_with(group) && !known.contains(key))
+          mismatches.push_back(fmt::format("{}: not an option of {}", key, name_));
+    }
   }
+  if (!mismatches.empty()) {
+    bool lr_only = mismatches.size() == 1 && mismatches[0].find(".initial_lr:") != std::string::npos;
+    fail("{}: load_state_dict: the state does not fit this optimizer; nothing was loaded:\n  {}\n"
+         "hint: {}", name_, fmt::join(mismatches, "\n  "),
+         lr_only ? "to resume with another learning rate, load with {.allow_lr_change = true}"
+                 : "build the optimizer with the options the state was saved with");
+  }
+  std::vector<double> lrs;  // restored, unless this optimizer's are to be kept
+  for (size_t g = 0; g < params_.size(); ++g) {
+    lrs.push_back(options.allow_lr_change ? lr(g) : number(fmt::format("param_groups.{}.lr", g)));
+    check(std::isfinite(lrs.back()) && lrs.back() >= 0,
+          "{}: load_state_dict: group {} has lr {}, expected a finite rate >= 0", name_, g,
+          lrs.back());
+  }
+
+  // 2. Per-parameter state, into a copy; everything else goes to load_extra_state.
   std::vector<std::vector<ParamState>> state(params_.size());
   for (size_t g = 0; g < params_.size(); ++g) state[g].resize(params_[g].size());
+  StateDict extra;
   size_t index;
   std::string name;
-  for (const auto& [key, value] : dict.scalars) {
-    if (key.rfind("param_groups", 0) == 0) continue;
+  auto locate = [&](const std::string& key) -> std::pair<size_t, size_t> {
     check(parse_state_key(key, index, name), "{}: load_state_dict: unexpected entry '{}'", name_,
           key);
     check(index < where.size(), "{}: load_state_dict: '{}' names parameter {}, but there are {}",
           name_, key, index, where.size());
-    ParamState& s = state[where[index].first][where[index].second];
-    if (name == "step")
-      s.step = int64_t(value);
-    else
-      s.scalars[name] = value;
+    return where[index];
+  };
+  for (const auto& [key, text] : dict.metadata()) {
+    if (!base_key(key)) {
+      extra.set(key, text);
+      continue;
+    }
+    if (!key.starts_with("state.")) continue;  // "kind" and "param_groups*": checked above
+    auto [g, i] = locate(key);
+    double value = dict.number(key);
+    if (name == "step") {
+      check(value >= 0 && value <= 0x1p53 && std::floor(value) == value,
+            "{}: load_state_dict: '{}' is {}, expected a whole number >= 0", name_, key, value);
+      state[g][i].step = int64_t(value);
+    } else {
+      state[g][i].scalars[name] = value;
+    }
   }
-  for (const auto& [key, value] : dict.tensors) {
-    check(parse_state_key(key, index, name), "{}: load_state_dict: unexpected entry '{}'", name_,
-          key);
-    check(index < where.size(), "{}: load_state_dict: '{}' names parameter {}, but there are {}",
-          name_, key, index, where.size());
-    const Tensor& p = params_[where[index].first][where[index].second];
-    check(value.shape() == p.shape(), "{}: load_state_dict: '{}' has shape {}, parameter {} has {}",
-          name_, key, value.shape(), index, p.shape());
-    state[where[index].first][where[index].second].buffers[name] = kernels::copy(value);
+  for (const auto& [key, t] : dict) {
+    if (!base_key(key)) {
+      extra.insert(key, t);
+      continue;
+    }
+    auto [g, i] = locate(key);
+    const Tensor& p = params_[g][i];
+    check(t.shape() == p.shape(), "{}: load_state_dict: '{}' has shape {}, parameter {} has {}",
+          name_, key, t.shape(), index, p.shape());
+    state[g][i].buffers[name] = kernels::copy(t);
   }
-  std::vector<double> lrs;
-  for (size_t g = 0; g < params_.size(); ++g)
-    lrs.push_back(scalar(fmt::format("param_groups.{}.lr", g)));
-  // Everything was checked: only now change the optimizer (a refused dict changes nothing).
+  // 3. Everything of the base was checked: the method's own part, then the commit.
+  load_extra_state(extra);
   state_ = std::move(state);
   for (size_t g = 0; g < params_.size(); ++g) set_lr(g, lrs[g]);
 }

@@ -5,14 +5,18 @@
 // sgd.h: every other method follows SGD's shape.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/autograd/tensor.h>
@@ -22,12 +26,27 @@ namespace tg::optim {
 /// Re-evaluates the model for step(closure): zero_grad(), forward, backward(), return the loss.
 using Closure = std::function<Tensor()>;
 
-/// Everything an optimizer needs to resume: named tensors and named scalars.
-/// Keys: "param_groups.<g>.lr", "state.<i>.step", "state.<i>.<buffer>" (i counts the
-/// parameters of all groups in order), plus method-specific ones ("lbfgs.*", ...).
-struct StateDict {
-  std::map<std::string, Tensor> tensors{};
-  std::map<std::string, double> scalars{};
+/// One option's value as a state dict stores it: numbers in their shortest exact form,
+/// booleans as true/false, betas as (0.9, 0.999), enums by name.
+struct OptionValue {
+  OptionValue(double v);                       ///< "0.001"
+  OptionValue(bool v);                         ///< "true" / "false"
+  OptionValue(int64_t v);                      ///< "20"
+  OptionValue(std::array<double, 2> v);        ///< "(0.9, 0.999)"
+  OptionValue(std::optional<int64_t> v);       ///< "25" or "none"
+  OptionValue(const char* name) : text(name) {}  ///< an enum's name: "strong_wolfe"
+  std::string text;
+};
+
+/// Every option of one parameter group by name, as its Options struct lists them.
+using Hyperparameters = std::vector<std::pair<std::string, OptionValue>>;
+
+/// How load_state_dict treats the learning rate.
+struct LoadOptions {
+  /// Resume with the learning rates this optimizer (or schedule) was built with, deliberately
+  /// changed, instead of the saved ones. Off: the saved rate is restored, and an optimizer
+  /// built with another initial lr than the saved run's is refused like any other option.
+  bool allow_lr_change = false;
 };
 
 /// The state of one parameter: how many updates it had, its buffers and its scalars.
@@ -78,18 +97,37 @@ class Optimizer {
   /// The state of parameter `index` of `group`.
   const ParamState& state(size_t group, size_t index) const { return state_.at(group).at(index); }
 
-  /// A deep copy of the state: step counts, buffers and each group's learning rate.
-  virtual StateDict state_dict() const;
-  /// Restores a state_dict() of an optimizer of the same kind over parameters of the same shapes.
-  virtual void load_state_dict(const StateDict& dict);
+  /// Every option of one group by name (lr included).
+  virtual Hyperparameters hyperparameters(size_t group) const = 0;
+
+  /// A deep copy of the state. Metadata: "kind" (the name), "param_groups" (the count), per
+  /// group g "param_groups.<g>.<option>" for every option, ".initial_lr" (the lr it was built
+  /// with) and ".params" (the count); per parameter i (all groups in order) "state.<i>.step"
+  /// and scalars. Tensors: "state.<i>.<buffer>". Plus method-specific entries ("lbfgs.*").
+  StateDict state_dict() const;
+  /// Restores a state_dict() of an optimizer of the same kind, built with the same options,
+  /// over parameters of the same shapes. A different kind or different options are refused
+  /// with every mismatch listed (expected: this optimizer's, found: the state's); the saved lr
+  /// is restored (see LoadOptions to keep this optimizer's). On error nothing is changed.
+  void load_state_dict(const StateDict& dict, LoadOptions options = {});
 
  protected:
-  /// Checks the groups (non-empty, leaves, contiguous, no parameter twice) and makes their state.
-  Optimizer(std::string name, std::vector<std::vector<Tensor>> groups);
+  /// Checks the groups (non-empty, leaves, contiguous, no parameter twice) and makes their
+  /// state; `initial_lrs` are the groups' learning rates as built (one per group).
+  Optimizer(std::string name, std::vector<std::vector<Tensor>> groups,
+            std::vector<double> initial_lrs);
+
+  /// Adds method-specific state (entries outside "kind", "param_groups*" and "state.*").
+  virtual void save_extra_state(StateDict& dict) const { (void)dict; }
+  /// Checks and then restores what save_extra_state wrote; `extra` holds every entry of the
+  /// loaded dict that the base does not own. Called after the base checked its part and
+  /// before it commits it; it must change nothing if it throws.
+  virtual void load_extra_state(const StateDict& extra);
 
   std::string name_;
   std::vector<std::vector<Tensor>> params_;
   std::vector<std::vector<ParamState>> state_;
+  std::vector<double> initial_lrs_;
 };
 
 /// The common middle layer: groups whose options are an `Options` struct with an `lr` field.
@@ -102,11 +140,15 @@ class OptimizerWith : public Optimizer {
   /// The options of one group; they may be changed between steps.
   Options& options(size_t group = 0) { return options_.at(group); }
   const Options& options(size_t group = 0) const { return options_.at(group); }
+  /// Every field of the group's Options (its hyperparameters()).
+  Hyperparameters hyperparameters(size_t group) const override {
+    return options_.at(group).hyperparameters();
+  }
 
  protected:
   /// Checks the parameters (see Optimizer) and keeps each group's options.
   OptimizerWith(std::string name, std::vector<ParamGroup<Options>> groups)
-      : Optimizer(std::move(name), params_of(groups)) {
+      : Optimizer(std::move(name), params_of(groups), lrs_of(groups)) {
     for (auto& g : groups) options_.push_back(g.options);
   }
 
@@ -134,6 +176,11 @@ class OptimizerWith : public Optimizer {
   static std::vector<std::vector<Tensor>> params_of(const std::vector<ParamGroup<Options>>& gs) {
     std::vector<std::vector<Tensor>> out;
     for (const auto& g : gs) out.push_back(g.params);
+    return out;
+  }
+  static std::vector<double> lrs_of(const std::vector<ParamGroup<Options>>& gs) {
+    std::vector<double> out;
+    for (const auto& g : gs) out.push_back(g.options.lr);
     return out;
   }
 };

@@ -24,6 +24,11 @@ struct RMSpropOptions {
   double momentum = 0;
   bool centered = false;
   bool eps_inside_sqrt = false;  ///< the course's sqrt(s + eps) instead of sqrt(s) + eps
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"alpha", alpha}, {"eps", eps}, {"weight_decay", weight_decay},
+            {"momentum", momentum}, {"centered", centered}, {"eps_inside_sqrt", eps_inside_sqrt}};
+  }
 };
 
 /// RMSProp: `RMSprop opt(params, {.lr = 0.01, .alpha = 0.9})`.

@@ -20,6 +20,11 @@ struct SGDOptions {
   double dampening = 0;
   double weight_decay = 0;
   bool nesterov = false;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"momentum", momentum}, {"dampening", dampening},
+            {"weight_decay", weight_decay}, {"nesterov", nesterov}};
+  }
 };
 
 /// Stochastic gradient descent with optional momentum: `SGD opt(params, {.lr = 0.1})`.

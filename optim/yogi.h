@@ -21,6 +21,10 @@ struct YogiOptions {
   std::array<double, 2> betas = {0.9, 0.999};
   double eps = 1e-3;
   double weight_decay = 0;
+  /// Every option by name: what state_dict() stores and load_state_dict() compares.
+  Hyperparameters hyperparameters() const {
+    return {{"lr", lr}, {"betas", betas}, {"eps", eps}, {"weight_decay", weight_decay}};
+  }
 };
 
 /// Yogi: `Yogi opt(params, {.lr = 1e-2})`.

@@ -7,8 +7,10 @@
 #   FUZZ_SEED=N scripts/fuzz.sh ...         libFuzzer's -seed: the same inputs in the same
 #                                           order on every run (what CI uses); unset: random
 #   targets: safetensors airfoil cifar10 image_folder
-# The library sources a target needs are compiled directly (no OpenMP: decoding runs on one
-# thread) into $FUZZ_BUILD_DIR (default build-fuzz/) by a generated ninja file. Corpora grow
+# The library sources a target needs (core/ and autograd/ for the tensors the safetensors
+# decoder makes, and the data readers) are compiled directly into an archive (no OpenMP
+# pragmas: decoding runs on one thread) in $FUZZ_BUILD_DIR (default build-fuzz/) by a
+# generated ninja file; the link takes only what a target reaches. Corpora grow
 # in build-fuzz/corpus/<target>/ and are reused by the next run; findings (crash-*, leak-*,
 # oom-*, timeout-*) land in build-fuzz/findings/<target>/ -- reproduce one with
 #   build-fuzz/fuzz_<target> build-fuzz/findings/<target>/crash-...
@@ -28,11 +30,12 @@ mkdir -p "$out"
 src=$(pwd)
 
 # ---- build (ninja: incremental, both cores) ----------------------------------------------
-flags="-std=c++20 -g -O1 -I$src -I$src/include -I/usr/include/stb $(pkg-config --cflags fmt nlohmann_json)"
+flags="-std=c++20 -g -O1 -I$src -I$src/include -I/usr/include/stb"
+flags+=" $(pkg-config --cflags fmt nlohmann_json openblas)"
 flags+=" -Wall -Wno-unknown-pragmas -fsanitize=address,undefined -fno-sanitize-recover=all"
 flags+=" -fno-omit-frame-pointer"
-lib=(core/shape.cpp core/atomic_file.cpp nn/safetensors.cpp data/airfoil.cpp data/cifar10.cpp
-     data/image_folder.cpp tests/fuzz/stb_impl.cpp)
+lib=(core/*.cpp autograd/*.cpp data/airfoil.cpp data/cifar10.cpp data/image_folder.cpp
+     tests/fuzz/stb_impl.cpp)
 {
   echo "cxx = $cxx"
   echo "flags = $flags"
@@ -41,8 +44,11 @@ lib=(core/shape.cpp core/atomic_file.cpp nn/safetensors.cpp data/airfoil.cpp dat
   echo "  depfile = \$out.d"
   echo "  deps = gcc"
   echo "  description = CXX \$out"
+  echo "rule archive"
+  echo "  command = rm -f \$out && ar rcs \$out \$in"
+  echo "  description = AR \$out"
   echo "rule link"
-  echo "  command = \$cxx \$flags \$extra \$in -o \$out $(pkg-config --libs fmt)"
+  echo "  command = \$cxx \$flags \$extra \$in -o \$out $(pkg-config --libs fmt openblas) -fopenmp"
   echo "  description = LINK \$out"
   objs=()
   for s in "${lib[@]}"; do
@@ -51,14 +57,15 @@ lib=(core/shape.cpp core/atomic_file.cpp nn/safetensors.cpp data/airfoil.cpp dat
     echo "build $o: cxx $src/$s"
     echo "  extra = -fsanitize=fuzzer-no-link"
   done
+  echo "build libfuzzed.a: archive ${objs[*]}"
   for t in safetensors airfoil cifar10 image_folder; do
     echo "build obj/fuzz_$t.o: cxx $src/tests/fuzz/fuzz_$t.cpp"
     echo "  extra = -fsanitize=fuzzer"
-    echo "build fuzz_$t: link obj/fuzz_$t.o ${objs[*]}"
+    echo "build fuzz_$t: link obj/fuzz_$t.o libfuzzed.a"
     echo "  extra = -fsanitize=fuzzer"
   done
   echo "build obj/make_seeds.o: cxx $src/tests/fuzz/make_seeds.cpp"
-  echo "build make_seeds: link obj/make_seeds.o ${objs[*]}"
+  echo "build make_seeds: link obj/make_seeds.o libfuzzed.a"
   echo "  extra = -fsanitize=fuzzer-no-link"
 } >"$out/build.ninja"
 if ! ninja -C "$out" >"$out/ninja.log" 2>&1; then

@@ -3,7 +3,7 @@
 # benchmarks need. Idempotent and quiet: packages already present are skipped.
 #   scripts/install-deps.sh          build + tests + examples
 #   scripts/install-deps.sh --bench  also python3-torch/torchvision (the peer)
-#   scripts/install-deps.sh --fuzz   also clang and its sanitizer runtimes
+#   scripts/install-deps.sh --fuzz   also clang, its sanitizer runtimes and OpenMP runtime
 set -euo pipefail
 
 packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
@@ -11,7 +11,7 @@ packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;
-    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev libomp-dev) ;;
     *) echo "install-deps: unknown option '$arg' (expected --bench or --fuzz)" >&2; exit 2 ;;
   esac
 done

@@ -117,6 +117,7 @@ inline std::vector<OpCase> core_op_table() {
       {"sqrt", {pos23}, [](V x) { return x[0].sqrt(); }},
       {"rsqrt", {pos23}, [](V x) { return x[0].rsqrt(); }},
       {"abs", {away23}, [](V x) { return x[0].abs(); }},
+      {"sign (zero gradient) times x", {away23}, [](V x) { return x[0].sign() * x[0]; }},
       {"sin", {m23}, [](V x) { return x[0].sin(); }},
       {"cos", {m23}, [](V x) { return x[0].cos(); }},
       {"tanh", {m23}, [](V x) { return x[0].tanh(); }},

@@ -18,12 +18,14 @@
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/autograd/tangent.h>
 #include <tapegrad/autograd/tape.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/parallel.h>
 #include <tapegrad/core/print.h>
 #include <tapegrad/core/random.h>
+#include <tapegrad/core/safetensors.h>
 #include <tapegrad/core/shape.h>
 #include <tapegrad/autograd/tensor.h>
 #include <tapegrad/nn/activation.h>
@@ -36,7 +38,6 @@
 #include <tapegrad/nn/norm.h>
 #include <tapegrad/nn/pool.h>
 #include <tapegrad/nn/sequential.h>
-#include <tapegrad/nn/serialize.h>
 #include <tapegrad/optim/adadelta.h>
 #include <tapegrad/optim/adagrad.h>
 #include <tapegrad/optim/adam.h>
@@ -50,9 +51,9 @@
 #include <tapegrad/optim/newton.h>
 #include <tapegrad/optim/optimizer.h>
 #include <tapegrad/optim/rmsprop.h>
-#include <tapegrad/optim/serialize.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/optim/yogi.h>
+#include <tapegrad/train/checkpoint.h>
 #include <tapegrad/train/cli.h>
 #include <tapegrad/train/history.h>
 #include <tapegrad/train/metrics.h>

@@ -206,3 +206,14 @@ TEST_CASE("image_folder: missing root, no class folders, empty class folder, bad
   CHECK_THROWS_WITH_AS(read_image_folder(dir.path().string(), {.height = -1, .width = 4}),
                        doctest::Contains("target size -1x4"), tg::Error);
 }
+
+TEST_CASE("image_folder: symlink loops and broken links are skipped, not thrown") {
+  tg::test::TempDir dir;
+  write_image(dir, "dog/a.png", 0, 3, 4);
+  std::filesystem::create_directory_symlink(dir / "loop_b", dir / "loop_a");
+  std::filesystem::create_directory_symlink(dir / "loop_a", dir / "loop_b");
+  std::filesystem::create_symlink(dir / "dog/missing.png", dir / "dog/broken.png");
+  ImageSet set = read_image_folder(dir.path().string());
+  CHECK(set.classes == std::vector<std::string>{"dog"});
+  CHECK(set.count == 1);
+}

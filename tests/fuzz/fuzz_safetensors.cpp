@@ -1,4 +1,4 @@
-// libFuzzer target: arbitrary bytes into the safetensors decoder (nn/safetensors.h).
+// libFuzzer target: arbitrary bytes into the safetensors decoder (core/safetensors.h).
 // What it does with an input: feed_safetensors in targets.h. Built and run by scripts/fuzz.sh.
 #include "tests/fuzz/fuzz_main.h"
 

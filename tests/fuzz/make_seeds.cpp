@@ -11,7 +11,8 @@
 #include <string>
 #include <vector>
 
-#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/core/safetensors.h>
+#include <tapegrad/autograd/tensor.h>
 
 namespace {
 
@@ -54,11 +55,12 @@ int main(int argc, char** argv) {
 
   // safetensors: F32 tensors with metadata, a scalar, an empty tensor, no tensors at all, and
   // the other dtypes written by hand (the encoder only writes F32).
-  seed("safetensors", "f32", tg::encode_safetensors({{"w", {2, 3}, {1, 2, 3, 4, 5, 6}},
-                                                     {"b", {3}, {-1, 0, 1}},
-                                                     {"s", {}, {0.5f}},
-                                                     {"e", {0, 4}, {}}},
-                                                    {{"format", "pt"}}));
+  seed("safetensors", "f32",
+       tg::encode_safetensors({.tensors = {{"w", tg::tensor({1, 2, 3, 4, 5, 6}, {2, 3})},
+                                           {"b", tg::tensor({-1, 0, 1}, {3})},
+                                           {"s", tg::tensor({0.5f})},
+                                           {"e", tg::empty({0, 4})}},
+                               .metadata = {{"format", "pt"}}}));
   seed("safetensors", "empty", tg::encode_safetensors({}));
   for (auto [dtype, bytes] : {std::pair{"F16", 2}, {"BF16", 2}, {"F64", 8}, {"I64", 8},
                               {"I32", 4}, {"U8", 1}}) {

@@ -18,7 +18,7 @@
 #include <tapegrad/data/airfoil.h>
 #include <tapegrad/data/cifar10.h>
 #include <tapegrad/data/image_folder.h>
-#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/core/safetensors.h>
 
 namespace tg::fuzz {
 
@@ -31,14 +31,16 @@ inline void write_file(const std::filesystem::path& path, std::string_view bytes
   if (!out) std::abort();
 }
 
-/// The safetensors decoder; whatever decodes must encode and decode again.
+/// The safetensors decoder; whatever decodes must encode and decode again, to the same bytes.
 inline void feed_safetensors(std::string_view bytes) {
-  SafetensorsMetadata metadata;
-  auto entries = decode_safetensors(bytes, "fuzz-input", &metadata);
-  for (const auto& e : entries)
-    if (e.data.size() != size_t(e.shape.numel())) std::abort();
-  std::string again = encode_safetensors(entries, metadata);
-  if (decode_safetensors(again, "re-encoded").size() != entries.size()) std::abort();
+  Safetensors file = decode_safetensors(bytes, "fuzz-input");
+  for (const auto& [name, t] : file.tensors)
+    if (!t.defined() || !t.is_contiguous() || (t.numel() > 0 && !t.data())) std::abort();
+  std::string again = encode_safetensors(file);
+  Safetensors back = decode_safetensors(again, "re-encoded");
+  if (back.tensors.size() != file.tensors.size() || back.metadata != file.metadata ||
+      encode_safetensors(back) != again)
+    std::abort();
 }
 
 /// The airfoil table reader (every row, or the first 2 when the size is a multiple of 3),

@@ -161,11 +161,12 @@ TEST_CASE("nn module: gradcheck of a custom module, for its input and its parame
 
 TEST_CASE("nn module: state_dict holds parameters and buffers, sharing storage") {
   Net net;
-  nn::StateDict dict = net.state_dict();
+  StateDict dict = net.state_dict();
   std::vector<std::string> keys;
   for (const auto& [name, t] : dict) keys.push_back(name);
   CHECK(keys == std::vector<std::string>{"steps", "features.0.weight", "features.0.bias",
                                          "head.weight", "head.bias"});
+  CHECK(dict.metadata() == std::map<std::string, std::string>{{"format", "pt"}});
   CHECK_FALSE(dict.at("head.bias").requires_grad());
   dict.at("head.bias").data()[0] = 42;  // a view of the parameter, as in PyTorch
   CHECK(net.head->bias.data()[0] == 42);
@@ -192,9 +193,9 @@ TEST_CASE("nn module: load_state_dict copies values and keeps the module's own t
 TEST_CASE("nn module: load_state_dict lists every problem and changes nothing") {
   manual_seed(4);
   Net net;
-  nn::StateDict before;
+  StateDict before;
   for (const auto& [name, t] : net.state_dict()) before.insert(name, t.clone());
-  nn::StateDict bad = {
+  StateDict bad = {
       {"features.0.weight", zeros({4, 8})},  // transposed: a shape mismatch
       {"features.0.bias", zeros({8})},       // fine, but must not be copied either
       {"head.weight", zeros({2, 8})},
@@ -209,16 +210,16 @@ TEST_CASE("nn module: load_state_dict lists every problem and changes nothing") 
   for (const auto& [name, t] : net.state_dict()) TG_CHECK_CLOSE(t, before.at(name), 0.0f, 0.0f);
 
   // Only key problems: the hint says how to skip them.
-  nn::StateDict partial = {{"head.bias", ones({2})}};
+  StateDict partial = {{"head.bias", ones({2})}};
   CHECK(error_of([&] { net.load_state_dict(partial); }) ==
         "load_state_dict: the state dict does not fit Net; nothing was loaded:\n"
         "  missing keys: steps, features.0.weight, features.0.bias, head.weight\n"
         "hint: strict = false skips missing and unexpected keys");
   // Non-strict loading takes the keys that fit; a shape mismatch is still an error.
-  nn::StateDict extra = {{"head.bias", ones({2})}, {"other", ones({3})}};
+  StateDict extra = {{"head.bias", ones({2})}, {"other", ones({3})}};
   net.load_state_dict(extra, false);
   TG_CHECK_CLOSE(net.head->bias, ones({2}), 0.0f, 0.0f);
-  nn::StateDict wrong = {{"head.bias", ones({3})}};
+  StateDict wrong = {{"head.bias", ones({3})}};
   CHECK(error_of([&] { net.load_state_dict(wrong, false); }) ==
         "load_state_dict: the state dict does not fit Net; nothing was loaded:\n"
         "  shape mismatch: head.bias expected [2], got [3]");

@@ -192,7 +192,9 @@ TEST_SUITE("optim") {
     CHECK_THROWS_CONTAINING(SequentialLR(s.opt, {one}, {3}),
                             "SequentialLR: 1 schedules need 0 milestones, got 1");
     StepLR sched(s.opt, {.step_size = 1});
-    CHECK_THROWS_CONTAINING(sched.load_state_dict({{"last_epoch", 1}}),
+    StateDict short_state;
+    short_state.set("last_epoch", 1);
+    CHECK_THROWS_CONTAINING(sched.load_state_dict(short_state),
                             "LRScheduler: load_state_dict: 1 entries");
   }
 

@@ -210,7 +210,7 @@ TEST_SUITE("optim") {
     opt.step(closure);
     CHECK(opt.n_iter() < 200);  // stopped early: the loss changed by less than 1e-3
     StateDict s = opt.state_dict();
-    CHECK(s.scalars.at("lbfgs.history") <= 2);
+    CHECK(s.number("lbfgs.history") <= 2);
   }
 
   TEST_CASE("Newton's method solves the Rosenbrock function to 1e-6") {
@@ -323,7 +323,7 @@ TEST_SUITE("optim") {
     CHECK(a.item() == doctest::Approx(2).epsilon(1e-4));
     CHECK(k.item() == doctest::Approx(-0.5).epsilon(1e-4));
     StateDict s = opt.state_dict();
-    CHECK(s.scalars.at("state.0.damping") == opt.damping());
+    CHECK(s.number("state.0.damping") == opt.damping());
   }
 
   TEST_CASE("second-order methods name their misuse") {

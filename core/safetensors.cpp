@@ -1,9 +1,11 @@
 // safetensors.h: writer (F32, laid out like the Python library) and a strict reader.
 // The reader trusts nothing in the file: every length, offset and JSON type is checked
 // before a byte of tensor data is touched, and errors say which file and which tensor.
-#include <tapegrad/nn/safetensors.h>
+// Tensors are TensorBase: only their storage side (shape, strides, data) is needed here.
+#include <tapegrad/core/safetensors.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -92,37 +94,34 @@ void to_floats(Dtype dtype, const char* p, size_t n, float* out) {
 
 // ---- writer -----------------------------------------------------------------------------------
 
-// What the writer emits: the length prefix + padded header, then each entry's data in order.
+using Named = std::pair<std::string, TensorBase>;
+
+// What the writer emits: the length prefix + padded header, then each tensor's data in order.
 struct Plan {
   std::string head;
-  std::vector<const SafetensorsEntry*> order;
+  std::vector<const Named*> order;
   uint64_t data_bytes = 0;
 };
 
-Plan plan(const std::vector<SafetensorsEntry>& entries, const SafetensorsMetadata& metadata) {
+Plan plan(const Safetensors& file) {
   Plan p;
-  for (const SafetensorsEntry& e : entries) p.order.push_back(&e);
-  std::sort(p.order.begin(), p.order.end(), [](auto* a, auto* b) { return a->name < b->name; });
+  for (const Named& named : file.tensors) p.order.push_back(&named);
+  std::sort(p.order.begin(), p.order.end(), [](auto* a, auto* b) { return a->first < b->first; });
 
   // ordered_json keeps insertion order: "__metadata__" first, then tensors in data order,
   // exactly like the Python library's header.
   nlohmann::ordered_json header = nlohmann::ordered_json::object();
-  if (!metadata.empty()) header["__metadata__"] = metadata;
+  if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
   for (size_t i = 0; i < p.order.size(); ++i) {
-    const SafetensorsEntry& e = *p.order[i];
-    check(i == 0 || e.name != p.order[i - 1]->name,
-          "encode_safetensors: duplicate tensor name '{}'", e.name);
-    check(e.name != "__metadata__", "encode_safetensors: '__metadata__' is reserved, not a name");
-    for (int64_t d : e.shape)
-      check(d >= 0, "encode_safetensors: tensor '{}': shape {} has a negative size", e.name,
-            e.shape);
-    check(uint64_t(e.shape.numel()) == e.data.size(),
-          "encode_safetensors: tensor '{}': shape {} holds {} values but {} were given", e.name,
-          e.shape, e.shape.numel(), e.data.size());
-    uint64_t begin = p.data_bytes, end = begin + 4 * e.data.size();
-    header[e.name] = {{"dtype", "F32"},
-                      {"shape", std::vector<int64_t>(e.shape.begin(), e.shape.end())},
-                      {"data_offsets", {begin, end}}};
+    const auto& [name, t] = *p.order[i];
+    check(i == 0 || name != p.order[i - 1]->first,
+          "encode_safetensors: duplicate tensor name '{}'", name);
+    check(name != "__metadata__", "encode_safetensors: '__metadata__' is reserved, not a name");
+    check(t.defined(), "encode_safetensors: tensor '{}' is undefined", name);
+    uint64_t begin = p.data_bytes, end = begin + 4 * uint64_t(t.numel());
+    header[name] = {{"dtype", "F32"},
+                    {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())},
+                    {"data_offsets", {begin, end}}};
     p.data_bytes = end;
   }
 
@@ -138,16 +137,34 @@ Plan plan(const std::vector<SafetensorsEntry>& entries, const SafetensorsMetadat
   return p;
 }
 
+// Appends t's values in row-major order as little-endian F32 bytes, whatever its strides.
+void append_values(const TensorBase& t, std::string& out) {
+  const Shape &shape = t.shape(), &strides = t.strides();
+  const int rank = shape.size();
+  const int64_t n = t.numel(), row = rank ? shape[rank - 1] : 1;
+  const int64_t step = rank ? strides[rank - 1] : 1;
+  std::array<int64_t, kMaxDims> index{};  // of the current row, over all dims but the last
+  for (int64_t done = 0; done < n; done += row) {
+    const float* first = t.data();
+    for (int d = 0; d + 1 < rank; ++d) first += index[d] * strides[d];
+    for (int64_t i = 0; i < row; ++i) {
+      uint32_t bits = std::bit_cast<uint32_t>(first[i * step]);
+      for (int b = 0; b < 4; ++b) out.push_back(char(bits >> (8 * b)));
+    }
+    for (int d = rank - 2; d >= 0 && ++index[d] == shape[d]; --d) index[d] = 0;
+  }
+}
+
 void emit(const Plan& p, const ByteSink& sink) {
   sink(p.head);
   std::string buffer;
-  for (const SafetensorsEntry* e : p.order) {
-    if constexpr (std::endian::native == std::endian::little) {  // memory order is file order
-      sink({reinterpret_cast<const char*>(e->data.data()), 4 * e->data.size()});
+  for (const Named* named : p.order) {
+    const TensorBase& t = named->second;
+    if (std::endian::native == std::endian::little && t.is_contiguous()) {  // memory = file order
+      if (t.numel() > 0) sink({reinterpret_cast<const char*>(t.data()), 4 * size_t(t.numel())});
     } else {
       buffer.clear();
-      for (float v : e->data)
-        for (int i = 0; i < 4; ++i) buffer.push_back(char(std::bit_cast<uint32_t>(v) >> (8 * i)));
+      append_values(t, buffer);
       sink(buffer);
     }
   }
@@ -270,10 +287,10 @@ Slot read_slot(const std::string& name, const Json& info, uint64_t buffer_bytes,
   return slot;
 }
 
-SafetensorsMetadata read_metadata(const Json& value, const std::string& source) {
+std::map<std::string, std::string> read_metadata(const Json& value, const std::string& source) {
   check(value.is_object(), "safetensors: {}: __metadata__ is a JSON {}, expected an object",
         source, value.type_name());
-  SafetensorsMetadata metadata;
+  std::map<std::string, std::string> metadata;
   for (const auto& [key, v] : value.items()) {
     check(v.is_string(), "safetensors: {}: __metadata__ value of '{}' is a JSON {}, expected a "
           "string", source, key, v.type_name());
@@ -305,18 +322,15 @@ void check_tiling(std::vector<const Slot*> slots, uint64_t buffer_bytes,
 
 }  // namespace
 
-std::string encode_safetensors(const std::vector<SafetensorsEntry>& entries,
-                               const SafetensorsMetadata& metadata) {
-  Plan p = plan(entries, metadata);
+std::string encode_safetensors(const Safetensors& file) {
+  Plan p = plan(file);
   std::string bytes;
   bytes.reserve(p.head.size() + p.data_bytes);
   emit(p, [&bytes](std::string_view chunk) { bytes.append(chunk); });
   return bytes;
 }
 
-std::vector<SafetensorsEntry> decode_safetensors(std::string_view bytes,
-                                                 const std::string& source,
-                                                 SafetensorsMetadata* metadata) {
+Safetensors decode_safetensors(std::string_view bytes, const std::string& source) {
   check(bytes.size() >= 8, "safetensors: {}: file is {} bytes, too short for the 8-byte header "
         "length", source, bytes.size());
   uint64_t header_bytes = load_le<uint64_t>(bytes.data());
@@ -327,45 +341,35 @@ std::vector<SafetensorsEntry> decode_safetensors(std::string_view bytes,
   std::string_view buffer = bytes.substr(8 + header_bytes);
   Json header = parse_header(bytes.substr(8, header_bytes), source);
 
+  Safetensors file;
   std::vector<Slot> slots;  // in name order, as the JSON object iterates
-  if (metadata) metadata->clear();
   for (const auto& [name, info] : header.items()) {
-    if (name == "__metadata__") {
-      SafetensorsMetadata m = read_metadata(info, source);
-      if (metadata) *metadata = std::move(m);
-    } else {
+    if (name == "__metadata__")
+      file.metadata = read_metadata(info, source);
+    else
       slots.push_back(read_slot(name, info, buffer.size(), source));
-    }
   }
   std::vector<const Slot*> by_offset;
   for (const Slot& s : slots) by_offset.push_back(&s);
   check_tiling(std::move(by_offset), buffer.size(), source);
 
-  std::vector<SafetensorsEntry> entries;
-  entries.reserve(slots.size());
+  // Every size was checked against the file: allocating now cannot be fooled into gigabytes.
+  file.tensors.reserve(slots.size());
   for (const Slot& s : slots) {
-    SafetensorsEntry& e = entries.emplace_back(SafetensorsEntry{s.name, s.shape, {}});
-    e.data.resize(size_t(s.shape.numel()));
-    to_floats(s.dtype, buffer.data() + s.begin, e.data.size(), e.data.data());
+    TensorBase t = kernels::empty(s.shape);
+    to_floats(s.dtype, buffer.data() + s.begin, size_t(t.numel()), t.data());
+    file.tensors.emplace_back(s.name, std::move(t));
   }
-  return entries;
+  return file;
 }
 
-void save_safetensors(const std::string& path, const std::vector<SafetensorsEntry>& entries,
-                      const SafetensorsMetadata& metadata) {
-  Plan p = plan(entries, metadata);  // validate before touching the file system
-  write_file_atomic(path, [&p](const ByteSink& sink) { emit(p, sink); });
+void save_safetensors(const std::string& path, const Safetensors& file) {
+  Plan p = plan(file);  // validate before touching the file system
+  write_file_atomic(path, [&](const ByteSink& sink) { emit(p, sink); });
 }
 
-std::vector<SafetensorsEntry> load_safetensors(const std::string& path,
-                                               SafetensorsMetadata* metadata) {
-  return decode_safetensors(read_file(path), path, metadata);
-}
-
-SafetensorsMetadata load_safetensors_metadata(const std::string& path) {
-  SafetensorsMetadata metadata;
-  load_safetensors(path, &metadata);
-  return metadata;
+Safetensors load_safetensors(const std::string& path) {
+  return decode_safetensors(read_file(path), path);
 }
 
 }  // namespace tg

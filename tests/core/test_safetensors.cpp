@@ -1,6 +1,7 @@
 // Tests of the safetensors reader/writer and of crash-safe file writing: round trips, a file
-// made by PyTorch + a hand-written Python encoder, byte layout, one case per reader error, and
-// writers that fail or are SIGKILLed mid-write without harming the previous file.
+// made by PyTorch + a hand-written Python encoder, byte layout, one case per reader error,
+// writers that fail or are SIGKILLed mid-write without harming the previous file, and the
+// removal of temporaries that killed writers left behind.
 #include <doctest/doctest.h>
 #include <signal.h>
 #include <sys/stat.h>
@@ -21,15 +22,63 @@
 
 #include <tapegrad/core/atomic_file.h>
 #include <tapegrad/core/error.h>
-#include <tapegrad/nn/safetensors.h>
+#include <tapegrad/core/safetensors.h>
+#include <tapegrad/autograd/tensor.h>
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;
-using tg::SafetensorsEntry;
-using tg::SafetensorsMetadata;
 using tg::test::error_of;
 
 namespace {
+
+// One tensor as plain values, so expectations read as data: {"w", {2, 3}, {1, 2, 3, 4, 5, 6}}.
+struct SafetensorsEntry {
+  std::string name;
+  tg::Shape shape;
+  std::vector<float> data;
+};
+using SafetensorsMetadata = std::map<std::string, std::string>;
+
+tg::Safetensors file_of(const std::vector<SafetensorsEntry>& entries,
+                        const SafetensorsMetadata& metadata = {}) {
+  tg::Safetensors file{.tensors = {}, .metadata = metadata};
+  for (const auto& e : entries) {
+    tg::Tensor t = tg::empty(e.shape);
+    REQUIRE(size_t(t.numel()) == e.data.size());
+    std::copy(e.data.begin(), e.data.end(), t.data());
+    file.tensors.emplace_back(e.name, t);
+  }
+  return file;
+}
+
+std::vector<SafetensorsEntry> entries_of(const tg::Safetensors& file) {
+  std::vector<SafetensorsEntry> entries;
+  for (const auto& [name, t] : file.tensors) entries.push_back({name, t.shape(), t.to_vector()});
+  return entries;
+}
+
+std::string encode(const std::vector<SafetensorsEntry>& entries,
+                   const SafetensorsMetadata& metadata = {}) {
+  return tg::encode_safetensors(file_of(entries, metadata));
+}
+
+std::vector<SafetensorsEntry> decode(std::string_view bytes, const std::string& source,
+                                     SafetensorsMetadata* metadata = nullptr) {
+  tg::Safetensors file = tg::decode_safetensors(bytes, source);
+  if (metadata) *metadata = file.metadata;
+  return entries_of(file);
+}
+
+std::vector<SafetensorsEntry> load(const std::string& path,
+                                   SafetensorsMetadata* metadata = nullptr) {
+  tg::Safetensors file = tg::load_safetensors(path);
+  if (metadata) *metadata = file.metadata;
+  return entries_of(file);
+}
+
+void save(const std::string& path, const std::vector<SafetensorsEntry>& entries) {
+  tg::save_safetensors(path, file_of(entries));
+}
 
 const std::string kFixtures = std::string(TG_TEST_DIR) + "/nn/fixtures/";
 
@@ -67,7 +116,7 @@ std::string file_with(const std::string& header, const std::string& data = "") {
 
 std::string decode_error(std::string_view bytes) {
   try {
-    tg::decode_safetensors(bytes, "bad.safetensors");
+    decode(bytes, "bad.safetensors");
   } catch (const tg::Error& e) {
     return e.what();
   }
@@ -109,10 +158,10 @@ TEST_CASE("safetensors: round trip keeps names, shapes, metadata and every float
       {"special", {3}, {inf, -inf, nan}},
   };
   SafetensorsMetadata metadata = {{"format", "pt"}, {"epoch", "7"}};
-  std::string bytes = tg::encode_safetensors(entries, metadata);
+  std::string bytes = encode(entries, metadata);
 
   SafetensorsMetadata read_back;
-  auto decoded = tg::decode_safetensors(bytes, "memory", &read_back);
+  auto decoded = decode(bytes, "memory", &read_back);
   CHECK(read_back == metadata);
   REQUIRE(decoded.size() == 4);
   std::vector<std::string> names;
@@ -127,13 +176,13 @@ TEST_CASE("safetensors: round trip keeps names, shapes, metadata and every float
   }
 
   SafetensorsMetadata none = {{"stale", "x"}};  // cleared when the file has no metadata
-  tg::decode_safetensors(tg::encode_safetensors({}), "memory", &none);
+  decode(encode({}), "memory", &none);
   CHECK(none.empty());
 }
 
 TEST_CASE("safetensors: byte layout of a tiny file, checked by hand") {
   // Names are sorted ("a" before "b"), offsets are consecutive, header padded to 8 with spaces.
-  std::string bytes = tg::encode_safetensors({{"b", {2}, {1.0f, 2.0f}}, {"a", {}, {3.0f}}});
+  std::string bytes = encode({{"b", {2}, {1.0f, 2.0f}}, {"a", {}, {3.0f}}});
   std::string json = R"({"a":{"dtype":"F32","shape":[],"data_offsets":[0,4]},)"
                      R"("b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})";
   REQUIRE(json.size() == 107);
@@ -148,10 +197,10 @@ TEST_CASE("safetensors: byte layout of a tiny file, checked by hand") {
   CHECK(bytes.size() == 8 + 112 + 12);
 
   // The same layouts as the Rust library's own serialization tests.
-  CHECK(tg::encode_safetensors({}) == le64(8) + "{}      ");
-  CHECK(tg::encode_safetensors({}, {{"framework", "pt"}}) ==
+  CHECK(encode({}) == le64(8) + "{}      ");
+  CHECK(encode({}, {{"framework", "pt"}}) ==
         le64(40) + R"({"__metadata__":{"framework":"pt"}})" + "     ");
-  std::string attn = tg::encode_safetensors({{"attn0", {1, 1, 2, 3}, {0, 1, 2, 3, 4, 5}}});
+  std::string attn = encode({{"attn0", {1, 1, 2, 3}, {0, 1, 2, 3, 4, 5}}});
   CHECK(attn.substr(0, 8 + 72) ==
         le64(72) + R"({"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}})" +
             std::string(7, ' '));
@@ -165,7 +214,7 @@ TEST_CASE("safetensors: reads files written by PyTorch + a hand-written Python e
   for (const char* file : {"small.safetensors", "dtypes.safetensors"}) {
     CAPTURE(file);
     SafetensorsMetadata metadata;
-    auto entries = tg::load_safetensors(kFixtures + file, &metadata);
+    auto entries = load(kFixtures + file, &metadata);
     const nlohmann::json& want = expected[file];
     REQUIRE(entries.size() == want.size());
     for (const auto& e : entries) {
@@ -185,10 +234,9 @@ TEST_CASE("safetensors: reads files written by PyTorch + a hand-written Python e
 
   // F32 only: our writer reproduces the Python layout byte for byte, metadata included.
   SafetensorsMetadata metadata;
-  auto small = tg::load_safetensors(kFixtures + "small.safetensors", &metadata);
+  auto small = load(kFixtures + "small.safetensors", &metadata);
   CHECK(metadata == SafetensorsMetadata{{"format", "pt"}, {"note", "tapegrad fixture"}});
-  CHECK(tg::load_safetensors_metadata(kFixtures + "small.safetensors") == metadata);
-  CHECK(tg::encode_safetensors(small, metadata) == tg::read_file(kFixtures + "small.safetensors"));
+  CHECK(encode(small, metadata) == tg::read_file(kFixtures + "small.safetensors"));
 }
 
 TEST_CASE("safetensors: F16 and BF16 special values convert exactly") {
@@ -202,7 +250,7 @@ TEST_CASE("safetensors: F16 and BF16 special values convert exactly") {
   std::string bytes = file_with(R"({"h":{"dtype":"F16","shape":[10],"data_offsets":[0,20]},)"
                                 R"("z":{"dtype":"BF16","shape":[2],"data_offsets":[20,24]}})",
                                 data);
-  auto entries = tg::decode_safetensors(bytes, "memory");
+  auto entries = decode(bytes, "memory");
   REQUIRE(entries.size() == 2);
   const auto& h = entries[0].data;
   float inf = std::numeric_limits<float>::infinity();
@@ -330,7 +378,7 @@ TEST_CASE("safetensors: truncated or bit-flipped files never crash, only throw t
   std::string good = tg::read_file(kFixtures + "dtypes.safetensors");
   for (size_t n = 0; n < good.size(); ++n) {
     CAPTURE(n);
-    CHECK_THROWS_AS(tg::decode_safetensors(std::string_view(good).substr(0, n), "cut"), tg::Error);
+    CHECK_THROWS_AS(decode(std::string_view(good).substr(0, n), "cut"), tg::Error);
   }
   int decoded = 0, rejected = 0;
   for (size_t i = 0; i < good.size(); ++i) {
@@ -338,7 +386,7 @@ TEST_CASE("safetensors: truncated or bit-flipped files never crash, only throw t
       std::string bad = good;
       bad[i] = char(bad[i] ^ (1 << bit));
       try {
-        tg::decode_safetensors(bad, "flipped");
+        decode(bad, "flipped");
         ++decoded;  // a flipped data byte is still a valid file
       } catch (const tg::Error&) {
         ++rejected;
@@ -350,16 +398,39 @@ TEST_CASE("safetensors: truncated or bit-flipped files never crash, only throw t
 }
 
 TEST_CASE("safetensors: the writer rejects what it cannot store") {
-  auto encode_error = [](std::vector<SafetensorsEntry> entries) {
-    return error_of([&] { tg::encode_safetensors(entries); });
+  auto encode_error = [](std::vector<std::pair<std::string, tg::TensorBase>> tensors) {
+    return error_of([&] { tg::encode_safetensors({.tensors = tensors}); });
   };
-  CHECK(encode_error({{"w", {2, 3}, {1, 2, 3}}}) ==
-        "encode_safetensors: tensor 'w': shape [2, 3] holds 6 values but 3 were given");
-  CHECK(encode_error({{"w", {1}, {1}}, {"w", {1}, {2}}}) ==
-        "encode_safetensors: duplicate tensor name 'w'");
-  CHECK(encode_error({{"__metadata__", {1}, {1}}}).find("reserved") != std::string::npos);
-  CHECK(encode_error({{"w", {-1}, {}}}).find("negative") != std::string::npos);
-  CHECK(encode_error({{"bad\xff", {1}, {1}}}).find("not valid UTF-8") != std::string::npos);
+  tg::Tensor one = tg::zeros({1});
+  CHECK(encode_error({{"w", tg::Tensor()}}) == "encode_safetensors: tensor 'w' is undefined");
+  CHECK(encode_error({{"w", one}, {"w", one}}) == "encode_safetensors: duplicate tensor name 'w'");
+  CHECK(encode_error({{"__metadata__", one}}) ==
+        "encode_safetensors: '__metadata__' is reserved, not a name");
+  CHECK(encode_error({{"bad\xff", one}}).find("not valid UTF-8") != std::string::npos);
+}
+
+TEST_CASE("safetensors: views are written in row-major order, whatever their strides") {
+  tg::Tensor m = tg::arange(12).reshape({3, 4});
+  tg::Tensor transposed = m.transpose(0, 1);       // [4, 3], strides [1, 4]
+  tg::Tensor column = m.select(1, 2);              // [3], stride 4, offset 2
+  tg::Tensor corner = m.narrow(0, 1, 2).narrow(1, 1, 2);  // [2, 2], offset 5
+  REQUIRE(!transposed.is_contiguous());
+  REQUIRE(!column.is_contiguous());
+  std::string bytes = tg::encode_safetensors(
+      {.tensors = {{"t", transposed}, {"c", column}, {"k", corner}, {"s", m.select(0, 1).select(0, 3)}}});
+  auto entries = decode(bytes, "memory");
+  REQUIRE(entries.size() == 4);  // sorted by name: c, k, s, t
+  CHECK(entries[0].data == std::vector<float>{2, 6, 10});
+  CHECK(entries[1].data == std::vector<float>{5, 6, 9, 10});
+  CHECK(entries[2].shape == tg::Shape{});
+  CHECK(entries[2].data == std::vector<float>{7});
+  CHECK(entries[3].shape == tg::Shape{4, 3});
+  CHECK(entries[3].data == std::vector<float>{0, 4, 8, 1, 5, 9, 2, 6, 10, 3, 7, 11});
+  // The same bytes as writing contiguous copies.
+  CHECK(bytes == tg::encode_safetensors({.tensors = {{"t", transposed.contiguous()},
+                                                      {"c", column.contiguous()},
+                                                      {"k", corner.contiguous()},
+                                                      {"s", m.select(0, 1).select(0, 3).contiguous()}}}));
 }
 
 TEST_CASE("atomic_file: write, overwrite and read back; permissions are kept") {
@@ -386,12 +457,12 @@ TEST_CASE("atomic_file: failures throw, keep the old file and leave no temporary
   ScratchDir dir;
   std::string path = dir / "model.safetensors";
   std::vector<SafetensorsEntry> good = {{"w", {2}, {1.0f, 2.0f}}};
-  tg::save_safetensors(path, good);
+  save(path, good);
   std::string before = tg::read_file(path);
 
   SUBCASE("the directory does not exist") {
     std::string missing = dir / "no/such/dir/model.safetensors";
-    std::string message = error_of([&] { tg::save_safetensors(missing, good); });
+    std::string message = error_of([&] { save(missing, good); });
     CHECK(message.find("write_file_atomic: cannot create temporary file for '" + missing + "'") ==
           0);
     CHECK(message.find("No such file or directory") != std::string::npos);
@@ -415,11 +486,40 @@ TEST_CASE("atomic_file: failures throw, keep the old file and leave no temporary
                          std::runtime_error);
   }
   SUBCASE("invalid entries are rejected before the file system is touched") {
-    CHECK_THROWS_AS(tg::save_safetensors(path, {{"w", {3}, {1.0f}}}), tg::Error);
+    CHECK_THROWS_AS(tg::save_safetensors(path, {.tensors = {{"w", tg::Tensor()}}}), tg::Error);
   }
   CHECK(tg::read_file(path) == before);
-  CHECK(tg::load_safetensors(path)[0].data == good[0].data);
+  CHECK(load(path)[0].data == good[0].data);
   CHECK(dir.list() == std::vector<std::string>{"model.safetensors"});
+}
+
+TEST_CASE("atomic_file: the next write removes temporaries that killed writers left behind") {
+  ScratchDir dir;
+  // A pid that surely is no process now: a child that has exited and was reaped.
+  pid_t dead = ::fork();
+  REQUIRE(dead >= 0);
+  if (dead == 0) ::_exit(0);
+  REQUIRE(::waitpid(dead, nullptr, 0) == dead);
+  const std::string path = dir / "run.ckpt";
+  auto left_by = [&](pid_t pid, const std::string& target, int n) {
+    std::string name = fmt::format("{}.tmp.{}.{}", target, pid, n);
+    tg::write_file_atomic(dir / "scratch", "half a file");  // a real file to rename into place
+    fs::rename(dir / "scratch", dir / name);
+    return name;
+  };
+  std::string stale1 = left_by(dead, "run.ckpt", 0), stale2 = left_by(dead, "run.ckpt", 7);
+  std::string live = left_by(::getpid(), "run.ckpt", 99);  // a writer that still runs: kept
+  std::string other = left_by(dead, "other.ckpt", 0);      // another target's: kept
+  std::string lookalike = "run.ckpt.tmp.notes";            // not a temporary's name: kept
+  tg::write_file_atomic(dir / lookalike, "user file");
+  CHECK(dir.list().size() == 5);
+
+  tg::write_file_atomic(path, "new version");
+  CHECK(tg::read_file(path) == "new version");
+  std::vector<std::string> expected = {live, lookalike, other, "run.ckpt"};
+  std::sort(expected.begin(), expected.end());
+  CHECK(dir.list() == expected);
+  (void)stale1, (void)stale2;
 }
 
 TEST_CASE("atomic_file: read_file errors name the path and the reason") {
@@ -428,7 +528,7 @@ TEST_CASE("atomic_file: read_file errors name the path and the reason") {
         "read_file: cannot open '" + (dir / "missing.bin") + "': No such file or directory");
   CHECK(error_of([&] { tg::read_file(dir.path.string()); }) ==
         "read_file: '" + dir.path.string() + "' is a directory, not a file");
-  CHECK(error_of([&] { tg::load_safetensors(dir / "missing.bin"); }).find("cannot open") == 11);
+  CHECK(error_of([&] { load(dir / "missing.bin"); }).find("cannot open") == 11);
 }
 
 TEST_CASE("atomic_file: a writer SIGKILLed mid-write leaves one complete version") {
@@ -438,7 +538,7 @@ TEST_CASE("atomic_file: a writer SIGKILLed mid-write leaves one complete version
   auto version = [](float fill, int64_t n) {
     return std::vector<SafetensorsEntry>{{"w", {n}, std::vector<float>(size_t(n), fill)}};
   };
-  tg::save_safetensors(path, version(-1.0f, kOld));
+  save(path, version(-1.0f, kOld));
   auto writing = [&] {  // a temporary file exists: a write is in flight
     for (const auto& name : dir.list())
       if (name.find(".tmp.") != std::string::npos) return true;
@@ -457,7 +557,7 @@ TEST_CASE("atomic_file: a writer SIGKILLed mid-write leaves one complete version
       ::close(saved[0]);
       try {
         for (int i = 0;; ++i) {
-          tg::save_safetensors(path, version(float(i), kNew));
+          save(path, version(float(i), kNew));
           if (::write(saved[1], "s", 1) != 1) break;
         }
       } catch (...) {
@@ -477,7 +577,7 @@ TEST_CASE("atomic_file: a writer SIGKILLed mid-write leaves one complete version
     ::close(saved[0]);
     CHECK((WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL));
 
-    auto entries = tg::load_safetensors(path);  // must be whole: the old or a new version
+    auto entries = load(path);  // must be whole: the old or a new version
     REQUIRE(entries.size() == 1);
     const std::vector<float>& w = entries[0].data;
     REQUIRE(!w.empty());
