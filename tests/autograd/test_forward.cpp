@@ -143,7 +143,7 @@ TEST_CASE("parameter forms differentiate tensors that do not require grad, and r
 }
 
 TEST_CASE("parameter forms: errors") {
-  Tensor x = tensor({1, 2}, {}, {.requires_grad = true});
+  Tensor x = tensor({1, 2}, {2}, {.requires_grad = true});
   Tensor y = x * 2;
   CHECK_THROWS_CONTAINING(
       grad_and_value([&] { return y.sum(); }, {y}),

@@ -18,7 +18,7 @@ TEST_SUITE("optim") {
     Tensor w = zeros({2}, {.requires_grad = true});
     std::vector<Tensor> p{w};
     CHECK_THROWS_CONTAINING(SGD(p, {.lr = -0.1}),
-                            "SGD: invalid learning rate: -0.1 (expected lr >= 0)");
+                            "SGD: invalid learning rate: -0.1 (expected a finite lr >= 0)");
     CHECK_THROWS_CONTAINING(SGD(p, {.momentum = -1}), "SGD: invalid momentum: -1");
     CHECK_THROWS_CONTAINING(SGD(p, {.weight_decay = -1e-4}), "SGD: invalid weight_decay: -0.0001");
     CHECK_THROWS_CONTAINING(SGD(p, {.nesterov = true}),
