@@ -235,11 +235,13 @@ void check_lr(const std::string& opt, double lr) {
 }
 
 void check_non_negative(const std::string& opt, const char* what, double value) {
-  check(value >= 0, "{}: invalid {}: {} (expected {} >= 0)", opt, what, value, what);
+  check(value >= 0 && std::isfinite(value), "{}: invalid {}: {} (expected a finite {} >= 0)", opt,
+        what, value, what);
 }
 
 void check_positive(const std::string& opt, const char* what, double value) {
-  check(value > 0, "{}: invalid {}: {} (expected {} > 0)", opt, what, value, what);
+  check(value > 0 && std::isfinite(value), "{}: invalid {}: {} (expected a finite {} > 0)", opt,
+        what, value, what);
 }
 
 void check_beta(const std::string& opt, const char* what, double beta) {
