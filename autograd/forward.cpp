@@ -116,6 +116,7 @@ class ScopedTangents {
     fail("select: index out of range");  // unreachable: callers stay below total_numel
   }
 
+  DualLevel level_;  // drops the tangents the call attached (see DualLevel)
   std::vector<Tensor> params_, tangents_;
   std::vector<std::shared_ptr<TensorImpl>> saved_;
   int64_t current_ = -1;
@@ -147,6 +148,7 @@ std::pair<Tensor, Tensor> jvp(const TensorFunction& f, const std::vector<Tensor>
                               const std::vector<Tensor>& tangents) {
   check(primals.size() == tangents.size(), "jvp: {} primals but {} tangents", primals.size(),
         tangents.size());
+  DualLevel level;
   std::vector<Tensor> duals;
   for (size_t i = 0; i < primals.size(); ++i) duals.push_back(make_dual(primals[i], tangents[i]));
   Tensor y = f(duals);

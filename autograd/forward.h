@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include <tapegrad/autograd/tangent.h>
 #include <tapegrad/autograd/tensor.h>
 
 namespace tg {
@@ -26,6 +27,8 @@ using ParamFunction = std::function<Tensor()>;
 enum class JacobianMode { automatic, forward, reverse };
 
 /// A dual tensor: primal's values carrying `tangent`; gradients still flow back to primal.
+/// Only inside a DualLevel (autograd/tangent.h); the tangents go when it ends:
+///   { DualLevel level; Tensor y = f(make_dual(x, v)); Tensor jv = y.tangent(); }
 Tensor make_dual(const Tensor& primal, const Tensor& tangent);
 
 // ---- functions of explicit inputs ----------------------------------------------------------

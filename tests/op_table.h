@@ -209,8 +209,9 @@ inline std::vector<OpCase> nn_op_table() {
       // goes through it. A tangent carries no tangent of its own (one level of forward mode).
       {"max_pool2d's tangent (reverse over forward)", {distinct({2, 2, 4, 4}), in({2, 2, 4, 4})},
        [](V x) {
+         DualLevel level;
          Tensor dual = x[0].expand(x[0].shape());
-         detail::set_tangent(dual, x[1], "test");
+         detail::set_tangent(dual, x[1], "test");  // x[1] itself, not detached as make_dual does
          return F::max_pool2d(dual, 2).tangent();
        },
        {}, 0, /*forward_mode=*/false},

@@ -164,3 +164,19 @@ TEST_CASE("parameter forms: errors") {
                           "jacobian: f returned 1 values, then 2");
   CHECK_FALSE(x.tangent().defined());  // removed again after the error
 }
+
+TEST_CASE("dual levels: make_dual needs one, and its end drops the tangents") {
+  Tensor x = randn({3}, {.requires_grad = true}), v = randn({3});
+  CHECK_THROWS_CONTAINING(make_dual(x, v), "tangents exist only inside a DualLevel scope");
+  Tensor kept;
+  std::weak_ptr<TensorImpl> inner;
+  {
+    DualLevel level;
+    Tensor y = make_dual(x, v).tanh();  // recorded: tanh's tangent rule saves y itself
+    CHECK(allclose(y.tangent(), (1 - x.tanh().pow(2)) * v, 1e-6f, 1e-6f));  // by hand
+    kept = make_dual(x, v) * 2;
+    inner = y.impl_ptr();
+  }
+  CHECK_FALSE(kept.tangent().defined());  // dropped with its level
+  CHECK(inner.expired());                 // y -> tangent -> tape -> y did not keep y alive
+}
