@@ -1,83 +1,297 @@
-// jvp, vjp, hvp, hessian and jacobian built on tangents and the tape.
+// jvp, vjp, grad_and_value, hvp, hessian and jacobian built on tangents and the tape. The
+// forms taking explicit inputs hand detached copies to the forms over tensors read in
+// place, which do the work: two scope guards make the params differentiable leaves with
+// tangents for one call and put everything back afterwards.
 #include <tapegrad/autograd/forward.h>
 
+#include <string>
+
 #include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
 
 namespace tg {
 
+namespace {
+
+std::string shape_of(const Tensor& t) {
+  return t.defined() ? fmt::format("shape {}", t.shape()) : "an undefined tensor";
+}
+
+Tensor tangent_of(const Tensor& y) {
+  Tensor t = y.tangent();
+  return t.defined() ? t.detach() : zeros(y.shape());
+}
+
+// For one transform: every param requires grad and starts without a gradient; on exit each
+// gets back its own requires_grad flag and .grad().
+class ScopedLeaves {
+ public:
+  ScopedLeaves(const std::vector<Tensor>& params, const char* op) : params_(params) {
+    for (size_t k = 0; k < params_.size(); ++k) {
+      const Tensor& p = params_[k];
+      check(p.defined(), "{}: parameter {} is undefined", op, k);
+      check(p.is_leaf(),
+            "{}: parameter {} of shape {} is not a leaf (it was computed by '{}'); hint: pass the "
+            "tensors f reads, such as module.parameters()",
+            op, k, p.shape(), p.is_leaf() ? "" : p.grad_fn()->name);
+      AutogradMeta& meta = p.autograd_meta();
+      requires_grad_.push_back(meta.requires_grad);
+      grads_.push_back(std::move(meta.grad));  // leaves meta.grad empty
+      meta.requires_grad = true;
+    }
+  }
+  ~ScopedLeaves() {
+    for (size_t k = 0; k < params_.size(); ++k) {
+      AutogradMeta& meta = params_[k].autograd_meta();
+      meta.requires_grad = requires_grad_[k];
+      meta.grad = std::move(grads_[k]);
+    }
+  }
+  ScopedLeaves(const ScopedLeaves&) = delete;
+  ScopedLeaves& operator=(const ScopedLeaves&) = delete;
+
+  /// The gradients since the last take (zeros where none arrived); clears them.
+  std::vector<Tensor> take() {
+    std::vector<Tensor> out;
+    for (const Tensor& p : params_) {
+      Tensor g = p.grad();
+      out.push_back(g.defined() ? g : zeros(p.shape()));
+      p.zero_grad();
+    }
+    return out;
+  }
+
+  /// The same as one flat vector, written to out[0], out[stride], out[2 stride], ...
+  void take_into(float* out, int64_t stride) {
+    int64_t i = 0;
+    for (const Tensor& g : take())
+      for (float v : g.to_vector()) out[stride * i++] = v;
+  }
+
+ private:
+  std::vector<Tensor> params_;
+  std::vector<bool> requires_grad_;
+  std::vector<std::shared_ptr<TensorImpl>> grads_;
+};
+
+// Tangents on the params themselves for one transform (each param is then a dual tensor); the
+// previous ones come back on exit. Without tangents given, they start at zero for select().
+class ScopedTangents {
+ public:
+  ScopedTangents(const std::vector<Tensor>& params, const std::vector<Tensor>& tangents,
+                 const char* op)
+      : params_(params) {
+    for (size_t k = 0; k < params_.size(); ++k) {
+      const Tensor& p = params_[k];
+      check(p.defined(), "{}: parameter {} is undefined", op, k);
+      Tensor t = tangents.empty() ? zeros(p.shape()) : tangents[k].detach();
+      check(t.shape() == p.shape(), "{}: tangent of shape {} for parameter {} of shape {}", op,
+            t.shape(), k, p.shape());
+      AutogradMeta& meta = p.autograd_meta();
+      saved_.push_back(meta.tangent);
+      meta.tangent = t.impl_ptr();
+      tangents_.push_back(t);
+    }
+  }
+  ~ScopedTangents() {
+    for (size_t k = 0; k < params_.size(); ++k) params_[k].autograd_meta().tangent = saved_[k];
+  }
+  ScopedTangents(const ScopedTangents&) = delete;
+  ScopedTangents& operator=(const ScopedTangents&) = delete;
+
+  /// Sets the tangents to e_j over the flat params (they must have started at zero).
+  void select(int64_t j) {
+    if (current_ >= 0) *element(current_) = 0;
+    *element(j) = 1;
+    current_ = j;
+  }
+
+ private:
+  float* element(int64_t j) {
+    for (Tensor& t : tangents_) {
+      if (j < t.numel()) return t.data() + j;
+      j -= t.numel();
+    }
+    fail("select: index out of range");  // unreachable: callers stay below total_numel
+  }
+
+  DualLevel level_;  // drops the tangents the call attached (see DualLevel)
+  std::vector<Tensor> params_, tangents_;
+  std::vector<std::shared_ptr<TensorImpl>> saved_;
+  int64_t current_ = -1;
+};
+
+// One reverse-over-forward pass: f() with the params' tangents v set, then a backward through
+// its tangent <grad f, v>, which is on the tape as a function of the params: their gradients
+// become H v.
+void backward_through_tangent(const ParamFunction& f, const char* op) {
+  Tensor y = f();
+  check(y.defined() && y.numel() == 1, "{}: f must return a scalar, got {}", op, shape_of(y));
+  Tensor directional = y.tangent();
+  if (directional.defined() && directional.requires_grad()) directional.backward();
+}
+
+}  // namespace
+
 Tensor make_dual(const Tensor& primal, const Tensor& tangent) {
-  check(primal.shape() == tangent.shape(), "make_dual: tangent of shape {} for a primal of shape {}",
-        tangent.shape(), primal.shape());
+  check(primal.shape() == tangent.shape(),
+        "make_dual: tangent of shape {} for a primal of shape {}", tangent.shape(), primal.shape());
   Tensor dual = primal.expand(primal.shape());  // a recorded alias: a new handle, same storage
   detail::set_tangent(dual, tangent.detach(), "make_dual");
   return dual;
 }
 
+// ---- functions of explicit inputs ----------------------------------------------------------
+
 std::pair<Tensor, Tensor> jvp(const TensorFunction& f, const std::vector<Tensor>& primals,
                               const std::vector<Tensor>& tangents) {
   check(primals.size() == tangents.size(), "jvp: {} primals but {} tangents", primals.size(),
         tangents.size());
+  DualLevel level;
   std::vector<Tensor> duals;
   for (size_t i = 0; i < primals.size(); ++i) duals.push_back(make_dual(primals[i], tangents[i]));
   Tensor y = f(duals);
-  Tensor t = y.tangent();
-  return {y.detach(), t.defined() ? t.detach() : zeros(y.shape())};
+  check(y.defined(), "jvp: f returned an undefined tensor");
+  return {y.detach(), tangent_of(y)};
 }
 
 std::pair<Tensor, std::vector<Tensor>> vjp(const TensorFunction& f,
                                            const std::vector<Tensor>& primals,
                                            const Tensor& cotangent) {
   std::vector<Tensor> leaves;
-  for (const Tensor& p : primals) leaves.push_back(p.detach().requires_grad_());
-  Tensor y;
-  {
-    EnableGradGuard grad;
-    y = f(leaves);
-  }
-  check(cotangent.shape() == y.shape(), "vjp: cotangent of shape {} for an output of shape {}",
-        cotangent.shape(), y.shape());
-  std::vector<Tensor> result;
-  if (y.requires_grad()) y.backward(cotangent);
-  for (const Tensor& l : leaves) result.push_back(l.grad().defined() ? l.grad() : zeros(l.shape()));
-  return {y.detach(), result};
+  for (const Tensor& p : primals) leaves.push_back(p.detach());
+  return vjp([&] { return f(leaves); }, leaves, cotangent);
 }
 
 Tensor hvp(const std::function<Tensor(const Tensor&)>& f, const Tensor& x, const Tensor& v) {
   check(x.shape() == v.shape(), "hvp: v of shape {} for x of shape {}", v.shape(), x.shape());
-  EnableGradGuard grad;
-  Tensor leaf = x.detach().requires_grad_();
-  Tensor y = f(make_dual(leaf, v));
-  check(y.numel() == 1, "hvp: f must return a scalar, got shape {}", y.shape());
-  Tensor directional = y.tangent();  // <grad f(x), v>, recorded on the tape as a function of x
-  if (!directional.defined() || !directional.requires_grad()) return zeros(x.shape());
-  directional.backward();
-  return leaf.grad().defined() ? leaf.grad() : zeros(x.shape());
+  Tensor leaf = x.detach();
+  return hvp([&] { return f(leaf); }, {leaf}, {v})[0];
 }
 
 Tensor hessian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  int64_t n = x.numel();
-  Tensor h = empty({n, n});
-  for (int64_t i = 0; i < n; ++i) {
-    Tensor e = zeros({n});
-    e.data()[i] = 1;
-    Tensor column = hvp(f, x, e.reshape(x.shape())).contiguous();
-    for (int64_t j = 0; j < n; ++j) h.data()[j * n + i] = column.data()[j];
+  Tensor leaf = x.detach();
+  return hessian([&] { return f(leaf); }, {leaf});
+}
+
+Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x, JacobianMode mode) {
+  Tensor leaf = x.detach();
+  return jacobian([&] { return f(leaf); }, {leaf}, mode);
+}
+
+// ---- functions of tensors read in place ------------------------------------------------------
+
+int64_t total_numel(const std::vector<Tensor>& params) {
+  int64_t n = 0;
+  for (const Tensor& p : params) n += p.numel();
+  return n;
+}
+
+std::pair<Tensor, Tensor> jvp(const ParamFunction& f, const std::vector<Tensor>& params,
+                              const std::vector<Tensor>& tangents) {
+  check(params.size() == tangents.size(), "jvp: {} parameters but {} tangents", params.size(),
+        tangents.size());
+  ScopedTangents scoped(params, tangents, "jvp");
+  Tensor y = f();
+  check(y.defined(), "jvp: f returned an undefined tensor");
+  return {y.detach(), tangent_of(y)};
+}
+
+std::pair<Tensor, std::vector<Tensor>> vjp(const ParamFunction& f,
+                                           const std::vector<Tensor>& params,
+                                           const Tensor& cotangent) {
+  ScopedLeaves leaves(params, "vjp");
+  Tensor y;
+  {
+    EnableGradGuard grad;
+    y = f();
+  }
+  check(y.defined(), "vjp: f returned an undefined tensor");
+  check(cotangent.shape() == y.shape(), "vjp: cotangent of shape {} for an output of shape {}",
+        cotangent.shape(), y.shape());
+  if (y.requires_grad()) y.backward(cotangent);
+  return {y.detach(), leaves.take()};
+}
+
+std::pair<std::vector<Tensor>, Tensor> grad_and_value(const ParamFunction& f,
+                                                      const std::vector<Tensor>& params) {
+  ScopedLeaves leaves(params, "grad_and_value");
+  EnableGradGuard grad;
+  Tensor y = f();
+  check(y.defined() && y.numel() == 1, "grad_and_value: f must return a scalar, got {}",
+        shape_of(y));
+  if (y.requires_grad()) y.backward();
+  return {leaves.take(), y.detach()};
+}
+
+std::vector<Tensor> hvp(const ParamFunction& f, const std::vector<Tensor>& params,
+                        const std::vector<Tensor>& v) {
+  check(params.size() == v.size(), "hvp: {} parameters but {} vectors", params.size(), v.size());
+  ScopedLeaves leaves(params, "hvp");
+  ScopedTangents tangents(params, v, "hvp");
+  EnableGradGuard grad;
+  backward_through_tangent(f, "hvp");
+  return leaves.take();
+}
+
+Tensor hessian(const ParamFunction& f, const std::vector<Tensor>& params) {
+  const int64_t n = total_numel(params);
+  ScopedLeaves leaves(params, "hessian");
+  ScopedTangents tangents(params, {}, "hessian");
+  EnableGradGuard grad;
+  Tensor h = zeros({n, n});
+  for (int64_t j = 0; j < n; ++j) {  // column j = H e_j
+    tangents.select(j);
+    backward_through_tangent(f, "hessian");
+    leaves.take_into(h.data() + j, n);
   }
   return h;
 }
 
-Tensor jacobian(const std::function<Tensor(const Tensor&)>& f, const Tensor& x) {
-  int64_t n = x.numel();
-  std::vector<Tensor> columns;
-  for (int64_t i = 0; i < n; ++i) {
-    Tensor e = zeros({n});
-    e.data()[i] = 1;
-    auto [y, t] = jvp([&](const std::vector<Tensor>& in) { return f(in[0]); }, {x}, {e.reshape(x.shape())});
-    columns.push_back(t.reshape({-1}));
+Tensor jacobian(const ParamFunction& f, const std::vector<Tensor>& params, JacobianMode mode) {
+  const int64_t n = total_numel(params);
+  int64_t m = -1;
+  auto count = [&m](const Tensor& y) {
+    check(y.defined(), "jacobian: f returned an undefined tensor");
+    check(m < 0 || y.numel() == m, "jacobian: f returned {} values, then {}", m, y.numel());
+    m = y.numel();
+  };
+  if (mode == JacobianMode::automatic || n == 0) {
+    NoGradGuard no_grad;
+    count(f());
+    if (n == 0) return zeros({m, 0});
+    mode = n <= m ? JacobianMode::forward : JacobianMode::reverse;
   }
-  NoGradGuard no_grad;
-  return stack(columns, 1);
+  if (mode == JacobianMode::forward) {  // column j = J e_j, by n forward passes
+    ScopedTangents tangents(params, {}, "jacobian");
+    NoGradGuard no_grad;
+    Tensor jac;
+    for (int64_t j = 0; j < n; ++j) {
+      tangents.select(j);
+      Tensor y = f();
+      count(y);
+      if (j == 0) jac = zeros({m, n});
+      std::vector<float> column = tangent_of(y).to_vector();
+      for (int64_t i = 0; i < m; ++i) jac.data()[i * n + j] = column[i];
+    }
+    return jac;
+  }
+  ScopedLeaves leaves(params, "jacobian");  // row i = e_i^T J, by m backward passes
+  Tensor y;
+  {
+    EnableGradGuard grad;
+    y = f();
+  }
+  count(y);
+  Tensor jac = zeros({m, n});
+  for (int64_t i = 0; i < m && y.requires_grad(); ++i) {
+    Tensor seed = zeros(y.shape());
+    seed.data()[i] = 1;
+    y.backward(seed, /*retain_graph=*/i + 1 < m);
+    leaves.take_into(jac.data() + i * n, 1);
+  }
+  return jac;
 }
 
 }  // namespace tg

@@ -9,7 +9,7 @@
 //   fmt::print("{}", trace.table());
 #pragma once
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <algorithm>
 #include <string>

@@ -1,10 +1,13 @@
 // Central differences in float32 (the library's only dtype): the projected
-// loss is summed in double, and tolerances are set for float rounding.
+// loss is summed in double, the step actually taken in float is used as the
+// denominator, and the tolerances are set for float rounding (gradcheck.h).
+// The tape's side comes from vjp (forward.h); this file only perturbs and compares.
 #include <tapegrad/autograd/gradcheck.h>
 
 #include <cmath>
 
 #include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/node.h>
 #include <tapegrad/core/random.h>
 
 namespace tg {
@@ -20,44 +23,63 @@ double projected(const Tensor& y, const std::vector<float>& u) {
 
 }  // namespace
 
-GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                          const std::vector<Tensor>& inputs, GradcheckOptions options) {
+GradcheckResult gradcheck(const TensorFunction& f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions options) {
   std::vector<Tensor> leaves;
-  for (const Tensor& x : inputs) leaves.push_back(x.detach().contiguous().clone().requires_grad_());
-  Tensor y = f(leaves);
-  check(y.defined(), "gradcheck: the function returned an undefined tensor");
+  for (const Tensor& x : inputs) leaves.push_back(x.detach().contiguous().clone());
+  return gradcheck([&] { return f(leaves); }, leaves, options);
+}
+
+GradcheckResult gradcheck(const ParamFunction& f, const std::vector<Tensor>& params,
+                          GradcheckOptions options) {
+  for (size_t k = 0; k < params.size(); ++k) {  // perturbed through data(), so plain leaves
+    const Tensor& p = params[k];
+    check(p.defined(), "gradcheck: tensor {} is undefined", k);
+    check(p.is_leaf(),
+          "gradcheck: tensor {} of shape {} is not a leaf (it was computed by '{}'); hint: pass "
+          "the tensors f reads, such as x and module.parameters()",
+          k, p.shape(), p.is_leaf() ? "" : p.grad_fn()->name);
+    check(p.is_contiguous(),
+          "gradcheck: tensor {} of shape {} is not contiguous; hint: pass x.contiguous().clone()",
+          k, p.shape());
+  }
+  Tensor y0;
+  {
+    NoGradGuard no_grad;
+    y0 = f();
+  }
+  check(y0.defined(), "gradcheck: the function returned an undefined tensor");
   Generator gen;
   gen.seed(options.seed);
-  std::vector<float> u(size_t(y.numel()));
+  std::vector<float> u(size_t(y0.numel()));
   for (float& v : u) v = gen.uniform() * 2 - 1;
-  if (y.requires_grad()) y.backward(tensor(u, y.shape()));
+  std::vector<Tensor> analytic = vjp(f, params, tensor(u, y0.shape())).second;
 
   GradcheckResult result;
   double worst = -INFINITY;
-  for (size_t k = 0; k < leaves.size(); ++k) {
-    Tensor grad = leaves[k].grad();
-    for (int64_t i = 0; i < leaves[k].numel(); ++i) {
-      float* p = leaves[k].data() + i;
-      float saved = *p;
-      double plus, minus;
-      {
-        NoGradGuard no_grad;
-        *p = saved + options.eps;
-        plus = projected(f(leaves), u);
-        *p = saved - options.eps;
-        minus = projected(f(leaves), u);
-        *p = saved;
-      }
-      // The step actually taken in float, not the nominal eps.
-      double step = double(saved + options.eps) - double(saved - options.eps);
-      double numeric = (plus - minus) / step;
-      double analytic = grad.defined() ? grad.data()[i] : 0.0;
-      double excess = std::abs(analytic - numeric) - (options.atol + options.rtol * std::abs(numeric));
+  NoGradGuard no_grad;
+  for (size_t k = 0; k < params.size(); ++k) {
+    std::vector<float> grad = analytic[k].to_vector();
+    for (int64_t i = 0; i < params[k].numel(); ++i) {
+      float* p = params[k].data() + i;
+      const float saved = *p;
+      struct Restore {  // also when f throws: the caller's tensor is left as it was
+        float *at, value;
+        ~Restore() { *at = value; }
+      } restore{p, saved};
+      *p = saved + options.eps;
+      double plus = projected(f(), u);
+      *p = saved - options.eps;
+      double minus = projected(f(), u);
+      // The step actually taken in float, not the nominal 2 eps.
+      double numeric = (plus - minus) / (double(saved + options.eps) - double(saved - options.eps));
+      double excess =
+          std::abs(grad[i] - numeric) - (options.atol + options.rtol * std::abs(numeric));
       if (excess > worst) {
         worst = excess;
         result.input = int(k);
         result.index = i;
-        result.analytic = analytic;
+        result.analytic = grad[i];
         result.numeric = numeric;
         result.error = excess;
       }

@@ -1,17 +1,21 @@
 // gradcheck: compares the tape's gradient with central finite differences.
 // The output is reduced with a fixed random projection u (L = sum(u * f(x)))
 // rather than a plain sum, whose gradient can vanish (sum of a softmax is 1).
-// Users can call it on their own ops and layers, as every op's test does.
+// Two forms, as in forward.h: f of explicit inputs, and f of tensors it reads in
+// place (a layer's input and parameters). Users can call it on their own ops and
+// layers, as every op's test does.
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
+#include <tapegrad/autograd/forward.h>
 #include <tapegrad/autograd/tensor.h>
 
 namespace tg {
 
+/// Defaults for float32, the one dtype today: a step of 1e-3 leaves ~1e-4 relative rounding
+/// error in each difference quotient of O(1) values, so 1e-3 + 1% of |numeric| is allowed.
 struct GradcheckOptions {
   float eps = 1e-3f;   ///< finite-difference step
   float atol = 1e-3f;  ///< passes when |analytic - numeric| <= atol + rtol * |numeric|
@@ -22,15 +26,22 @@ struct GradcheckOptions {
 /// The worst element found, and whether every element passed.
 struct GradcheckResult {
   bool ok = true;
-  int input = -1;     ///< which input holds the worst element
-  int64_t index = -1; ///< flat index of that element
+  int input = -1;      ///< which tensor of the list holds the worst element
+  int64_t index = -1;  ///< flat index of that element
   double analytic = 0, numeric = 0, error = 0;  ///< error = |analytic - numeric| - tolerance
-  std::string message;  ///< a one-line report
+  std::string message;                          ///< a one-line report
 };
 
 /// Checks d(sum(u * f(inputs)))/d(inputs) from the tape against finite differences.
 /// Every input is differentiated (as a fresh leaf copy); f must be deterministic.
-GradcheckResult gradcheck(const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                          const std::vector<Tensor>& inputs, GradcheckOptions options = {});
+GradcheckResult gradcheck(const TensorFunction& f, const std::vector<Tensor>& inputs,
+                          GradcheckOptions options = {});
+
+/// The same for tensors f reads in place: `gradcheck([&] { return net(x); }, {x, w, b})`.
+/// Each must be a contiguous leaf; its elements are perturbed in place and restored, and its
+/// .grad() is left as it was. A module in training mode may update buffers on each call
+/// (BatchNorm's running statistics): that is harmless as long as the output does not read them.
+GradcheckResult gradcheck(const ParamFunction& f, const std::vector<Tensor>& params,
+                          GradcheckOptions options = {});
 
 }  // namespace tg

@@ -3,6 +3,8 @@
 // in a file's metadata, so a save/load cycle is exact to the bit.
 #include <tapegrad/autograd/state_dict.h>
 
+#include <fmt/format.h>  // fmt::join
+
 #include <charconv>
 
 #include <tapegrad/core/error.h>

@@ -15,7 +15,25 @@
 
 namespace tg {
 
+/// The scope in which tensors carry tangents, as PyTorch's forward_ad.dual_level: make_dual
+/// needs one, and when it ends every tangent attached inside it is dropped. The drop is what
+/// frees the tensors: a tangent rule recorded on the tape saves its output's primal (tanh's
+/// tangent (1 - y^2) dy reads y), so y -> its tangent -> the tape -> y would keep both alive.
+/// jvp, hvp, hessian and jacobian open their own; levels nest.
+class DualLevel {
+ public:
+  DualLevel();
+  ~DualLevel();
+  DualLevel(const DualLevel&) = delete;
+  DualLevel& operator=(const DualLevel&) = delete;
+
+ private:
+  size_t first_;  // tangents attached from here on belong to this level
+};
+
 namespace detail {
+
+bool in_dual_level();
 
 bool tangents_active();  // false while a tangent rule runs
 

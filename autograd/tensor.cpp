@@ -76,6 +76,8 @@ Tensor arange(float end) { return arange(0, end, 1); }
 Tensor arange(float start, float end, float step) {
   check(step != 0 && std::isfinite(step), "arange: step must be finite and non-zero, got {}",
         step);
+  check(std::isfinite(start) && std::isfinite(end), "arange: start {} and end {} must be finite",
+        start, end);
   check((end - start) / step >= 0, "arange: step {} does not lead from {} to {}", step, start,
         end);
   auto n = int64_t(std::ceil((double(end) - start) / step));
@@ -100,10 +102,9 @@ Tensor eye(int64_t n, int64_t m) {
 }
 
 Tensor tensor(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
-  Shape s = shape.empty() && values.size() != 1 ? Shape{int64_t(values.size())} : shape;
-  check(s.numel() == int64_t(values.size()), "tensor: {} values do not fill shape {} ({} elements)",
-        values.size(), s, s.numel());
-  Tensor t = empty(s, options);
+  check(shape.numel() == int64_t(values.size()),
+        "tensor: {} values do not fill shape {} ({} elements)", values.size(), shape, shape.numel());
+  Tensor t = empty(shape, options);
   std::copy(values.begin(), values.end(), t.data());
   return t;
 }
@@ -111,6 +112,12 @@ Tensor tensor(const std::vector<float>& values, const Shape& shape, TensorOption
 Tensor tensor(std::initializer_list<float> values, const Shape& shape, TensorOptions options) {
   return tensor(std::vector<float>(values), shape, options);
 }
+
+Tensor tensor(const std::vector<float>& values) {
+  return tensor(values, Shape{int64_t(values.size())});
+}
+
+Tensor tensor(std::initializer_list<float> values) { return tensor(std::vector<float>(values)); }
 
 Tensor rand(const Shape& shape, TensorOptions options) {
   Tensor t = empty(shape);

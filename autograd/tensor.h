@@ -164,9 +164,13 @@ Tensor arange(float end);
 Tensor arange(float start, float end, float step = 1);
 Tensor linspace(float start, float end, int64_t steps);
 Tensor eye(int64_t n, int64_t m = -1);
-/// Copies `values` into a tensor of `shape` (default: 1-D); sizes must agree.
-Tensor tensor(const std::vector<float>& values, const Shape& shape = {}, TensorOptions options = {});
-Tensor tensor(std::initializer_list<float> values, const Shape& shape = {}, TensorOptions options = {});
+/// Copies `values` into a 1-D tensor, even when there is one value (as torch.tensor([5])).
+Tensor tensor(const std::vector<float>& values);
+Tensor tensor(std::initializer_list<float> values);
+/// Copies `values` into a tensor of exactly `shape` (an empty shape is 0-d); sizes must agree.
+/// tensor({1, 2}, {2}, {.requires_grad = true}) is a 1-D leaf.
+Tensor tensor(const std::vector<float>& values, const Shape& shape, TensorOptions options = {});
+Tensor tensor(std::initializer_list<float> values, const Shape& shape, TensorOptions options = {});
 Tensor scalar_tensor(float value, TensorOptions options = {});  ///< 0-d
 Tensor rand(const Shape& shape, TensorOptions options = {});   ///< uniform in [0, 1)
 Tensor randn(const Shape& shape, TensorOptions options = {});  ///< standard normal
@@ -207,6 +211,8 @@ template <>
 struct fmt::formatter<tg::Tensor> : fmt::formatter<std::string_view> {
   template <typename Context>
   auto format(const tg::Tensor& t, Context& ctx) const {
-    return fmt::formatter<std::string_view>::format(tg::to_string(t), ctx);
+    // format_to, not formatter<string_view>::format: that one is defined only in
+    // <fmt/format.h>, and this header includes the light <fmt/core.h>.
+    return fmt::format_to(ctx.out(), "{}", tg::to_string(t));
   }
 };

@@ -65,9 +65,11 @@ if [ ! -f "$airfoil" ]; then
   "$root/scripts/fetch-data.sh" airfoil >&2
 fi
 
-# 3. tapegrad's release build of the benchmark programs.
+# 3. tapegrad's release build of the benchmark programs (opt-in: -Dbench=enabled).
 if [ ! -f "$build/build.ninja" ]; then
-  meson setup "$build" "$root" --buildtype=release >&2
+  meson setup "$build" "$root" --buildtype=release -Dbench=enabled >&2
+else
+  meson configure "$build" -Dbench=enabled >&2
 fi
 ninja -C "$build" bench/lenet_bench bench/airfoil_bench bench/micro_bench >&2
 

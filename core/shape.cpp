@@ -1,6 +1,8 @@
 // Broadcasting of shapes (NumPy rules): align from the right; sizes must be
-// equal or one of them 1.
+// equal or one of them 1. Also how shapes print: [2, 3].
 #include <tapegrad/core/shape.h>
+
+#include <fmt/format.h>
 
 #include <algorithm>
 
@@ -35,3 +37,8 @@ int64_t checked_numel(const Shape& shape, const char* op) {
 }
 
 }  // namespace tg
+
+fmt::format_context::iterator fmt::formatter<tg::Shape>::format(const tg::Shape& s,
+                                                                format_context& ctx) const {
+  return fmt::format_to(ctx.out(), "[{}]", fmt::join(s, ", "));
+}

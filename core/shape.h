@@ -3,7 +3,7 @@
 // cheap. Also the shape helpers every op shares: dim wrapping, broadcasting.
 #pragma once
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <array>
 #include <cstdint>
@@ -99,16 +99,9 @@ int64_t checked_numel(const Shape& shape, const char* op);
 
 }  // namespace tg
 
-/// Shapes print as [2, 3].
+/// Shapes print as [2, 3] (format is out of line, in shape.cpp: this header needs only fmt/core.h).
 template <>
-struct fmt::formatter<tg::Shape> : fmt::formatter<std::string_view> {
-  template <typename Context>
-  auto format(const tg::Shape& s, Context& ctx) const {
-    auto out = fmt::format_to(ctx.out(), "[");
-    for (int i = 0; i < s.size(); ++i) {
-      if (i) out = fmt::format_to(out, ", ");
-      out = fmt::format_to(out, "{}", s[i]);
-    }
-    return fmt::format_to(out, "]");
-  }
+struct fmt::formatter<tg::Shape> {
+  constexpr auto parse(fmt::format_parse_context& ctx) { return ctx.begin(); }
+  fmt::format_context::iterator format(const tg::Shape& s, fmt::format_context& ctx) const;
 };

@@ -6,8 +6,10 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <string>
 #include <string_view>
 
 #include <tapegrad/core/error.h>
@@ -40,16 +42,36 @@ void split_fields(std::string_view line, std::vector<std::string_view>& fields) 
   }
 }
 
+/// The field as it can be shown in a message: control bytes (a NUL from a damaged file, say)
+/// become \xNN escapes so the terminal shows what is there.
+std::string printable(std::string_view field) {
+  std::string out;
+  for (unsigned char c : field) {
+    if (c < 0x20 || c == 0x7f) out += fmt::format("\\x{:02x}", c);
+    else out += char(c);
+  }
+  return out;
+}
+
 float parse_number(std::string_view field, const std::string& path, int64_t line, int64_t column) {
   // from_chars takes no leading '+', strtod and numpy do.
   std::string_view digits = field.starts_with('+') ? field.substr(1) : field;
-  float value = 0;
+  double value = 0;
   auto [end, error] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-  if (error == std::errc::result_out_of_range)
-    fail("airfoil: {} line {}, column {}: '{}' is out of float range", path, line, column, field);
+  if (error == std::errc::result_out_of_range && end == digits.data() + digits.size()) {
+    // A number with too large or too small an exponent for double; strtod tells which:
+    // underflow flushes to (signed) zero like strtof and numpy, overflow stays an error.
+    value = std::strtod(std::string(digits).c_str(), nullptr);
+    error = std::isinf(value) ? error : std::errc();
+  }
+  if (error == std::errc::result_out_of_range ||
+      (error == std::errc() && std::isfinite(value) && !std::isfinite(float(value))))
+    fail("airfoil: {} line {}, column {}: '{}' is out of float range", path, line, column,
+         printable(field));
   if (error != std::errc() || end != digits.data() + digits.size() || !std::isfinite(value))
-    fail("airfoil: {} line {}, column {}: '{}' is not a finite number", path, line, column, field);
-  return value;
+    fail("airfoil: {} line {}, column {}: '{}' is not a finite number", path, line, column,
+         printable(field));
+  return float(value);  // below float's range: rounds to a subnormal or zero, as strtof does
 }
 
 }  // namespace

@@ -19,7 +19,7 @@ DataLoader::DataLoader(std::shared_ptr<const Dataset> dataset, DataLoaderOptions
 
 int64_t DataLoader::size() const {
   int64_t n = dataset_->size(), b = options_.batch_size;
-  return options_.drop_last ? n / b : (n + b - 1) / b;
+  return options_.drop_last ? n / b : n / b + (n % b != 0);  // no n + b - 1: b may be near 2^63
 }
 
 DataLoader::Iterator DataLoader::begin() const {
@@ -41,7 +41,7 @@ DataLoader::Iterator DataLoader::end() const { return Iterator(this, nullptr, si
 Batch DataLoader::Iterator::operator*() const {
   const DataLoaderOptions& o = loader_->options_;
   int64_t begin = batch_ * o.batch_size;
-  int64_t end = std::min<int64_t>(begin + o.batch_size, int64_t(order_->size()));
+  int64_t end = begin + std::min<int64_t>(o.batch_size, int64_t(order_->size()) - begin);
   NoGradGuard no_grad;
   Batch b = loader_->dataset_->get_batch(std::span<const int64_t>(order_->data() + begin, size_t(end - begin)));
   if (o.transform) b.input = o.transform(b.input);

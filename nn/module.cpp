@@ -3,6 +3,8 @@
 // load_state_dict checks everything before it copies anything.
 #include <tapegrad/nn/module.h>
 
+#include <fmt/format.h>  // fmt::join
+
 #include <cxxabi.h>
 
 #include <algorithm>

@@ -5,7 +5,7 @@
 // Modules are held by std::shared_ptr; copying one is shallow, like a Tensor.
 #pragma once
 
-#include <fmt/format.h>
+#include <fmt/core.h>
 
 #include <concepts>
 #include <memory>

@@ -7,6 +7,8 @@
 // layer_norm reuses group_norm (one group, the normalised dims as channels).
 #include <tapegrad/nn/norm.h>
 
+#include <fmt/format.h>  // fmt::join
+
 #include <algorithm>
 #include <cmath>
 #include <vector>

@@ -1,6 +1,6 @@
-// Gradient, Hessian and Jacobian by tangents on the parameters themselves: setting a
-// leaf's tangent makes it a dual tensor for one pass, and every op carries the tangent
-// along (autograd/tangent.h). A ScopedTangents object sets them and always removes them.
+// The second-order methods' view of autograd/forward.h: its transforms give float tensors,
+// turned here into the double vectors the dense solves work on, with the checks that name
+// the optimizer when its loss or residual function misbehaves.
 #include <tapegrad/optim/curvature.h>
 
 #include <cmath>
@@ -13,82 +13,18 @@ namespace tg::optim {
 
 namespace {
 
-// One-hot tangents over the flat parameter vector: select(j) sets e_j.
-class ScopedTangents {
- public:
-  explicit ScopedTangents(const std::vector<Tensor>& params) : params_(params) {
-    for (const Tensor& p : params_) {
-      saved_.push_back(p.autograd_meta().tangent);
-      tangents_.push_back(zeros(p.shape()));
-      p.autograd_meta().tangent = tangents_.back().impl_ptr();
-    }
-  }
-  ~ScopedTangents() {
-    for (size_t k = 0; k < params_.size(); ++k) params_[k].autograd_meta().tangent = saved_[k];
-  }
-  ScopedTangents(const ScopedTangents&) = delete;
-  ScopedTangents& operator=(const ScopedTangents&) = delete;
-
-  void select(int64_t j) {
-    if (current_ >= 0) *find(current_) = 0;
-    *find(j) = 1;
-    current_ = j;
-  }
-
- private:
-  float* find(int64_t j) {
-    for (Tensor& t : tangents_) {
-      if (j < t.numel()) return t.data() + j;
-      j -= t.numel();
-    }
-    return nullptr;  // unreachable: j < total_numel
-  }
-
-  const std::vector<Tensor>& params_;
-  std::vector<std::shared_ptr<TensorImpl>> saved_;
-  std::vector<Tensor> tangents_;
-  int64_t current_ = -1;
-};
-
-// Appends the parameters' gradients (zeros where undefined) to `out`, then drops them.
-void take_grads(const std::vector<Tensor>& params, std::vector<double>& out) {
-  for (const Tensor& p : params) {
-    Tensor g = p.grad();
-    if (g.defined()) {
-      for (float v : g.to_vector()) out.push_back(v);
-    } else {
-      out.insert(out.end(), p.numel(), 0.0);
-    }
-    p.zero_grad();
-  }
-}
-
-void append_values(const Tensor& t, int64_t count, std::vector<double>& out) {
-  if (!t.defined()) {
-    out.insert(out.end(), count, 0.0);
-    return;
-  }
-  for (float v : t.to_vector()) out.push_back(v);
+std::vector<double> doubles(const Tensor& t) {
+  std::vector<float> v = t.to_vector();
+  return {v.begin(), v.end()};
 }
 
 }  // namespace
 
-int64_t total_numel(const std::vector<Tensor>& params) {
-  int64_t n = 0;
-  for (const Tensor& p : params) n += p.numel();
-  return n;
-}
-
 LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector<Tensor>& params,
                                  const char* op) {
-  const int64_t n = total_numel(params);
-  LossDerivatives d;
-  d.hessian.reserve(n * n);
-  ScopedTangents tangents(params);
-  for (const Tensor& p : params) p.zero_grad();
-  for (int64_t j = 0; j < n; ++j) {
-    tangents.select(j);
-    EnableGradGuard grad_mode;
+  // The transforms clear the parameters' gradients before every call of f, so a gradient
+  // present afterwards means the loss function ran a backward of its own.
+  ParamFunction checked = [&] {
     Tensor loss = loss_fn();
     check(loss.defined() && loss.numel() == 1, "{}: the loss function must return a scalar, got {}",
           op, loss.defined() ? fmt::format("{}", loss.shape()) : "an undefined tensor");
@@ -97,12 +33,12 @@ LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector
             "{}: the loss function called backward(); it must only compute "
             "the loss (the method differentiates it itself)",
             op);
-    if (j == 0) d.loss = loss.item();
-    Tensor directional = loss.tangent();  // df/dx_j, on the tape as a function of x
-    d.gradient.push_back(directional.defined() ? directional.item() : 0.0);
-    if (directional.defined() && directional.requires_grad()) directional.backward();
-    take_grads(params, d.hessian);  // row j of H = column j (H is symmetric)
-  }
+    return loss;
+  };
+  auto [gradient, loss] = grad_and_value(checked, params);
+  Tensor hessian = tg::hessian(checked, params);
+  LossDerivatives d{loss.item(), {}, doubles(hessian)};
+  const int64_t n = hessian.size(0);
   for (int64_t i = 0; i < n; ++i) {  // symmetrise away float round-off
     for (int64_t j = i + 1; j < n; ++j) {
       double s = (d.hessian[i * n + j] + d.hessian[j * n + i]) / 2;
@@ -110,11 +46,9 @@ LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector
     }
   }
   NoGradGuard no_grad;
-  int64_t offset = 0;
-  for (const Tensor& p : params) {
-    std::vector<float> g(d.gradient.begin() + offset, d.gradient.begin() + offset + p.numel());
-    p.set_grad(tensor(g, p.shape()));
-    offset += p.numel();
+  for (size_t k = 0; k < params.size(); ++k) {
+    for (float v : gradient[k].to_vector()) d.gradient.push_back(v);
+    params[k].set_grad(gradient[k]);
   }
   return d;
 }
@@ -123,9 +57,7 @@ std::vector<double> residual_values(const ParamFunction& residual_fn, const char
   NoGradGuard no_grad;
   Tensor r = residual_fn();
   check(r.defined() && r.numel() > 0, "{}: the residual function returned no values", op);
-  std::vector<double> out;
-  append_values(r, r.numel(), out);
-  return out;
+  return doubles(r);
 }
 
 ResidualDerivatives residual_derivatives(const ParamFunction& residual_fn,
@@ -135,33 +67,9 @@ ResidualDerivatives residual_derivatives(const ParamFunction& residual_fn,
   d.n = total_numel(params);
   d.residual = residual_values(residual_fn, op);
   d.m = int64_t(d.residual.size());
-  if (mode == JacobianMode::automatic)
+  if (mode == JacobianMode::automatic)  // decided here: the residuals are counted already
     mode = d.n <= d.m ? JacobianMode::forward : JacobianMode::reverse;
-  if (mode == JacobianMode::forward) {  // column j = J e_j, by n forward passes
-    std::vector<double> columns;
-    ScopedTangents tangents(params);
-    NoGradGuard no_grad;
-    for (int64_t j = 0; j < d.n; ++j) {
-      tangents.select(j);
-      append_values(residual_fn().tangent(), d.m, columns);
-    }
-    d.jacobian.resize(d.m * d.n);
-    for (int64_t j = 0; j < d.n; ++j)
-      for (int64_t i = 0; i < d.m; ++i) d.jacobian[i * d.n + j] = columns[j * d.m + i];
-    return d;
-  }
-  EnableGradGuard grad_mode;  // row i = e_i^T J, by m backward passes through one tape
-  for (const Tensor& p : params) p.zero_grad();
-  Tensor r = residual_fn();
-  d.jacobian.reserve(d.m * d.n);
-  for (int64_t i = 0; i < d.m; ++i) {
-    if (r.requires_grad()) {
-      Tensor seed = zeros(r.shape());
-      seed.data()[i] = 1;
-      r.backward(seed, /*retain_graph=*/i + 1 < d.m);
-    }
-    take_grads(params, d.jacobian);
-  }
+  d.jacobian = doubles(jacobian(residual_fn, params, mode));
   return d;
 }
 

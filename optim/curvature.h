@@ -1,25 +1,20 @@
-// Derivatives for the full-batch second-order methods, with respect to a list of
-// parameter tensors seen as one flat vector x in R^n: the gradient and the dense
-// Hessian of a loss (one pass per coordinate j: the tangent e_j gives df/dx_j by forward
-// mode, and a backward through that tangent gives the column H e_j), the Jacobian of a
-// residual vector (forward or reverse mode), and a dense linear solve, all in double.
+// What the full-batch second-order methods need of a loss or residual function of the
+// parameters (a tg::ParamFunction: it reads them in place), in double for the dense
+// algebra: the gradient and Hessian of a loss, the Jacobian of residuals, with the
+// optimizer's own checks and messages. The derivatives themselves come from
+// autograd/forward.h (grad_and_value, hessian, jacobian); the dense solve lives here.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <vector>
 
+#include <tapegrad/autograd/forward.h>
 #include <tapegrad/autograd/tensor.h>
 
 namespace tg::optim {
 
-/// A function of the parameters (it reads them directly) returning a loss or residuals.
-/// It must only compute: the methods differentiate it themselves, so no zero_grad/backward.
-using ParamFunction = std::function<Tensor()>;
-
-/// How a Jacobian is computed: n forward passes (one per parameter element) or m backward
-/// passes (one per residual); `automatic` takes the smaller count.
-enum class JacobianMode { automatic, forward, reverse };
+// tg::ParamFunction, tg::JacobianMode and tg::total_numel (autograd/forward.h) are used here
+// unqualified, as tg::optim sits inside tg.
 
 /// f(x), its gradient [n] and its Hessian [n x n] (row-major, symmetrised).
 struct LossDerivatives {
@@ -35,11 +30,9 @@ struct ResidualDerivatives {
   int64_t m = 0, n = 0;
 };
 
-/// The number of elements of all parameters together.
-int64_t total_numel(const std::vector<Tensor>& params);
-
-/// The loss, gradient and Hessian of `loss_fn` at the current parameters, in n passes.
-/// `op` names the caller in errors. Leaves each parameter's grad at its gradient.
+/// The loss, gradient and Hessian of `loss_fn` at the current parameters (one backward, then
+/// n reverse-over-forward passes). `op` names the caller in errors. Leaves each parameter's
+/// grad at its gradient.
 LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector<Tensor>& params,
                                  const char* op);
 

@@ -1,6 +1,8 @@
 // The schedules' closed forms and the bookkeeping they share.
 #include <tapegrad/optim/lr_scheduler.h>
 
+#include <fmt/format.h>  // fmt::join
+
 #include <algorithm>
 #include <cmath>
 #include <numbers>
@@ -65,6 +67,7 @@ void LRScheduler::load_state_dict(const StateDict& dict, LoadOptions options) {
 
 StepLR::StepLR(Optimizer& optimizer, StepLROptions o) : LRScheduler(optimizer), options(o) {
   check(o.step_size > 0, "StepLR: invalid step_size: {} (expected > 0)", o.step_size);
+  detail::check_non_negative("StepLR", "gamma", o.gamma);
   start();
 }
 double StepLR::lr_at(int64_t t, double base_lr) const {
@@ -75,6 +78,7 @@ MultiStepLR::MultiStepLR(Optimizer& optimizer, MultiStepLROptions o)
     : LRScheduler(optimizer), options(std::move(o)) {
   check(std::is_sorted(options.milestones.begin(), options.milestones.end()),
         "MultiStepLR: milestones must be increasing, got {}", fmt::join(options.milestones, ", "));
+  detail::check_non_negative("MultiStepLR", "gamma", o.gamma);
   start();
 }
 double MultiStepLR::lr_at(int64_t t, double base_lr) const {
@@ -85,6 +89,7 @@ double MultiStepLR::lr_at(int64_t t, double base_lr) const {
 
 ExponentialLR::ExponentialLR(Optimizer& optimizer, ExponentialLROptions o)
     : LRScheduler(optimizer), options(o) {
+  detail::check_non_negative("ExponentialLR", "gamma", o.gamma);
   start();
 }
 double ExponentialLR::lr_at(int64_t t, double base_lr) const {
@@ -93,7 +98,8 @@ double ExponentialLR::lr_at(int64_t t, double base_lr) const {
 
 PolynomialDecayLR::PolynomialDecayLR(Optimizer& optimizer, PolynomialDecayLROptions o)
     : LRScheduler(optimizer), options(o) {
-  check(o.beta >= 0, "PolynomialDecayLR: invalid beta: {} (expected >= 0)", o.beta);
+  detail::check_non_negative("PolynomialDecayLR", "beta", o.beta);
+  detail::check_non_negative("PolynomialDecayLR", "alpha", o.alpha);
   start();
 }
 double PolynomialDecayLR::lr_at(int64_t t, double base_lr) const {
@@ -103,6 +109,7 @@ double PolynomialDecayLR::lr_at(int64_t t, double base_lr) const {
 PolynomialLR::PolynomialLR(Optimizer& optimizer, PolynomialLROptions o)
     : LRScheduler(optimizer), options(o) {
   check(o.total_iters > 0, "PolynomialLR: invalid total_iters: {} (expected > 0)", o.total_iters);
+  detail::check_non_negative("PolynomialLR", "power", o.power);
   start();
 }
 double PolynomialLR::lr_at(int64_t t, double base_lr) const {
@@ -113,6 +120,7 @@ double PolynomialLR::lr_at(int64_t t, double base_lr) const {
 CosineAnnealingLR::CosineAnnealingLR(Optimizer& optimizer, CosineAnnealingLROptions o)
     : LRScheduler(optimizer), options(o) {
   check(o.T_max > 0, "CosineAnnealingLR: invalid T_max: {} (expected > 0)", o.T_max);
+  detail::check_non_negative("CosineAnnealingLR", "eta_min", o.eta_min);
   start();
 }
 double CosineAnnealingLR::lr_at(int64_t t, double base_lr) const {

@@ -4,6 +4,8 @@
 // checks every method shares.
 #include <tapegrad/optim/optimizer.h>
 
+#include <fmt/format.h>  // fmt::join
+
 #include <charconv>
 #include <cmath>
 #include <set>
@@ -230,15 +232,18 @@ void Optimizer::load_state_dict(const StateDict& dict, LoadOptions options) {
 namespace detail {
 
 void check_lr(const std::string& opt, double lr) {
-  check(lr >= 0, "{}: invalid learning rate: {} (expected lr >= 0)", opt, lr);
+  check(lr >= 0 && std::isfinite(lr), "{}: invalid learning rate: {} (expected a finite lr >= 0)",
+        opt, lr);
 }
 
 void check_non_negative(const std::string& opt, const char* what, double value) {
-  check(value >= 0, "{}: invalid {}: {} (expected {} >= 0)", opt, what, value, what);
+  check(value >= 0 && std::isfinite(value), "{}: invalid {}: {} (expected a finite {} >= 0)", opt,
+        what, value, what);
 }
 
 void check_positive(const std::string& opt, const char* what, double value) {
-  check(value > 0, "{}: invalid {}: {} (expected {} > 0)", opt, what, value, what);
+  check(value > 0 && std::isfinite(value), "{}: invalid {}: {} (expected a finite {} > 0)", opt,
+        what, value, what);
 }
 
 void check_beta(const std::string& opt, const char* what, double beta) {

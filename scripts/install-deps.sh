@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 package that tapegrad's build, tests, examples and
-# benchmarks need. Idempotent and quiet: packages already present are skipped.
+# benchmarks need. Idempotent: packages already present are skipped, and it says what it
+# installs (on stderr) only when something is missing.
 #   scripts/install-deps.sh          build + tests + examples
 #   scripts/install-deps.sh --bench  also python3-torch/torchvision (the peer)
 #   scripts/install-deps.sh --fuzz   also clang, its sanitizer runtimes and OpenMP runtime
@@ -8,7 +9,8 @@ set -euo pipefail
 
 # qemu-user: scripts/test.sh runs the build under emulated older CPUs (scripts/portability.sh).
 packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
-          doctest-dev libstb-dev nlohmann-json3-dev python3 curl ca-certificates qemu-user)
+          doctest-dev libstb-dev nlohmann-json3-dev python3 curl ca-certificates qemu-user
+          cmake)  # cmake: scripts/test.sh builds a consumer through find_package(tapegrad)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;
@@ -26,5 +28,7 @@ done
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+echo "install-deps: installing ${missing[*]} (apt-get; a minute or two)" >&2
 $sudo apt-get update -qq >/dev/null
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+echo "install-deps: done" >&2

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Builds tapegrad and runs every test: the doctest suites, a consumer program
-# built against an installed copy through pkg-config, the examples' smoke runs,
-# and the portability checks under emulated older CPUs. Ends with the line
-# "N passed, N failed".
+# Builds tapegrad and runs every test: the doctest suites; against an installed copy, a
+# consumer program through pkg-config and through CMake, the umbrella header's reach and
+# README.md's C++ snippets; tapegrad as a Meson subproject; the examples' smoke runs; the
+# portability checks under emulated older CPUs. Ends with the line "N passed, N failed".
 #   scripts/test.sh               (build dir: build/, or $BUILD_DIR)
 #   scripts/test.sh --fresh       (wipes the build dirs first)
 #   scripts/test.sh --hardening   (also: the suite under ASan + UBSan, each fuzz target for
@@ -44,25 +44,93 @@ else
   fail 1 "the doctest runner crashed (see $log)"
 fi
 
-# 2. An out-of-tree consumer against an installed copy, through pkg-config.
+# 2. The installed copy as others use it: a consumer program through pkg-config and through
+# CMake's find_package, every installed header reachable from the umbrella header, and every
+# C++ snippet of README.md compiled and linked against it.
 dest=$(mktemp -d)
 if meson install -C "$build" --destdir "$dest" >/dev/null 2>&1; then
   prefix="$dest$(meson introspect "$build" --buildoptions | python3 -c 'import json,sys; print(next(o["value"] for o in json.load(sys.stdin) if o["name"]=="prefix"))')"
   pcdir=$(dirname "$(find "$dest" -name tapegrad.pc | head -1)")
-  flags=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$prefix" --cflags --libs tapegrad)
-  libdir=$(PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$prefix" --variable=libdir tapegrad)
-  if g++ -std=c++20 tests/consumer/consumer.cpp $flags -o "$dest/consumer" 2>"$dest/err" &&
-     LD_LIBRARY_PATH="$libdir" "$dest/consumer" >/dev/null; then
+  pc() { PKG_CONFIG_PATH="$pcdir" pkg-config --define-variable=prefix="$prefix" "$@" tapegrad; }
+  flags=$(pc --cflags --libs)
+  libdir=$(pc --variable=libdir)
+  includedir=$(pc --variable=includedir)
+
+  # The consumer's own core/error.h comes after tapegrad's flags: if they put include/tapegrad
+  # on the path, tapegrad's core/error.h would win and the program would not compile.
+  if g++ -std=c++20 tests/consumer/consumer.cpp $flags -I tests/consumer -o "$dest/consumer" \
+       2>"$dest/err" && LD_LIBRARY_PATH="$libdir" "$dest/consumer" >/dev/null; then
     pass 1
   else
-    cat "$dest/err"; fail 1 "installed-library consumer"
+    cat "$dest/err"; fail 1 "installed-library consumer through pkg-config (tests/consumer)"
+  fi
+
+  if cmake -S tests/consumer -B "$dest/cmake" -DCMAKE_PREFIX_PATH="$prefix" >"$dest/cmake.log" 2>&1 &&
+     cmake --build "$dest/cmake" >>"$dest/cmake.log" 2>&1 &&
+     LD_LIBRARY_PATH="$libdir" "$dest/cmake/consumer" >/dev/null; then
+    pass 1
+  else
+    tail -30 "$dest/cmake.log"; fail 1 "installed-library consumer through CMake find_package(tapegrad)"
+  fi
+
+  # g++ -M lists every header a file reaches; each installed header must be among them.
+  installed=$(cd "$includedir" && find tapegrad -name '*.h' | sort)
+  reached=$(echo '#include <tapegrad/tapegrad.h>' |
+            g++ -std=c++20 $flags -x c++ -M -MT umbrella - 2>"$dest/err" | tr ' \\' '\n\n' |
+            sed -n "s|^$includedir/||p" | sort -u)
+  unreached=$(comm -23 <(echo "$installed") <(echo "$reached"))
+  if [ -n "$reached" ] && [ -z "$unreached" ]; then
+    pass 1
+  else
+    cat "$dest/err"
+    fail 1 "installed headers that <tapegrad/tapegrad.h> does not reach: $(echo $unreached)"
+  fi
+
+  if snippets=$(python3 tests/readme/snippets.py README.md "$dest/readme"); then
+    for name in $snippets; do
+      if g++ -std=c++20 "$dest/readme/$name.cpp" $flags -o "$dest/readme/$name" \
+           2>"$dest/readme/$name.err"; then
+        pass 1
+      else
+        grep -m 20 -E 'error|required from' "$dest/readme/$name.err"
+        fail 1 "README.md's C++ snippet at line ${name#snippet_} (tests/readme/snippets.py)"
+      fi
+    done
+  else
+    fail 1 "tests/readme/snippets.py README.md"
   fi
 else
   fail 1 "meson install"
 fi
 rm -rf "$dest"
 
-# 3. Example smoke runs (a few steps each on small generated data).
+# 3. tapegrad as a Meson subproject (tests/subproject/): only the library is built (no tests,
+# examples or benchmarks; doctest never looked up) and dependency('tapegrad') links it.
+# Under the build folder, so that ccache serves the library's objects on later runs.
+sub="$build/subproject-test"
+rm -rf "$sub" && mkdir -p "$sub/subprojects"
+cp tests/subproject/meson.build tests/subproject/app.cpp "$sub/"
+ln -s "$PWD" "$sub/subprojects/tapegrad"
+if meson setup "$sub/build" "$sub" >"$sub/setup.log" 2>&1 && ninja -C "$sub/build" >"$sub/ninja.log" 2>&1 &&
+   "$sub/build/app" >/dev/null; then
+  extra=$(meson introspect "$sub/build" --targets | python3 -c '
+import json, re, sys
+for t in json.load(sys.stdin):
+    if re.search(r"subprojects/tapegrad/(tests|examples|bench)/", t["defined_in"]):
+        print(t["name"])')
+  if [ -n "$extra" ]; then
+    fail 1 "tapegrad as a subproject builds more than its library: $(echo $extra)"
+  elif grep -qi doctest "$sub/build/meson-logs/meson-log.txt"; then
+    fail 1 "tapegrad as a subproject looks for doctest (see $sub/build/meson-logs/meson-log.txt)"
+  else
+    pass 1
+  fi
+else
+  tail -30 "$sub/setup.log" "$sub/ninja.log" 2>/dev/null
+  fail 1 "tapegrad as a Meson subproject (tests/subproject)"
+fi
+
+# 4. Example smoke runs (a few steps each on small generated data).
 for smoke in tests/smoke/*.sh; do
   [ -e "$smoke" ] || continue
   if BUILD_DIR="$build" bash "$smoke" >"$build/$(basename "$smoke").log" 2>&1; then
@@ -72,7 +140,7 @@ for smoke in tests/smoke/*.sh; do
   fi
 done
 
-# 4. Portability (scripts/portability.sh): the example and the dispatched kernels' suites
+# 5. Portability (scripts/portability.sh): the example and the dispatched kernels' suites
 # under emulated older CPUs (qemu-user: AVX2-only Haswell, Nehalem without AVX), where an
 # instruction the CPU lacks is a SIGILL, and natively at each lower TAPEGRAD_CPU_CAPABILITY.
 BUILD_DIR="$build" scripts/portability.sh >"$build/portability.log" 2>&1
@@ -86,7 +154,7 @@ else
   [ "$broken" -gt 0 ] && fail "$broken" "portability checks (see $build/portability.log)"
 fi
 
-# 5. Hardening: the whole doctest suite under AddressSanitizer + UndefinedBehaviorSanitizer
+# 6. Hardening: the whole doctest suite under AddressSanitizer + UndefinedBehaviorSanitizer
 # (an -O0 build: as fast to build as the release one), then each libFuzzer target briefly.
 if [ "$hardening" = true ]; then
   SANITIZE_BUILDTYPE=debug ASAN_BUILD_DIR="$build-asan" scripts/sanitize.sh >"$build/sanitize.log" 2>&1

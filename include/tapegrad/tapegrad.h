@@ -7,27 +7,38 @@
 //   loss.backward();                  // replays the tape; w.grad() = dloss/dw
 //   { NoGradGuard g; w -= 0.1f * w.grad(); }
 //
-// Read in this order: core/tensor.h (the Tensor), autograd/node.h (the tape),
-// autograd/engine.cpp (backward), autograd/ops_*.cpp (one place per op).
-// This umbrella header includes every public header of the library.
+// Read in this order: core/tensor_base.h and autograd/tensor.h (the Tensor), autograd/node.h
+// (the tape), autograd/engine.cpp (backward), autograd/ops_*.cpp (one place per op).
+// This umbrella header includes every public (installed) header of the library;
+// scripts/test.sh checks that it reaches each one.
 #pragma once
+
+#include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/cpu.h>
+#include <tapegrad/core/error.h>
+#include <tapegrad/core/im2col.h>
+#include <tapegrad/core/kernels.h>
+#include <tapegrad/core/parallel.h>
+#include <tapegrad/core/print.h>
+#include <tapegrad/core/random.h>
+#include <tapegrad/core/safetensors.h>
+#include <tapegrad/core/shape.h>
+#include <tapegrad/core/tensor_base.h>
+
+#include <tapegrad/plot/svg.h>
 
 #include <tapegrad/autograd/anomaly.h>
 #include <tapegrad/autograd/dual.h>
 #include <tapegrad/autograd/forward.h>
+#include <tapegrad/autograd/forward_trace.h>
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/autograd/tangent.h>
 #include <tapegrad/autograd/tape.h>
-#include <tapegrad/core/error.h>
-#include <tapegrad/core/parallel.h>
-#include <tapegrad/core/print.h>
-#include <tapegrad/core/random.h>
-#include <tapegrad/core/safetensors.h>
-#include <tapegrad/core/shape.h>
 #include <tapegrad/autograd/tensor.h>
+
 #include <tapegrad/nn/activation.h>
 #include <tapegrad/nn/conv.h>
 #include <tapegrad/nn/functional.h>
@@ -38,6 +49,7 @@
 #include <tapegrad/nn/norm.h>
 #include <tapegrad/nn/pool.h>
 #include <tapegrad/nn/sequential.h>
+
 #include <tapegrad/optim/adadelta.h>
 #include <tapegrad/optim/adagrad.h>
 #include <tapegrad/optim/adam.h>
@@ -53,6 +65,15 @@
 #include <tapegrad/optim/rmsprop.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/optim/yogi.h>
+
+#include <tapegrad/data/airfoil.h>
+#include <tapegrad/data/cifar10.h>
+#include <tapegrad/data/dataloader.h>
+#include <tapegrad/data/dataset.h>
+#include <tapegrad/data/image_folder.h>
+#include <tapegrad/data/image_set.h>
+#include <tapegrad/data/transforms.h>
+
 #include <tapegrad/train/checkpoint.h>
 #include <tapegrad/train/cli.h>
 #include <tapegrad/train/history.h>

@@ -22,7 +22,7 @@ TEST_CASE("a tensor used twice gets both contributions") {
 }
 
 TEST_CASE("gradients accumulate until zero_grad") {
-  Tensor x = tensor({1, 2}, {}, {.requires_grad = true});
+  Tensor x = tensor({1, 2}, {2}, {.requires_grad = true});
   (x * 3).sum().backward();
   (x * 3).sum().backward();
   check_values(x.grad(), {6, 6});
@@ -76,7 +76,7 @@ TEST_CASE("backward errors") {
 }
 
 TEST_CASE("non-scalar backward with an explicit gradient") {
-  Tensor x = tensor({1, 2, 3}, {}, {.requires_grad = true});
+  Tensor x = tensor({1, 2, 3}, {3}, {.requires_grad = true});
   (x * x).backward(tensor({1, 0, 2}));
   check_values(x.grad(), {2, 0, 12});
 }
@@ -163,7 +163,7 @@ TEST_CASE("tape DOT: a leaf used by several ops is one node with an edge to each
 }
 
 TEST_CASE("anomaly detection names the op that produced a NaN") {
-  Tensor x = tensor({1, -1}, {}, {.requires_grad = true});
+  Tensor x = tensor({1, -1}, {2}, {.requires_grad = true});
   {
     DetectAnomalyGuard anomaly;
     CHECK_THROWS_CONTAINING(x.log(), "anomaly: op 'log'");

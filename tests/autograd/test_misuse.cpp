@@ -3,6 +3,7 @@
 // sizes too large to allocate, and out-of-range row gathers.
 #include <doctest/doctest.h>
 
+#include <tapegrad/data/dataloader.h>
 #include <tapegrad/data/dataset.h>
 #include <tapegrad/tapegrad.h>
 
@@ -69,4 +70,25 @@ TEST_CASE("misuse: gather_rows checks its indices and handles non-contiguous sou
   Tensor columns = source.t();  // [4, 3], not contiguous: row 1 is 1, 5, 9
   std::vector<int64_t> one{1};
   test::check_values(data::gather_rows(columns, one), {1, 5, 9});
+}
+
+TEST_CASE("misuse: smaller wrong results of issue 13, item 6") {
+  CHECK(tensor(std::vector<float>{5}).shape() == Shape{1});  // 1-D, as the header says
+  CHECK(tensor({5}).shape() == Shape{1});
+  CHECK(scalar_tensor(5).shape() == Shape{});
+  CHECK_THROWS_CONTAINING(arange(0, INFINITY), "arange: start 0 and end inf must be finite");
+  CHECK_THROWS_CONTAINING(arange(NAN), "must be finite");
+  Tensor w = zeros({2}, {.requires_grad = true});
+  CHECK_THROWS_CONTAINING(optim::SGD({w}, {.lr = INFINITY}), "expected a finite lr >= 0");
+  CHECK_THROWS_CONTAINING(optim::Adam({w}, {.lr = NAN}), "invalid learning rate");
+
+  auto set = std::make_shared<data::TensorDataset>(arange(6).reshape({6, 1}), arange(6));
+  data::DataLoader huge(set, {.batch_size = INT64_MAX - 1});
+  CHECK(huge.size() == 1);
+  int batches = 0;
+  for (auto [x, y] : huge) {
+    CHECK(x.shape() == Shape{6, 1});
+    ++batches;
+  }
+  CHECK(batches == 1);
 }

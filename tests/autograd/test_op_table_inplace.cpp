@@ -6,7 +6,7 @@
 
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/core/random.h>
-#include "tests/autograd/op_table.h"
+#include "tests/op_table.h"
 
 using namespace tg;
 
@@ -34,7 +34,7 @@ std::vector<std::vector<float>> gradients(const test::OpCase& c, const std::vect
 }  // namespace
 
 TEST_CASE("op table: an input changed in place before backward is refused or unread") {
-  for (const test::OpCase& c : test::core_op_table()) {
+  for (const test::OpCase& c : test::op_table()) {
     for (size_t i = 0; i < c.inputs.size(); ++i) {
       SUBCASE((c.name + ", input " + std::to_string(i)).c_str()) {
         manual_seed(11);

@@ -3,6 +3,7 @@
 // writers that fail or are SIGKILLed mid-write without harming the previous file, and the
 // removal of temporaries that killed writers left behind.
 #include <doctest/doctest.h>
+#include <fmt/format.h>  // fmt::join
 #include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -17,13 +18,13 @@
 #include <fstream>
 #include <functional>
 #include <limits>
-#include <nlohmann/json.hpp>
 #include <thread>
 
 #include <tapegrad/core/atomic_file.h>
 #include <tapegrad/core/error.h>
-#include <tapegrad/core/safetensors.h>
 #include <tapegrad/autograd/tensor.h>
+#include <tapegrad/core/safetensors.h>
+#include "tests/json_fixture.h"
 #include "tests/test_util.h"
 
 namespace fs = std::filesystem;
@@ -207,23 +208,20 @@ TEST_CASE("safetensors: byte layout of a tiny file, checked by hand") {
 }
 
 TEST_CASE("safetensors: reads files written by PyTorch + a hand-written Python encoder") {
-  std::ifstream in(kFixtures + "safetensors_expected.json");
-  REQUIRE(in.good());
-  nlohmann::json expected = nlohmann::json::parse(in);
+  const auto expected = tg::test::JsonFixture::load(kFixtures + "safetensors_expected.json");
 
   for (const char* file : {"small.safetensors", "dtypes.safetensors"}) {
     CAPTURE(file);
     SafetensorsMetadata metadata;
     auto entries = load(kFixtures + file, &metadata);
-    const nlohmann::json& want = expected[file];
+    const tg::test::JsonFixture want = expected[file];
     REQUIRE(entries.size() == want.size());
     for (const auto& e : entries) {
       CAPTURE(e.name);
       REQUIRE(want.contains(e.name));
-      const auto& w = want[e.name];
-      CHECK(std::vector<int64_t>(e.shape.begin(), e.shape.end()) ==
-            w["shape"].get<std::vector<int64_t>>());
-      auto values = w["values"].get<std::vector<double>>();
+      const tg::test::JsonFixture w = want[e.name];
+      CHECK(std::vector<int64_t>(e.shape.begin(), e.shape.end()) == w["shape"].integers());
+      auto values = w["values"].numbers();
       REQUIRE(e.data.size() == values.size());
       for (size_t i = 0; i < values.size(); ++i) {
         CHECK(e.data[i] == float(values[i]));  // exact: torch computed the same float

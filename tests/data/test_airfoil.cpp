@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <cstdlib>
 
 #include <tapegrad/core/error.h>
 #include <tapegrad/data/airfoil.h>
@@ -51,6 +52,17 @@ TEST_CASE("airfoil: accepts LF, runs of spaces and tabs, signs and exponents; ma
   CHECK(read_airfoil(path, 10).rows == 3);  // fewer rows than asked for is fine
 }
 
+TEST_CASE("airfoil: numbers below float's range flush to zero, as strtof and numpy read them") {
+  tg::test::TempDir dir;
+  Table t = read_airfoil(dir.write("tiny.dat", "1e-50 -1e-50 1e-99999 1e-40 2 3\n"));
+  CHECK(t.values[0] == 0.0f);
+  CHECK(t.values[1] == 0.0f);
+  CHECK(std::signbit(t.values[1]));
+  CHECK(t.values[2] == 0.0f);
+  CHECK(t.values[3] == std::strtof("1e-40", nullptr));  // a subnormal float, not zero
+  CHECK(t.values[3] > 0.0f);
+}
+
 TEST_CASE("airfoil: malformed files name the file, the line and the column") {
   tg::test::TempDir dir;
   std::string row = "1 2 3 4 5 6\n";
@@ -68,6 +80,10 @@ TEST_CASE("airfoil: malformed files name the file, the line and the column") {
   CHECK_THROWS_WITH_AS(read("1 2 3 4 5 1e99\n"),
                        doctest::Contains("line 1, column 6: '1e99' is out of float range"),
                        tg::Error);
+  CHECK_THROWS_WITH_AS(read("1 2 3 4 5 1e99999\n"),  // too large even for double
+                       doctest::Contains("column 6: '1e99999' is out of float range"), tg::Error);
+  CHECK_THROWS_WITH_AS(read(std::string("1 2 3 4 5 6\0x\n", 14)),
+                       doctest::Contains("column 6: '6\\x00x' is not a finite number"), tg::Error);
   CHECK_THROWS_WITH_AS(read(row + "1 2 3 4 5\n"), doctest::Contains("line 2: 5 fields, expected 6"),
                        tg::Error);
   CHECK_THROWS_WITH_AS(read(row + row + "1 2 3 4 5 6 7\n"),

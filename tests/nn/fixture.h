@@ -7,13 +7,12 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include <tapegrad/core/error.h>
 #include <tapegrad/autograd/tensor.h>
+#include "tests/json_fixture.h"
 
 namespace tg::test {
 
@@ -26,30 +25,17 @@ inline std::string nn_fixture_path(const std::string& file) {
 class Fixture {
  public:
   /// Reads tests/nn/fixtures/<file>; throws tg::Error if it is missing or malformed.
-  explicit Fixture(const std::string& file) : path_(nn_fixture_path(file)) {
-    std::ifstream in(path_);
-    check(bool(in), "fixture: cannot open {}; hint: run tests/nn/fixtures/make_nn_fixtures.py",
-          path_);
-    try {
-      arrays_ = nlohmann::json::parse(in).at("arrays");
-    } catch (const nlohmann::json::exception& e) {
-      fail("fixture: {} is malformed: {}", path_, e.what());
-    }
-  }
+  explicit Fixture(const std::string& file)
+      : arrays_(JsonFixture::load(nn_fixture_path(file))["arrays"]) {}
 
   /// True when the file has an array called `name`.
   bool contains(const std::string& name) const { return arrays_.contains(name); }
 
   /// The array `name` as a tensor of its shape.
   Tensor operator[](const std::string& name) const {
-    if (!contains(name)) {
-      std::vector<std::string> names;
-      for (const auto& item : arrays_.items()) names.push_back(item.key());
-      fail("fixture: {} has no array '{}'; it has: {}", path_, name, fmt::join(names, ", "));
-    }
-    const nlohmann::json& a = arrays_.at(name);
-    std::vector<int64_t> dims = a.at("shape").get<std::vector<int64_t>>();
-    std::vector<double> data = a.at("data").get<std::vector<double>>();  // exact float32 values
+    const JsonFixture a = arrays_[name];
+    std::vector<int64_t> dims = a["shape"].integers();
+    std::vector<double> data = a["data"].numbers();  // exact float32 values
     return tensor(std::vector<float>(data.begin(), data.end()), Shape(std::span(dims)));
   }
 
@@ -57,8 +43,7 @@ class Fixture {
   float scalar(const std::string& name) const { return (*this)[name].item(); }
 
  private:
-  std::string path_;
-  nlohmann::json arrays_;
+  JsonFixture arrays_;
 };
 
 /// Empty when `actual` and `expected` have the same shape and agree within

@@ -1,14 +1,14 @@
 // Tests of Linear and functional::linear: forward values and gradients against PyTorch,
-// any leading dims, no bias, PyTorch's default init bounds, gradcheck, the fused op's
-// tangent rule against reverse mode, and the shape errors.
+// any leading dims, no bias, PyTorch's default init bounds, gradcheck of the module (the
+// fused op's own gradcheck and tangent checks are rows of tests/op_table.h), shape errors.
 #include <doctest/doctest.h>
 
 #include <cmath>
 
 #include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/linear.h>
-#include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"
 
@@ -56,34 +56,16 @@ TEST_CASE("nn linear: gradients match PyTorch's") {
   TG_CHECK_CLOSE(lin.bias.grad(), f["grad_bias"]);
 }
 
-TEST_CASE("nn linear: gradcheck for input, weight and bias") {
+TEST_CASE("nn Linear: gradcheck for the input and the module's parameters") {
+  // linear's own gradcheck and tangent checks are rows of tests/op_table.h.
   manual_seed(0);
-  auto f = [](const std::vector<Tensor>& v) { return F::linear(v[0], v[1], v[2]); };
-  auto r = gradcheck(f, {randn({3, 4}), randn({5, 4}), randn({5})});
-  CHECK_MESSAGE(r.ok, r.message);
-  r = gradcheck(f, {randn({2, 3, 4}), randn({2, 4}), randn({2})});
-  CHECK_MESSAGE(r.ok, r.message);
-  r = gradcheck([](const std::vector<Tensor>& v) { return F::linear(v[0], v[1]); },
-                {randn({3, 4}), randn({5, 4})});
-  CHECK_MESSAGE(r.ok, r.message);
-  nn::Linear lin(6, 3);
-  r = test::gradcheck_module(lin, randn({4, 6}));
-  CHECK_MESSAGE(r.ok, r.message);
-  nn::Linear lin_nb(3, 2, false);
-  r = test::gradcheck_module(lin_nb, randn({2, 5, 3}));
-  CHECK_MESSAGE(r.ok, r.message);
-}
-
-TEST_CASE("nn linear: the tangent rule agrees with reverse mode") {
-  manual_seed(1);
-  auto [forward, reverse] = test::jvp_vjp(
-      [](const std::vector<Tensor>& v) { return F::linear(v[0], v[1], v[2]); },
-      {randn({3, 4}), randn({5, 4}), randn({5})});
-  CHECK(forward == doctest::Approx(reverse).epsilon(1e-4));
-  std::tie(forward, reverse) = test::jvp_vjp(
-      [](const std::vector<Tensor>& v) { return F::linear(v[0], v[1]); },
-      {randn({2, 3, 4}), randn({5, 4})});
-  CHECK(forward == doctest::Approx(reverse).epsilon(1e-4));
+  nn::Linear lin(6, 3), lin_nb(3, 2, false);
+  for (auto [module, x] : {std::pair{&lin, randn({4, 6})}, std::pair{&lin_nb, randn({2, 5, 3})}}) {
+    std::vector<Tensor> tensors = module->parameters();
+    tensors.insert(tensors.begin(), x);
+    auto r = gradcheck([module = module, x = x] { return (*module)(x); }, tensors);
+    CHECK_MESSAGE(r.ok, r.message);
+  }
 }
 
 TEST_CASE("nn linear: PyTorch's default init, reproducible under manual_seed") {

@@ -1,12 +1,12 @@
 // Tests of the losses: every reduction against PyTorch, the course's squared_loss,
-// cross-entropy's fused op (values, stability, gradient, label smoothing, tangent rule
-// against reverse mode), gradcheck of each loss, and every error message.
+// cross-entropy's fused op (values, stability, gradient, label smoothing, Hessian-vector
+// product), and every error message. Each loss's gradcheck and tangent check, under every
+// reduction, are rows of tests/op_table.h.
 #include <doctest/doctest.h>
 
 #include <tapegrad/autograd/forward.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/loss.h>
-#include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"
 
@@ -80,50 +80,6 @@ TEST_CASE("nn loss: cross_entropy's gradient is (softmax - onehot) / N, as PyTor
   Tensor direct = (F::softmax(f["logits"], 1) - tensor({0, 1, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0,
                                                         1, 0, 0, 1, 0, 0}, {4, 5})) / 4.0f;
   TG_CHECK_CLOSE(logits.grad(), direct);
-}
-
-TEST_CASE("nn loss: gradcheck of every loss, for input and (regression) target") {
-  test::Fixture f("loss.json");
-  Tensor x = f["input"], y = f["target"], logits = f["logits"], classes = f["classes"];
-  using V = const std::vector<Tensor>&;
-  for (auto [r, name] : kReductions) {
-    CAPTURE(name);
-    std::vector<std::function<Tensor(V)>> regression = {
-        [r](V v) { return F::mse_loss(v[0], v[1], r); },
-        [r](V v) { return F::l1_loss(v[0], v[1], r); },
-        [r](V v) { return F::huber_loss(v[0], v[1], r); },
-        [r](V v) { return F::huber_loss(v[0], v[1], r, 0.5f); },
-        [r](V v) { return F::squared_loss(v[0], v[1], r); },
-    };
-    for (const auto& loss : regression) {
-      auto result = gradcheck(loss, {x, y});
-      CHECK_MESSAGE(result.ok, result.message);
-    }
-    for (float smoothing : {0.0f, 0.1f}) {
-      auto result = gradcheck(
-          [&, r](V v) { return F::cross_entropy(v[0], classes, r, smoothing); }, {logits});
-      CHECK_MESSAGE(result.ok, result.message);
-    }
-    auto result = gradcheck([&, r](V v) { return F::nll_loss(v[0], classes, r); }, {logits});
-    CHECK_MESSAGE(result.ok, result.message);
-  }
-}
-
-TEST_CASE("nn loss: cross_entropy's tangent rule agrees with reverse mode") {
-  test::Fixture f("loss.json");
-  Tensor classes = f["classes"];
-  for (auto [r, name] : kReductions) {
-    for (float smoothing : {0.0f, 0.2f}) {
-      CAPTURE(name);
-      CAPTURE(smoothing);
-      auto [forward, reverse] = test::jvp_vjp(
-          [&, r](const std::vector<Tensor>& v) {
-            return F::cross_entropy(v[0], classes, r, smoothing);
-          },
-          {f["logits"]});
-      CHECK(forward == doctest::Approx(reverse).epsilon(1e-4));
-    }
-  }
 }
 
 TEST_CASE("nn loss: cross_entropy's Hessian-vector product by reverse over forward") {

@@ -1,17 +1,18 @@
 // Tests of batch_norm, group_norm, layer_norm and their modules against PyTorch
 // (fixtures from make_conv_fixtures.py): a BatchNorm2d train step, a second one, then
 // eval with the running statistics; BatchNorm1d on [N, C] and [N, C, L]; GroupNorm with
-// several group counts; LayerNorm; InstanceNorm2d. Also gradcheck in train mode,
-// tangent rules against reverse mode, buffers, and every error message.
+// several group counts; LayerNorm; InstanceNorm2d. Also gradcheck of every layer in train
+// mode, Hessian-vector products, buffers, and every error message. The functions' own
+// gradcheck and tangent checks are rows of tests/op_table.h.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <functional>
 
 #include <tapegrad/autograd/forward.h>
+#include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/nn/norm.h>
-#include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"
 
@@ -118,32 +119,11 @@ TEST_CASE("nn normalisation: gradcheck of every layer in train mode") {
       NoGradGuard g;
       p.copy_(randn(p.shape()) * 0.5f + 1.0f);
     }
-    auto r = test::gradcheck_module(*module, x, loose);
+    std::vector<Tensor> tensors = module->parameters();
+    tensors.insert(tensors.begin(), x);
+    auto r = gradcheck([&, module = module, x = x] { return (*module)(x); }, tensors, loose);
     CHECK_MESSAGE(r.ok, r.message);
   }
-}
-
-TEST_CASE("nn normalisation: tangent rules agree with reverse mode") {
-  manual_seed(7);
-  auto agree = [](const std::function<Tensor(const std::vector<Tensor>&)>& f,
-                  const std::vector<Tensor>& inputs) {
-    auto [forward, reverse] = test::jvp_vjp(f, inputs);
-    CHECK(forward == doctest::Approx(reverse).epsilon(1e-3));
-  };
-  Tensor rm = zeros({3}), rv = ones({3});
-  agree([&](const std::vector<Tensor>& v) {  // training: batch statistics
-    return F::batch_norm(v[0], rm, rv, v[1], v[2], true);
-  }, {randn({4, 3, 2, 2}), randn({3}), randn({3})});
-  agree([&](const std::vector<Tensor>& v) {  // eval: running statistics
-    return F::batch_norm(v[0], rm + 0.5f, rv * 2.0f, v[1], v[2], false);
-  }, {randn({4, 3, 2, 2}), randn({3}), randn({3})});
-  agree([](const std::vector<Tensor>& v) {  // no affine, no running statistics, [N, C]
-    return F::batch_norm(v[0], Tensor(), Tensor(), Tensor(), Tensor(), true);
-  }, {randn({5, 3})});
-  agree([](const std::vector<Tensor>& v) { return F::group_norm(v[0], 2, v[1], v[2]); },
-        {randn({2, 4, 3, 2}), randn({4}), randn({4})});
-  agree([](const std::vector<Tensor>& v) { return F::layer_norm(v[0], {3, 2}, v[1], v[2]); },
-        {randn({2, 3, 2}), randn({3, 2}), randn({3, 2})});
 }
 
 TEST_CASE("nn normalisation: Hessian-vector products (reverse over forward) match differences") {

@@ -1,16 +1,14 @@
 // Tests of max_pool2d, avg_pool2d and adaptive_avg_pool2d and their modules: forward
 // values and input gradients against PyTorch (fixtures from make_conv_fixtures.py),
-// gradcheck away from max-pool ties, tangent rules against reverse mode, NaN
-// propagation, unbatched input, printing and every error message.
+// NaN propagation, unbatched input, printing and every error message. Each geometry's
+// gradcheck (max pooling away from ties) and tangent check are rows of tests/op_table.h.
 #include <doctest/doctest.h>
 
 #include <cmath>
 #include <functional>
 #include <numeric>
 
-#include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/nn/pool.h>
-#include "tests/nn/checks.h"
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"
 
@@ -34,15 +32,6 @@ const std::pair<const char*, Pool> kCases[] = {
     {"adaptive_5x7", [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {5, 7}); }},
 };
 
-// Distinct values at least 0.05 apart in random order: finite differences with eps 1e-3
-// never change which element of a window is the max.
-Tensor tie_free(const Shape& shape) {
-  std::vector<int64_t> order = randperm(shape.numel());
-  std::vector<float> v;
-  for (int64_t i : order) v.push_back(0.05f * float(i) - 1.0f);
-  return tensor(v, shape);
-}
-
 }  // namespace
 
 TEST_CASE("nn pooling: forward and input gradients match PyTorch") {
@@ -57,21 +46,6 @@ TEST_CASE("nn pooling: forward and input gradients match PyTorch") {
     TG_CHECK_CLOSE(x.grad(), f[n + ".gx"], 1e-5f, 1e-6f);
     // Unbatched [C, H, W] input gives the same as a batch of one.
     TG_CHECK_CLOSE(pool(f[n + ".x"].select(0, 0)), f[n + ".y"].select(0, 0), 1e-5f, 1e-6f);
-  }
-}
-
-TEST_CASE("nn pooling: gradcheck (max pooling away from ties) and tangent rules") {
-  manual_seed(5);
-  for (const auto& [name, pool] : kCases) {
-    CAPTURE(name);
-    test::Fixture f("pool.json");
-    Shape shape = f[std::string(name) + ".x"].shape();
-    Tensor x = tie_free(shape);
-    auto r = gradcheck([&](const std::vector<Tensor>& v) { return pool(v[0]); }, {x});
-    CHECK_MESSAGE(r.ok, r.message);
-    auto [forward, reverse] =
-        test::jvp_vjp([&](const std::vector<Tensor>& v) { return pool(v[0]); }, {x});
-    CHECK(forward == doctest::Approx(reverse).epsilon(1e-5));
   }
 }
 

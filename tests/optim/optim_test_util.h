@@ -4,23 +4,19 @@
 
 #include <array>
 #include <cmath>
-#include <fstream>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include <tapegrad/optim/optimizer.h>
+#include "tests/json_fixture.h"
 #include "tests/test_util.h"
 
 namespace tg::test {
 
 /// The fixture JSON written by make_optim_fixtures.py.
-inline const nlohmann::json& optim_fixture() {
-  static const nlohmann::json json = [] {
-    std::ifstream in(std::string(TG_TEST_DIR) + "/optim/fixtures/optim_trajectories.json");
-    REQUIRE(in.good());
-    return nlohmann::json::parse(in);
-  }();
+inline const JsonFixture& optim_fixture() {
+  static const JsonFixture json =
+      JsonFixture::load(std::string(TG_TEST_DIR) + "/optim/fixtures/optim_trajectories.json");
   return json;
 }
 
@@ -49,11 +45,11 @@ struct CourseQuadratic {
 struct FixtureProblem {
   Tensor X, Y, W, b;
   FixtureProblem() {
-    const auto& p = optim_fixture()["problem"];
-    X = tensor(p["X"].get<std::vector<float>>(), {4, 3});
-    Y = tensor(p["Y"].get<std::vector<float>>(), {4, 2});
-    W = tensor(p["W0"].get<std::vector<float>>(), {3, 2}, {.requires_grad = true});
-    b = tensor(p["b0"].get<std::vector<float>>(), {2}, {.requires_grad = true});
+    const JsonFixture p = optim_fixture()["problem"];
+    X = tensor(p["X"].floats(), {4, 3});
+    Y = tensor(p["Y"].floats(), {4, 2});
+    W = tensor(p["W0"].floats(), {3, 2}, {.requires_grad = true});
+    b = tensor(p["b0"].floats(), {2}, {.requires_grad = true});
   }
   Tensor loss() const { return (X.matmul(W).add(b).tanh() - Y).pow(2).mean(); }
   optim::Closure closure() const {

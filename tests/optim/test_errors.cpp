@@ -18,13 +18,13 @@ TEST_SUITE("optim") {
     Tensor w = zeros({2}, {.requires_grad = true});
     std::vector<Tensor> p{w};
     CHECK_THROWS_CONTAINING(SGD(p, {.lr = -0.1}),
-                            "SGD: invalid learning rate: -0.1 (expected lr >= 0)");
+                            "SGD: invalid learning rate: -0.1 (expected a finite lr >= 0)");
     CHECK_THROWS_CONTAINING(SGD(p, {.momentum = -1}), "SGD: invalid momentum: -1");
     CHECK_THROWS_CONTAINING(SGD(p, {.weight_decay = -1e-4}), "SGD: invalid weight_decay: -0.0001");
     CHECK_THROWS_CONTAINING(SGD(p, {.nesterov = true}),
                             "SGD: nesterov momentum needs momentum > 0 and dampening = 0");
     CHECK_THROWS_CONTAINING(Adagrad(p, {.lr = -1}), "Adagrad: invalid learning rate: -1");
-    CHECK_THROWS_CONTAINING(Adagrad(p, {.eps = 0}), "Adagrad: invalid eps: 0 (expected eps > 0)");
+    CHECK_THROWS_CONTAINING(Adagrad(p, {.eps = 0}), "Adagrad: invalid eps: 0 (expected a finite eps > 0)");
     CHECK_THROWS_CONTAINING(Adagrad(p, {.lr_decay = -1}), "Adagrad: invalid lr_decay: -1");
     CHECK_THROWS_CONTAINING(RMSprop(p, {.alpha = 1}),
                             "RMSprop: invalid alpha: 1 (expected 0 <= alpha < 1)");
@@ -36,7 +36,7 @@ TEST_SUITE("optim") {
                             "Adam: invalid beta1: 1 (expected 0 <= beta1 < 1)");
     CHECK_THROWS_CONTAINING(Adam(p, {.betas = {0.9, -0.1}}),
                             "Adam: invalid beta2: -0.1 (expected 0 <= beta2 < 1)");
-    CHECK_THROWS_CONTAINING(Adam(p, {.eps = 0}), "Adam: invalid eps: 0 (expected eps > 0)");
+    CHECK_THROWS_CONTAINING(Adam(p, {.eps = 0}), "Adam: invalid eps: 0 (expected a finite eps > 0)");
     CHECK_THROWS_CONTAINING(AdamW(p, {.betas = {0.9, 1.0}}), "AdamW: invalid beta2: 1");
     CHECK_THROWS_CONTAINING(AdamW(p, {.weight_decay = -0.01}),
                             "AdamW: invalid weight_decay: -0.01");

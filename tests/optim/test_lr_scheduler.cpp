@@ -41,8 +41,8 @@ void check_sequence(const std::vector<double>& got, const std::vector<double>& e
 
 TEST_SUITE("optim") {
   TEST_CASE("schedulers follow PyTorch's learning-rate sequences") {
-    const auto& json = tg::test::optim_fixture()["schedules"];
-    auto expected = [&](const char* name) { return json[name].get<std::vector<double>>(); };
+    const tg::test::JsonFixture json = tg::test::optim_fixture()["schedules"];
+    auto expected = [&](const char* name) { return json[name].numbers(); };
     auto steps = [&](const char* name) { return int(json[name].size()) - 1; };
     {
       Setup s;
@@ -188,6 +188,16 @@ TEST_SUITE("optim") {
                             "PolynomialLR: invalid total_iters: -1");
     CHECK_THROWS_CONTAINING(PolynomialDecayLR(s.opt, {.beta = -1}),
                             "PolynomialDecayLR: invalid beta: -1");
+    CHECK_THROWS_CONTAINING(StepLR(s.opt, {.step_size = 1, .gamma = -0.5}),
+                            "StepLR: invalid gamma: -0.5 (expected a finite gamma >= 0)");
+    CHECK_THROWS_CONTAINING(MultiStepLR(s.opt, {.milestones = {2}, .gamma = NAN}),
+                            "MultiStepLR: invalid gamma: nan");
+    CHECK_THROWS_CONTAINING(ExponentialLR(s.opt, {.gamma = INFINITY}),
+                            "ExponentialLR: invalid gamma: inf");
+    CHECK_THROWS_CONTAINING(CosineAnnealingLR(s.opt, {.T_max = 5, .eta_min = -1e-3}),
+                            "CosineAnnealingLR: invalid eta_min: -0.001");
+    CHECK_THROWS_CONTAINING(CosineAnnealingLR(s.opt, {.T_max = 5, .eta_min = NAN}),
+                            "CosineAnnealingLR: invalid eta_min: nan");
     auto one = std::make_shared<StepLR>(s.opt, StepLROptions{.step_size = 1});
     CHECK_THROWS_CONTAINING(SequentialLR(s.opt, {one}, {3}),
                             "SequentialLR: 1 schedules need 0 milestones, got 1");
