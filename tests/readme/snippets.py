@@ -5,9 +5,10 @@ so a README example that drifts from the API fails scripts/test.sh.
   tests/readme/snippets.py README.md OUT_DIR     writes OUT_DIR/snippet_<line>.cpp, prints the names
 
 Each file includes <tapegrad/tapegrad.h> and uses namespace tg (as the README's first example
-does); the block's own #include and using lines go on top. A block that defines a type
-(struct/class/template at the start of a line) stays at namespace scope; any other block is
-a list of statements and becomes the body of a function. #line directives point compiler
+does); the block's own #include and using lines go on top. A block that defines a type or a
+function (struct/class/template or a function head at the start of a line) stays at namespace
+scope; any other block is a list of statements and becomes the body of a function. A block
+with a doctest TEST_CASE gets doctest's own main. #line directives point compiler
 errors at README.md's own lines. The programs are compiled and linked, not run (some read
 data sets).
 """
@@ -43,7 +44,11 @@ def program(readme, start, lines, name):
                 head.append(line)
         else:
             body.append((number, line))
-    at_namespace_scope = any(re.match(r"(struct|class|template)\b", line) for _, line in body)
+    definition = r"(struct|class|template)\b|TEST_CASE\(|[A-Za-z_][\w:<>,&* ]* [\w:]+\(.*\) *(const *)?\{$"
+    at_namespace_scope = any(re.match(definition, line) for _, line in body)
+    has_tests = any(line.startswith("TEST_CASE(") for _, line in body)
+    if has_tests:
+        head = ["#define DOCTEST_CONFIG_IMPLEMENT_WITH_MAIN", "#include <doctest/doctest.h>"] + head
     out = head + [f"namespace {name} {{"]
     if not at_namespace_scope:
         out.append("void run() {")
@@ -55,7 +60,8 @@ def program(readme, start, lines, name):
         expected = number + 1
     if not at_namespace_scope:
         out.append("}")
-    out += [f"}}  // namespace {name}", "int main() { return 0; }", ""]
+    out += [f"}}  // namespace {name}"]
+    out += ([""] if has_tests else ["int main() { return 0; }", ""])
     return "\n".join(out)
 
 
