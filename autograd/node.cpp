@@ -16,17 +16,25 @@ uint64_t next_sequence() { return ++sequence_counter; }
 
 void Recorded::save(const Tensor& t) {
   if (!t.defined()) return;  // an absent optional input (a bias, a norm's weight)
-  std::string what = fmt::format("a tensor of shape {}", t.shape());
+  int role = SavedVersion::kOther;
+  Shape shape = t.shape();
   if (t.impl()->storage == output_.impl()->storage) {
-    what = fmt::format("its output of shape {}", t.shape());
+    role = SavedVersion::kOutput;
   } else {
     for (size_t i = 0; i < inputs_.size(); ++i)
       if (inputs_[i].defined() && inputs_[i].impl()->storage == t.impl()->storage) {
-        what = fmt::format("its input {} of shape {}", i, inputs_[i].shape());
+        role = int(i);
+        shape = inputs_[i].shape();  // the input as the user passed it, not a view of it
         break;
       }
   }
-  node_->saved.push_back({t.impl()->storage, t.version(), std::move(what)});
+  node_->saved.push_back({t.impl()->storage, t.version(), role, shape});
+}
+
+std::string SavedVersion::describe() const {
+  if (input == kOutput) return fmt::format("its output of shape {}", shape);
+  if (input >= 0) return fmt::format("its input {} of shape {}", input, shape);
+  return fmt::format("a tensor of shape {}", shape);
 }
 
 void Node::check_saved() const {
@@ -35,11 +43,11 @@ void Node::check_saved() const {
         "hint: pass retain_graph = true to the first backward() to call it twice",
         name, sequence);
   for (const SavedVersion& s : saved)
-    check(s.storage->version == s.version,
-          "backward: {} saved by '{}' (#{}) for its gradient was modified in place: version {} "
-          "when saved, {} now; hint: an in-place op or optimizer step ran between the forward "
-          "pass and backward(); use an out-of-place op, or clone() the tensor before changing it",
-          s.what, name, sequence, s.version, s.storage->version);
+    if (s.storage->version != s.version)  // not check(): describe() would format every time
+      fail("backward: {} saved by '{}' (#{}) for its gradient was modified in place: version {} "
+           "when saved, {} now; hint: an in-place op or optimizer step ran between the forward "
+           "pass and backward(); use an out-of-place op, or clone() the tensor before changing it",
+           s.describe(), name, sequence, s.version, s.storage->version);
 }
 
 // Destroying a node destroys its edges and saved tensors, which may hold the

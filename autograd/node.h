@@ -47,7 +47,11 @@ struct NeedsGrad {
 struct SavedVersion {
   std::shared_ptr<Storage> storage;
   uint64_t version = 0;
-  std::string what;  // "input 1 of shape [4]", "the output of shape [2, 3]"
+  // What it was to the op, for the error message (formatted only then: recording is hot).
+  static constexpr int kOutput = -1, kOther = -2;
+  int input = kOther;  // its input number, kOutput or kOther
+  Shape shape;
+  std::string describe() const;  // "its input 1 of shape [4]", "its output of shape [2, 3]"
 };
 
 /// One recorded op.

@@ -48,8 +48,12 @@ struct Target {
 namespace detail {
 // flatten inlines every call made by the loop (the elementwise lambdas of the ops, the
 // optimizers' update rules), so all of it is compiled for the target, not just the call.
+// 256-bit vectors unless a loop uses 512-bit intrinsics itself, as -march for AVX-512 CPUs
+// tunes: the runs here are short (10-28 floats in LeNet's col2im), where 512-bit loops spend
+// their time in masked tails (col2im took twice as long without this).
 template <typename F>
-[[gnu::flatten, gnu::target(TG_TARGET_AVX512)]] void run_avx512(F& loop) {
+[[gnu::flatten, gnu::target(TG_TARGET_AVX512 ",prefer-vector-width=256")]] void run_avx512(
+    F& loop) {
   loop(Target<Capability::avx512>{});
 }
 template <typename F>

@@ -25,14 +25,15 @@ Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
 int64_t checked_numel(const Shape& shape, const char* op) {
   constexpr int64_t kMax = int64_t(1) << 62;
   int64_t n = 1;
-  bool too_large = false;
-  for (int64_t s : shape) check(s >= 0, "{}: negative size in shape {}", op, shape);
-  for (int64_t s : shape) {
-    if (s == 0) return 0;
-    too_large = too_large || n > kMax / s;
-    if (!too_large) n *= s;
+  bool negative = false, zero = false, overflow = false;
+  for (int64_t s : shape) {  // one pass: this runs for every tensor allocated
+    negative |= s < 0;
+    zero |= s == 0;
+    overflow |= __builtin_mul_overflow(n, s, &n);
   }
-  check(!too_large, "{}: shape {} has more than 2^62 elements", op, shape);
+  check(!negative, "{}: negative size in shape {}", op, shape);
+  if (zero) return 0;
+  check(!overflow && n <= kMax, "{}: shape {} has more than 2^62 elements", op, shape);
   return n;
 }
 

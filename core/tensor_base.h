@@ -15,9 +15,11 @@
 
 namespace tg {
 
-/// The memory behind a tensor and all its views.
+/// The memory behind a tensor and all its views. kernels::empty allocates it and its floats
+/// as one block (one allocation per tensor saved: tiny ops are allocation-bound), the floats
+/// right after it.
 struct Storage {
-  std::shared_ptr<float[]> data;
+  float* data = nullptr;
   int64_t size = 0;      // floats
   uint64_t version = 0;  // bumped by every in-place write, through any view
 };
@@ -55,7 +57,7 @@ class TensorBase {
   void bump_version() const { ++checked()->storage->version; }
 
   // ---- data access ----------------------------------------------------------
-  float* data() const { return checked()->storage->data.get() + impl_->offset; }  ///< first element
+  float* data() const { return checked()->storage->data + impl_->offset; }  ///< first element
   float item() const;                               ///< the value of a one-element tensor
   float at(std::initializer_list<int64_t> index) const;  ///< one element by index
   std::vector<float> to_vector() const;             ///< all elements in row-major order

@@ -28,9 +28,10 @@ Tensor gather_rows(const Tensor& source_in, std::span<const int64_t> indices) {
     check(i >= 0 && i < rows, "gather_rows: index {} is out of range for {} rows", i, rows);
   shape[0] = int64_t(indices.size());
   Tensor out = empty(shape);
+  float* to = out.data();
+  const float* from = source.data();
   for (size_t k = 0; k < indices.size(); ++k)
-    std::memcpy(out.data() + int64_t(k) * row, source.data() + indices[k] * row,
-                sizeof(float) * size_t(row));
+    std::memcpy(to + int64_t(k) * row, from + indices[k] * row, sizeof(float) * size_t(row));
   return out;
 }
 
