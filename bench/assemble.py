@@ -245,6 +245,9 @@ def main():
     parser = Parser(prog="assemble.py")
     parser.add_argument("--out", help="also write the report here (atomically)")
     parser.add_argument("--info", action="append", default=[], metavar="KEY=VALUE")
+    parser.add_argument("--append", action="append", default=[], metavar="FILE",
+                        help="a markdown file appended as it is (bench/COMPARE.md: builds "
+                             "compared by compare.sh)")
     parser.add_argument("inputs", nargs="+")
     args = parser.parse_args()
     info = {}
@@ -257,6 +260,10 @@ def main():
     if not figures:
         sys.exit("assemble.py: no figures in the inputs")
     report = build(metas, figures, info)
+    for extra in args.append:
+        if os.path.exists(extra):
+            with open(extra) as f:
+                report += "\n" + f.read()
     sys.stdout.write(report)
     if args.out:
         d = os.path.dirname(os.path.abspath(args.out))

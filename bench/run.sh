@@ -113,7 +113,7 @@ command="bench/run.sh"
 commit="$(git -C "$root" describe --always --dirty 2>/dev/null || echo unknown)"
 "$py" "$root/bench/assemble.py" --out "$out" \
   --info "date=$(date -u '+%Y-%m-%d %H:%M UTC')" --info "command=$command" \
-  --info "commit=$commit" \
+  --info "commit=$commit" --append "$root/bench/COMPARE.md" \
   "$results"/tapegrad-*.jsonl "$results"/pytorch-*.jsonl
 say "wrote $out"
 if [ -n "$keep" ]; then
