@@ -29,8 +29,6 @@ DualLevel::~DualLevel() {
 
 namespace detail {
 
-bool in_dual_level() { return levels > 0; }
-
 bool tangents_active() { return !in_tangent_rule; }
 TangentRuleScope::TangentRuleScope() : previous_(in_tangent_rule) { in_tangent_rule = true; }
 TangentRuleScope::~TangentRuleScope() { in_tangent_rule = previous_; }

@@ -33,8 +33,6 @@ class DualLevel {
 
 namespace detail {
 
-bool in_dual_level();
-
 bool tangents_active();  // false while a tangent rule runs
 
 /// Marks the scope of one tangent rule.

@@ -73,7 +73,8 @@ TensorBase empty(const Shape& shape) {
   static_assert(sizeof(Storage) <= sizeof(Chunk));
   std::shared_ptr<Chunk[]> block;
   try {
-    block = std::make_shared_for_overwrite<Chunk[]>(1 + (size_t(n) * sizeof(float) + sizeof(Chunk) - 1) / sizeof(Chunk));
+    size_t chunks = 1 + (size_t(n) * sizeof(float) + sizeof(Chunk) - 1) / sizeof(Chunk);
+    block = std::make_shared_for_overwrite<Chunk[]>(chunks);
   } catch (const std::bad_alloc&) {
     fail("tensor: out of memory allocating shape {} ({:.3g} GB)", shape, double(n) * 4 / 1e9);
   }

@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -64,8 +65,10 @@ float parse_number(std::string_view field, const std::string& path, int64_t line
     value = std::strtod(std::string(digits).c_str(), nullptr);
     error = std::isinf(value) ? error : std::errc();
   }
+  // Compared, not converted: a double beyond float's range converted to float is undefined.
   if (error == std::errc::result_out_of_range ||
-      (error == std::errc() && std::isfinite(value) && !std::isfinite(float(value))))
+      (error == std::errc() && std::isfinite(value) &&
+       std::abs(value) > double(std::numeric_limits<float>::max())))
     fail("airfoil: {} line {}, column {}: '{}' is out of float range", path, line, column,
          printable(field));
   if (error != std::errc() || end != digits.data() + digits.size() || !std::isfinite(value))
