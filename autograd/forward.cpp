@@ -135,6 +135,8 @@ void backward_through_tangent(const ParamFunction& f, const char* op) {
 }  // namespace
 
 Tensor make_dual(const Tensor& primal, const Tensor& tangent) {
+  check(primal.defined() && tangent.defined(), "make_dual: the {} is an undefined tensor",
+        primal.defined() ? "tangent" : "primal");
   check(primal.shape() == tangent.shape(),
         "make_dual: tangent of shape {} for a primal of shape {}", tangent.shape(), primal.shape());
   Tensor dual = primal.expand(primal.shape());  // a recorded alias: a new handle, same storage

@@ -31,6 +31,20 @@ ninja -C "$build" >"$build/ninja.log" 2>&1 || { tail -40 "$build/ninja.log"; ech
 passed=0 failed=0
 pass() { passed=$((passed + $1)); }
 fail() { failed=$((failed + $1)); echo "FAILED: $2"; }
+# tally LOG ALL GOOD NONE BAD: each line of LOG matching ALL is one check, passed when it also
+# matches GOOD; no such line at all fails once with NONE, the failed ones count under BAD.
+tally() {
+  local log=$1 total good
+  total=$(grep -cE "$2" "$log")
+  good=$(grep -cE "$3" "$log")
+  if [ "$total" -eq 0 ]; then
+    tail -20 "$log"; fail 1 "$4"
+  else
+    pass "$good"
+    [ "$good" -lt "$total" ] && fail $((total - good)) "$5 (see $log)"
+  fi
+  return 0
+}
 
 # 1. The doctest suites: count test cases.
 log="$build/tests.log"
@@ -145,14 +159,8 @@ done
 # instruction the CPU lacks is a SIGILL, and natively at each lower TAPEGRAD_CPU_CAPABILITY.
 BUILD_DIR="$build" scripts/portability.sh >"$build/portability.log" 2>&1
 grep -E '^portability' "$build/portability.log"
-checks=$(grep -cE '^portability: .*: (ok|FAILED)' "$build/portability.log")
-broken=$(grep -cE '^portability: .*: FAILED' "$build/portability.log")
-if [ "$checks" -eq 0 ]; then
-  tail -20 "$build/portability.log"; fail 1 "scripts/portability.sh ran no check"
-else
-  pass $((checks - broken))
-  [ "$broken" -gt 0 ] && fail "$broken" "portability checks (see $build/portability.log)"
-fi
+tally "$build/portability.log" '^portability: .*: (ok|FAILED)' '^portability: .*: ok$' \
+  "scripts/portability.sh ran no check" "portability checks"
 
 # 6. Hardening: the whole doctest suite under AddressSanitizer + UndefinedBehaviorSanitizer
 # (an -O0 build: as fast to build as the release one), then each libFuzzer target briefly.
@@ -168,14 +176,8 @@ if [ "$hardening" = true ]; then
   FUZZ_BUILD_DIR="$build-fuzz" FUZZ_SEED="${FUZZ_SEED:-1}" scripts/fuzz.sh "${FUZZ_SECONDS:-20}" \
     >"$build/fuzz.log" 2>&1
   grep -E '^fuzz' "$build/fuzz.log"
-  targets=$(grep -cE '^fuzz_[a-z0-9_]+: ' "$build/fuzz.log")
-  clean=$(grep -cE '^fuzz_[a-z0-9_]+: .* 0 findings ' "$build/fuzz.log")
-  if [ "$targets" -eq 0 ]; then
-    tail -20 "$build/fuzz.log"; fail 1 "scripts/fuzz.sh ran no target"
-  else
-    pass "$clean"
-    [ "$clean" -lt "$targets" ] && fail $((targets - clean)) "fuzz targets with findings (see $build/fuzz.log)"
-  fi
+  tally "$build/fuzz.log" '^fuzz_[a-z0-9_]+: ' '^fuzz_[a-z0-9_]+: .* 0 findings ' \
+    "scripts/fuzz.sh ran no target" "fuzz targets with findings"
 fi
 
 echo "$passed passed, $failed failed"

@@ -168,6 +168,13 @@ TEST_CASE("parameter forms: errors") {
 TEST_CASE("dual levels: make_dual needs one, and its end drops the tangents") {
   Tensor x = randn({3}, {.requires_grad = true}), v = randn({3});
   CHECK_THROWS_CONTAINING(make_dual(x, v), "tangents exist only inside a DualLevel scope");
+  {
+    DualLevel level;
+    CHECK_THROWS_CONTAINING(make_dual(Tensor(), v), "make_dual: the primal is an undefined tensor");
+    CHECK_THROWS_CONTAINING(jvp([](const std::vector<Tensor>& in) { return in[0].sin(); }, {x},
+                                {Tensor()}),
+                            "make_dual: the tangent is an undefined tensor");
+  }
   Tensor kept;
   std::weak_ptr<TensorImpl> inner;
   {
