@@ -6,6 +6,7 @@
 
 #include <cmath>
 
+#include <tapegrad/autograd/grad.h>
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/core/random.h>
@@ -21,7 +22,72 @@ double projected(const Tensor& y, const std::vector<float>& u) {
   return s;
 }
 
+// A fixed random projection of f's output, in [-1, 1).
+std::vector<float> projection(const Tensor& y, uint64_t seed) {
+  Generator gen;
+  gen.seed(seed);
+  std::vector<float> u(size_t(y.numel()));
+  for (float& v : u) v = gen.uniform() * 2 - 1;
+  return u;
+}
+
+// Every param requires grad for one scope (finite differences call f with grad mode off and
+// plain leaves); each gets its own flag back afterwards.
+class RequireGrad {
+ public:
+  explicit RequireGrad(const std::vector<Tensor>& params) : params_(params) {
+    for (const Tensor& p : params_) {
+      flags_.push_back(p.requires_grad());
+      p.autograd_meta().requires_grad = true;
+    }
+  }
+  ~RequireGrad() {
+    for (size_t k = 0; k < params_.size(); ++k) params_[k].autograd_meta().requires_grad = flags_[k];
+  }
+  RequireGrad(const RequireGrad&) = delete;
+  RequireGrad& operator=(const RequireGrad&) = delete;
+
+ private:
+  const std::vector<Tensor>& params_;
+  std::vector<bool> flags_;
+};
+
 }  // namespace
+
+GradcheckResult gradgradcheck(const TensorFunction& f, const std::vector<Tensor>& inputs,
+                              GradcheckOptions options) {
+  std::vector<Tensor> leaves;
+  for (const Tensor& x : inputs) leaves.push_back(x.detach().contiguous().clone());
+  return gradgradcheck([&] { return f(leaves); }, leaves, options);
+}
+
+GradcheckResult gradgradcheck(const ParamFunction& f, const std::vector<Tensor>& params,
+                              GradcheckOptions options) {
+  Tensor y0;
+  {
+    NoGradGuard no_grad;
+    y0 = f();
+  }
+  check(y0.defined(), "gradgradcheck: the function returned an undefined tensor");
+  Tensor u = tensor(projection(y0, options.seed + 1), y0.shape());
+  // The first derivatives as one flat vector, recorded so that they can be differentiated.
+  ParamFunction first_derivatives = [&] {
+    EnableGradGuard grad_mode;
+    RequireGrad scoped(params);
+    Tensor s = (f() * u).sum();
+    std::vector<Tensor> flat;
+    std::vector<Tensor> g;
+    if (s.requires_grad())
+      g = grad({s}, params, {}, {.create_graph = true, .allow_unused = true});
+    for (size_t k = 0; k < params.size(); ++k)
+      flat.push_back(k < g.size() && g[k].defined() ? g[k].reshape({-1})
+                                                    : zeros({params[k].numel()}));
+    return cat(flat);
+  };
+  GradcheckResult r = gradcheck(first_derivatives, params, options);
+  r.message = "grad" + r.message;
+  return r;
+}
 
 GradcheckResult gradcheck(const TensorFunction& f, const std::vector<Tensor>& inputs,
                           GradcheckOptions options) {
@@ -49,10 +115,7 @@ GradcheckResult gradcheck(const ParamFunction& f, const std::vector<Tensor>& par
     y0 = f();
   }
   check(y0.defined(), "gradcheck: the function returned an undefined tensor");
-  Generator gen;
-  gen.seed(options.seed);
-  std::vector<float> u(size_t(y0.numel()));
-  for (float& v : u) v = gen.uniform() * 2 - 1;
+  std::vector<float> u = projection(y0, options.seed);
   std::vector<Tensor> analytic = vjp(f, params, tensor(u, y0.shape())).second;
 
   GradcheckResult result;

@@ -9,10 +9,16 @@
 //       .saves(a, b);
 // The closure maps dL/dy to {dL/da, dL/db} (an undefined Tensor: "no gradient").
 // It may capture its inputs but never its output y (a shared_ptr cycle would
-// leak the graph): capture y.detach() instead. `saves` names the tensors the
+// leak the graph): capture SavedOutput(y) instead. `saves` names the tensors the
 // closure reads: if one is modified in place before backward runs (an
 // optimizer step, x.add_(1)), backward refuses instead of computing a wrong
 // gradient (PyTorch's version-counter rule).
+//
+// Double backward: with create_graph the engine runs closures with grad mode on,
+// so a closure written with Tensor ops records the gradient's own graph. A closure
+// computing with raw kernels (a fused op) must say so: `.once_differentiable()`;
+// its gradients then carry a node that refuses a second backward by name, instead
+// of silently counting as constants.
 #pragma once
 
 #include <cstdint>
@@ -40,8 +46,11 @@ struct Edge {
 /// Which inputs want a gradient; closures may skip the work for the others.
 struct NeedsGrad {
   std::span<const Edge> edges;
-  bool operator[](size_t i) const { return edges[i].active(); }
+  const char* wanted = nullptr;  // set by grad(inputs): the edges leading to those inputs
+  bool operator[](size_t i) const { return edges[i].active() && (!wanted || wanted[i]); }
 };
+
+struct HookList;  // autograd/hooks.h
 
 /// A tensor a closure reads, with the storage version it had when recorded.
 struct SavedVersion {
@@ -55,17 +64,22 @@ struct SavedVersion {
 };
 
 /// One recorded op.
-struct Node {
+struct Node : std::enable_shared_from_this<Node> {
   const char* name;
   uint64_t sequence;   // recording order
   Shape shape;         // of the output, for printing the tape
   std::span<Edge> edges;
   std::vector<SavedVersion> saved;
   bool released = false;  // the closure was freed by a backward without retain_graph
+  bool differentiable = true;  // false: the closure uses raw kernels (once_differentiable)
+  std::shared_ptr<HookList> hooks;  // register_hook on the output (null: none)
   // Scratch of the engine during one backward().
   Tensor grad;
   int64_t pending = 0;
   uint64_t visit = 0;
+  bool needed = true;            // leads to an input of grad() (always, for backward())
+  bool queued = false;           // on the ready list
+  const char* wanted = nullptr;  // per edge: leads there (null: every active edge)
 
   virtual ~Node() = default;
   /// Fills grads[i] with dL/d(input i) given dL/d(output).
@@ -89,8 +103,15 @@ class Recorded {
       : node_(node), inputs_(inputs), output_(output) {}
   /// Remembers the storage versions of `tensors` (inputs, the output, or others).
   template <typename... T>
-  void saves(const T&... tensors) {
+  Recorded& saves(const T&... tensors) {
     if (node_) (save(tensors), ...);
+    return *this;
+  }
+  /// The closure computes with raw kernels: its result cannot be differentiated again, and a
+  /// second backward through it (create_graph) is a tg::Error naming the op.
+  Recorded& once_differentiable() {
+    if (node_) node_->differentiable = false;
+    return *this;
   }
 
  private:
@@ -99,6 +120,23 @@ class Recorded {
   std::span<const Tensor> inputs_;
   const Tensor& output_;
 };
+
+/// An op's output read by its own backward closure. Capturing y would make a cycle (y ->
+/// node -> closure -> y), so this keeps y's data only; while a backward is being recorded
+/// (create_graph), get() reconnects it to the node running, so a second derivative sees
+/// that y depends on the inputs (exp's gradient gy * y, differentiated again).
+class SavedOutput {
+ public:
+  explicit SavedOutput(const Tensor& y) : data_(y.detach()) {}
+  Tensor get() const;
+
+ private:
+  Tensor data_;
+};
+
+/// True while the engine records a backward pass (create_graph): closures then build the
+/// gradient from Tensor ops; otherwise they may take a fused kernel's shortcut.
+inline bool recording_backward() { return is_grad_enabled(); }
 
 /// True when an op on these inputs must be recorded.
 template <typename Inputs>

@@ -1,6 +1,8 @@
 // Elementwise ops with broadcasting. Each op: its forward kernel, then its
 // backward closure (derivative in the comment), then its tangent rule.
-// Broadcasting is undone in backward by sum_to(grad, input shape).
+// Broadcasting is undone in backward by sum_to(grad, input shape). A closure that
+// takes a fused kernel's shortcut has the same formula from Tensor ops beside it,
+// for a recorded backward (create_graph).
 #include <cmath>
 
 #include <tapegrad/autograd/node.h>
@@ -55,10 +57,10 @@ Tensor operator*(const Tensor& a, const Tensor& b) {
 // y = a / b.   dy/da = 1 / b, dy/db = -a / b^2 = -y / b
 Tensor operator/(const Tensor& a, const Tensor& b) {
   Tensor y = kernels::zip(a, b, [](float x, float z) { return x / z; }, "div");
-  record("div", y, {a, b}, [a, b, y0 = y.detach()](const Tensor& gy, NeedsGrad need) {
+  record("div", y, {a, b}, [a, b, y0 = SavedOutput(y)](const Tensor& gy, NeedsGrad need) {
     Tensor ga = gy / b;
     return grads(need[0] ? sum_to(ga, a.shape()) : Tensor(),
-                 need[1] ? sum_to(-ga * y0, b.shape()) : Tensor());
+                 need[1] ? sum_to(-ga * y0.get(), b.shape()) : Tensor());
   }).saves(a, b, y);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) { return (ta - y * tb) / b; });
   return y;
@@ -86,7 +88,9 @@ Tensor Tensor::pow(float p) const {
   Tensor y = p == 2 ? kernels::map(x, [](float v) { return v * v; })
                     : kernels::map(x, [p](float v) { return std::pow(v, p); });
   auto dydx = [p](float v) { return p == 0 ? 0.0f : p == 2 ? 2 * v : p * std::pow(v, p - 1); };
-  record("pow", y, {x}, [x, dydx](const Tensor& gy) {
+  record("pow", y, {x}, [x, p, dydx](const Tensor& gy) {
+    if (recording_backward())  // the same formula from differentiable ops
+      return grads(p == 0 ? zeros(x.shape()) : p == 2 ? gy * x * 2.0f : gy * x.pow(p - 1) * p);
     return grads(kernels::zip(gy, x, [dydx](float g, float v) { return g * dydx(v); }, "pow"));
   }).saves(x);
   record_tangent(y, {x}, [&](const Tensor& t) {
@@ -108,9 +112,9 @@ Tensor Tensor::pow(const Tensor& b) const {
     Tensor zero = scalar_tensor(0);
     return where(a.eq(zero) * b.ge(zero), zero, y * a.log());
   };
-  record("pow", y, {a, b}, [a, b, y0 = y.detach(), dyda, dydb](const Tensor& gy, NeedsGrad need) {
+  record("pow", y, {a, b}, [a, b, y0 = SavedOutput(y), dyda, dydb](const Tensor& gy, NeedsGrad need) {
     return grads(need[0] ? sum_to(gy * dyda(a, b), a.shape()) : Tensor(),
-                 need[1] ? sum_to(gy * dydb(a, b, y0), b.shape()) : Tensor());
+                 need[1] ? sum_to(gy * dydb(a, b, y0.get()), b.shape()) : Tensor());
   }).saves(a, b, y);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
     return ta * dyda(a, b) + tb * dydb(a, b, y);
@@ -121,7 +125,7 @@ Tensor Tensor::pow(const Tensor& b) const {
 // y = e^x.   dy/dx = y
 Tensor Tensor::exp() const {
   Tensor y = kernels::map(*this, [](float v) { return std::exp(v); });
-  record("exp", y, {*this}, [y0 = y.detach()](const Tensor& gy) { return grads(gy * y0); })
+  record("exp", y, {*this}, [y0 = SavedOutput(y)](const Tensor& gy) { return grads(gy * y0.get()); })
       .saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y; });
   return y;
@@ -139,8 +143,9 @@ Tensor Tensor::log() const {
 // y = sqrt(x).   dy/dx = 1 / (2 y)
 Tensor Tensor::sqrt() const {
   Tensor y = kernels::map(*this, [](float v) { return std::sqrt(v); });
-  record("sqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
-    return grads(kernels::zip(gy, y0, [](float g, float v) { return g / (2 * v); }, "sqrt"));
+  record("sqrt", y, {*this}, [y0 = SavedOutput(y)](const Tensor& gy) {
+    if (recording_backward()) return grads(gy / (y0.get() * 2.0f));
+    return grads(kernels::zip(gy, y0.get(), [](float g, float v) { return g / (2 * v); }, "sqrt"));
   }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t / (y * 2); });
   return y;
@@ -149,8 +154,9 @@ Tensor Tensor::sqrt() const {
 // y = 1 / sqrt(x).   dy/dx = -y^3 / 2
 Tensor Tensor::rsqrt() const {
   Tensor y = kernels::map(*this, [](float v) { return 1 / std::sqrt(v); });
-  record("rsqrt", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
-    return grads(kernels::zip(gy, y0, [](float g, float v) { return -0.5f * g * v * v * v; }, "rsqrt"));
+  record("rsqrt", y, {*this}, [y0 = SavedOutput(y)](const Tensor& gy) {
+    if (recording_backward()) return grads(gy * y0.get().pow(3) * -0.5f);
+    return grads(kernels::zip(gy, y0.get(), [](float g, float v) { return -0.5f * g * v * v * v; }, "rsqrt"));
   }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.pow(3) * -0.5f; });
   return y;
@@ -186,8 +192,9 @@ Tensor Tensor::cos() const {
 // y = tanh x.   dy/dx = 1 - y^2
 Tensor Tensor::tanh() const {
   Tensor y = kernels::map(*this, [](float v) { return std::tanh(v); });
-  record("tanh", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
-    return grads(kernels::zip(gy, y0, [](float g, float v) { return g * (1 - v * v); }, "tanh"));
+  record("tanh", y, {*this}, [y0 = SavedOutput(y)](const Tensor& gy) {
+    if (recording_backward()) return grads(gy * (1.0f - y0.get().pow(2)));
+    return grads(kernels::zip(gy, y0.get(), [](float g, float v) { return g * (1 - v * v); }, "tanh"));
   }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * (1 - y * y); });
   return y;
@@ -199,8 +206,12 @@ Tensor Tensor::sigmoid() const {
     // Two branches so that exp never overflows.
     return v >= 0 ? 1 / (1 + std::exp(-v)) : std::exp(v) / (1 + std::exp(v));
   });
-  record("sigmoid", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
-    return grads(kernels::zip(gy, y0, [](float g, float v) { return g * v * (1 - v); }, "sigmoid"));
+  record("sigmoid", y, {*this}, [y0 = SavedOutput(y)](const Tensor& gy) {
+    if (recording_backward()) {
+      Tensor s = y0.get();
+      return grads(gy * s * (1.0f - s));
+    }
+    return grads(kernels::zip(gy, y0.get(), [](float g, float v) { return g * v * (1 - v); }, "sigmoid"));
   }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y * (1 - y); });
   return y;
@@ -209,8 +220,9 @@ Tensor Tensor::sigmoid() const {
 // y = max(x, 0).   dy/dx = [x > 0]
 Tensor Tensor::relu() const {
   Tensor y = kernels::map(*this, [](float v) { return v > 0 ? v : 0.0f; });
-  record("relu", y, {*this}, [y0 = y.detach()](const Tensor& gy) {
-    return grads(kernels::zip(gy, y0, [](float g, float v) { return v > 0 ? g : 0.0f; }, "relu"));
+  record("relu", y, {*this}, [y0 = SavedOutput(y)](const Tensor& gy) {
+    if (recording_backward()) return grads(gy * y0.get().detach().gt(scalar_tensor(0)));
+    return grads(kernels::zip(gy, y0.get(), [](float g, float v) { return v > 0 ? g : 0.0f; }, "relu"));
   }).saves(y);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t * y.gt(scalar_tensor(0)); });
   return y;

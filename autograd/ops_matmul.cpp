@@ -26,8 +26,12 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Tensor y = kernels::matmul(a, b);
   record("matmul", y, {a, b}, [a, b](const Tensor& gy, NeedsGrad need) {
     Tensor ga, gb;
-    if (need[0]) ga = sum_to(kernels::matmul(gy, b.transpose(-1, -2)), a.shape());
-    if (need[1]) gb = sum_to(kernels::matmul(a.transpose(-1, -2), gy), b.shape());
+    // Recording a backward (create_graph), the products are themselves differentiable matmuls.
+    auto product = [](const Tensor& l, const Tensor& r) {
+      return recording_backward() ? matmul(l, r) : Tensor(kernels::matmul(l, r));
+    };
+    if (need[0]) ga = sum_to(product(gy, b.transpose(-1, -2)), a.shape());
+    if (need[1]) gb = sum_to(product(a.transpose(-1, -2), gy), b.shape());
     return grads(ga, gb);
   }).saves(a, b);
   record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {

@@ -76,7 +76,9 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
   };
   Tensor idx_kept = indices.reshape(reduced_shape(x.shape(), 1u << w, true)).contiguous();
   Shape kept_shape = idx_kept.shape();
-  record(name, values, {x}, [scatter, idx_kept, kept_shape](const Tensor& gy) {
+  record(name, values, {x}, [scatter, idx_kept, kept_shape, in = x.shape()](const Tensor& gy) {
+    if (recording_backward())  // the same as gy spread over dim, masked to the argmax
+      return grads(gy.reshape(kept_shape).expand(in) * scatter(ones(kept_shape), idx_kept));
     return grads(scatter(gy.reshape(kept_shape), idx_kept));
   }).saves(idx_kept);  // may share storage with the indices handed to the caller
   record_tangent(values, {x}, [&](const Tensor& t) {

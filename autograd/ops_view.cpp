@@ -161,11 +161,37 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   strides[w] *= step;
   Tensor y = alias(*this, shape, strides, offset() + start * this->strides()[w]);
   record("slice", y, {*this}, [in = this->shape(), w, start, end, step](const Tensor& gy) {
-    Tensor g = zeros(in);
-    kernels::copy_into(g.slice(w, start, end, step), gy);
-    return grads(g);
+    return grads(slice_scatter(zeros(in), gy, w, start, end, step));
   });
   record_tangent(y, {*this}, [&](const Tensor& t) { return t.slice(w, start, end, step); });
+  return y;
+}
+
+// y = input with y[..., start:end:step, ...] = src.   dL/dinput = dL/dy with that slice
+// zeroed, dL/dsrc = the slice of dL/dy. Slicing's backward: the two differentiate each other.
+Tensor slice_scatter(const Tensor& input, const Tensor& src, int64_t dim, int64_t start,
+                     int64_t end, int64_t step) {
+  check(input.defined() && src.defined(), "slice_scatter: the {} is an undefined tensor",
+        input.defined() ? "src" : "input");
+  int w = wrap_dim(dim, input.dim(), "slice_scatter");
+  Tensor y = kernels::copy(input);
+  {
+    NoGradGuard no_grad;
+    Tensor target = y.slice(w, start, end, step);
+    check(target.shape() == src.shape(),
+          "slice_scatter: src of shape {} for a slice of shape {} (dim {} of input {})",
+          src.shape(), target.shape(), dim, input.shape());
+    kernels::copy_into(target, src);
+  }
+  Shape src_shape = src.shape();
+  record("slice_scatter", y, {input, src},
+         [w, start, end, step, src_shape](const Tensor& gy, NeedsGrad need) {
+           return grads(need[0] ? slice_scatter(gy, zeros(src_shape), w, start, end, step) : Tensor(),
+                        need[1] ? gy.slice(w, start, end, step) : Tensor());
+         });
+  record_tangent(y, {input, src}, [&](const Tensor& ti, const Tensor& ts) {
+    return slice_scatter(ti, ts, w, start, end, step);
+  });
   return y;
 }
 

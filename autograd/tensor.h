@@ -8,18 +8,29 @@
 #include <fmt/core.h>
 
 #include <cstdint>
+#include <functional>
 #include <initializer_list>
 #include <memory>
+#include <optional>
 #include <string>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
+#include <tapegrad/autograd/hook_handle.h>
 #include <tapegrad/core/random.h>
 #include <tapegrad/core/tensor_base.h>
 
 namespace tg {
 
 struct Node;
+class Tensor;
+
+/// A gradient hook (Tensor::register_hook): sees dL/dt, returns a replacement or an undefined
+/// Tensor to keep it.
+using GradHook = std::function<Tensor(const Tensor&)>;
+/// Sees a leaf whose .grad() backward has just accumulated.
+using PostAccumulateGradHook = std::function<void(const Tensor&)>;
 
 /// What autograd keeps per tensor (allocated only for tensors that need it).
 struct AutogradMeta {
@@ -27,6 +38,13 @@ struct AutogradMeta {
   std::shared_ptr<Node> grad_fn;        // the op that produced this tensor, if recorded
   std::shared_ptr<TensorImpl> grad;     // accumulated by backward() (leaves only)
   std::shared_ptr<TensorImpl> tangent;  // forward-mode tangent, if this is a dual tensor
+  std::shared_ptr<HookList> hooks;      // a leaf's hooks (autograd/hooks.h); null: none
+  bool retains_grad = false;            // retain_grad() was called on this non-leaf
+  // Scratch of the engine during one backward(): a leaf's gradient is summed over all its
+  // uses before its hooks run and it is accumulated.
+  std::shared_ptr<TensorImpl> incoming;
+  int64_t pending = 0;
+  uint64_t visit = 0;
   ~AutogradMeta();                      // frees a long grad_fn chain without recursion
 };
 
@@ -50,9 +68,28 @@ class Tensor : public TensorBase {
   Tensor grad() const;  ///< undefined until a backward reaches it
   void set_grad(const Tensor& g) const;  ///< replaces the accumulated gradient
   void zero_grad() const;  ///< drops the accumulated gradient (like set_to_none=true)
-  /// Replays the tape from this tensor. A non-scalar needs `gradient` (dL/dthis).
-  void backward(const Tensor& gradient = Tensor(), bool retain_graph = false) const;
+  /// Replays the tape from this tensor, accumulating into the leaves' .grad(). A non-scalar
+  /// needs `gradient` (dL/dthis). The graph is freed unless retain_graph (which defaults to
+  /// create_graph); create_graph records the backward pass itself, so the gradients can be
+  /// differentiated again (see tg::grad in autograd/grad.h).
+  void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = {},
+                bool create_graph = false) const;
   Tensor detach() const;  ///< same data, no history, does not require grad
+
+  // ---- hooks (autograd/hooks.h) --------------------------------------------------
+  /// Runs hook(dL/dthis) during backward; a returned defined tensor replaces the gradient
+  /// (a hook returning void only looks). This tensor must require grad.
+  template <typename F>
+  HookHandle register_hook(F&& hook) const {
+    if constexpr (std::is_void_v<std::invoke_result_t<F&, const Tensor&>>)
+      return add_grad_hook([f = std::forward<F>(hook)](const Tensor& g) { f(g); return Tensor(); });
+    else
+      return add_grad_hook(GradHook(std::forward<F>(hook)));
+  }
+  /// Runs hook(*this) after backward has accumulated this leaf's .grad().
+  HookHandle register_post_accumulate_grad_hook(PostAccumulateGradHook hook) const;
+  /// Keeps dL/dthis in .grad() although this tensor is not a leaf.
+  void retain_grad() const;
 
   // ---- forward mode -----------------------------------------------------------
   Tensor tangent() const;  ///< undefined unless dual
@@ -148,8 +185,11 @@ class Tensor : public TensorBase {
   Tensor& operator*=(float v) { return mul_(v); }
   Tensor& operator/=(float v) { return mul_(1 / v); }
 
- /// The autograd state, created on first use.
+  /// The autograd state, created on first use.
   AutogradMeta& autograd_meta() const;
+
+ private:
+  HookHandle add_grad_hook(GradHook hook) const;
 };
 
 // ---- factories -------------------------------------------------------------------
@@ -194,6 +234,9 @@ Tensor operator/(float a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// Elementwise select: cond != 0 ? a : b (broadcasting); cond is not differentiated.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+/// input with the slice [start:end:step] of dim replaced by src (torch.slice_scatter).
+Tensor slice_scatter(const Tensor& input, const Tensor& src, int64_t dim = 0, int64_t start = 0,
+                     int64_t end = INT64_MAX, int64_t step = 1);
 /// Joins tensors along an existing dim / along a new dim.
 Tensor cat(const std::vector<Tensor>& tensors, int64_t dim = 0);
 Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);

@@ -71,9 +71,13 @@ Tensor log_softmax(const Tensor& input, int64_t dim) {
       for (int64_t k = 0; k < rows.n; ++k) yr[k * rows.inner] = (xr[k * rows.inner] - m) - log_s;
     }
   });
-  record("log_softmax", y, {input}, [y0 = y.detach(), rows, grain](const Tensor& gy) {
-    Tensor g = gy.contiguous(), gx = empty(y0.shape());
-    const float *pg = g.data(), *py = y0.data();
+  record("log_softmax", y, {input}, [y0 = SavedOutput(y), d, rows, grain](const Tensor& gy) {
+    if (recording_backward()) {  // create_graph: g - softmax(x) sum(g), from differentiable ops
+      Tensor y = y0.get();
+      return grads(y.dim() == 0 ? gy * 0.0f : gy - y.exp() * gy.sum({d}, true));
+    }
+    Tensor y = y0.get(), g = gy.contiguous(), gx = empty(y.shape());
+    const float *pg = g.data(), *py = y.data();
     float* out = gx.data();
     kernels::parallel_for(rows.count(), grain, [&](int64_t begin, int64_t end) {
       for (int64_t r = begin; r < end; ++r) {

@@ -206,7 +206,7 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
   record("conv2d", y, {x, w, b}, [x, w, s](const Tensor& gy, NeedsGrad need) {
     auto [gx, gw, gb] = backward(gy.contiguous(), x, w, s, need[0], need[1], need[2]);
     return grads(gx, gw, gb);
-  }).saves(x, w);
+  }).saves(x, w).once_differentiable();
   record_tangent(y, {x, w, b}, [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {
     // Skip the terms whose tangent is absent (record_tangent hands them in as zeros).
     Tensor t;

@@ -50,10 +50,16 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   y.impl()->strides = contiguous_strides(out_shape);
 
   record("linear", y, {input, weight, bias},
-         [x, w, in_shape = input.shape()](const Tensor& gy, NeedsGrad need) {
+         [x, w, input, weight, in_shape = input.shape()](const Tensor& gy, NeedsGrad need) {
     int64_t n = x.shape()[0], out = w.shape()[0], in = w.shape()[1];
     Tensor g = gy.reshape({n, out}).contiguous();
     Tensor gx, gw, gb;
+    if (recording_backward()) {  // create_graph: the same products, as differentiable ops
+      if (need[0]) gx = g.matmul(weight).reshape(in_shape);
+      if (need[1]) gw = g.t().matmul(input.reshape({n, in}));
+      if (need[2]) gb = g.sum({0});
+      return grads(gx, gw, gb);
+    }
     if (need[0]) {
       gx = zeros({n, in});
       if (n > 0 && in > 0 && out > 0)

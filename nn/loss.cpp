@@ -135,8 +135,13 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, Reduction reduct
     y = scalar_tensor(float(reduction == Reduction::Mean ? sum / double(n) : sum));
   }
   record("cross_entropy", y, {input},
-         [x, row_max, log_sum, t, reduction, eps, grain](const Tensor& gy) {
+         [x, input, row_max, log_sum, t, reduction, eps, grain](const Tensor& gy) {
     int64_t n = x.shape()[0], c = x.shape()[1];
+    if (recording_backward()) {  // create_graph: (softmax - q) * scale, as differentiable ops
+      Tensor scale = reduction == Reduction::None ? gy.reshape({n, 1})
+                     : reduction == Reduction::Sum ? gy : gy * (1.0f / float(n));
+      return grads((softmax(input, 1) - target_distribution(t, c, eps)) * scale);
+    }
     Tensor g = gy.contiguous(), gx = empty({n, c});
     kernels::parallel_for(n, grain, [&](int64_t begin, int64_t end) {
       for (int64_t i = begin; i < end; ++i) {

@@ -181,7 +181,7 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       }
     });
     return grads(gx, gw, gb);
-  }).saves(x, weight);
+  }).saves(x, weight).once_differentiable();
 
   record_tangent(y, {x, weight, bias}, [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {
     // Statistics are recomputed with differentiable ops so that reverse-over-forward
@@ -295,7 +295,7 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
         if (need[2]) gb.data()[c] += part_b[n * L.c + c];
       }
     return grads(gx, gw, gb);
-  }).saves(x, weight);
+  }).saves(x, weight).once_differentiable();
 
   record_tangent(y, {x, weight, bias}, [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {
     // Differentiable statistics, as in batch_norm, for reverse-over-forward.

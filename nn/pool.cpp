@@ -235,7 +235,7 @@ Tensor take(const Tensor& t, const Shape& out_shape, const Indices& index) {
   });
   record("max_pool2d_take", y, {x}, [in_shape = x.shape(), index](const Tensor& gy) {
     return grads(scatter(gy, in_shape, index));
-  });
+  }).once_differentiable();
   return y;
 }
 
@@ -272,7 +272,7 @@ Tensor average(const Tensor& input, const std::shared_ptr<const Windows>& win, c
         }
     });
     return grads(gx);
-  });
+  }).once_differentiable();
   // Linear in x, so the tangent is the same pooling of the tangent.
   record_tangent(y, {x}, [&](const Tensor& t) { return average(t, win, name); });
   return y;
@@ -319,7 +319,7 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
   Indices argmax = std::move(index);
   record("max_pool2d", y, {x}, [in_shape = x.shape(), argmax](const Tensor& gy) {
     return grads(scatter(gy, in_shape, argmax));
-  });
+  }).once_differentiable();
   record_tangent(y, {x}, [&](const Tensor& t) { return take(t, y.shape(), argmax); });
   return y;
 }

@@ -135,6 +135,7 @@ inline std::vector<OpCase> core_op_table() {
       {"transpose + contiguous", {m23}, [](V x) { return x[0].t().contiguous() * x[0].t(); }},
       {"narrow", {m23}, [](V x) { return x[0].narrow(1, 1, 2); }},
       {"slice step", {in({7, 2})}, [](V x) { return x[0].slice(0, 1, 7, 3); }},
+      {"slice_scatter", {in({7, 2}), in({2, 2})}, [](V x) { return slice_scatter(x[0], x[1], 0, 1, 7, 3); }},
       {"select", {m23}, [](V x) { return x[0].select(1, -1); }},
       {"squeeze/unsqueeze", {in({2, 1, 3})}, [](V x) { return x[0].squeeze().unsqueeze(0) * x[0].squeeze(1); }},
       {"expand", {in({2, 1})}, [](V x) { return x[0].expand({3, 2, 4}); }},

@@ -30,7 +30,7 @@ struct FunctionNode final : Node {
     check_saved();
     auto result = [&] {
       if constexpr (std::is_invocable_v<F&, const Tensor&, NeedsGrad>)
-        return (*fn)(grad_output, NeedsGrad{edges});
+        return (*fn)(grad_output, NeedsGrad{edges, wanted});
       else
         return (*fn)(grad_output);
     }();

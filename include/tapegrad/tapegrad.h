@@ -31,8 +31,11 @@
 #include <tapegrad/autograd/dual.h>
 #include <tapegrad/autograd/forward.h>
 #include <tapegrad/autograd/forward_trace.h>
+#include <tapegrad/autograd/grad.h>
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/autograd/hook_handle.h>
+#include <tapegrad/autograd/hooks.h>
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/autograd/tangent.h>
