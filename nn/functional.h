@@ -140,10 +140,12 @@ Tensor pad(const Tensor& input, const std::vector<int64_t>& pads, const std::str
 
 /// 1-D cross-correlation of input [N, C, L] (or [C, L]) with weight [OC, C / groups, K], plus
 /// bias [OC]: PyTorch's F.conv1d, computed as conv2d over a height-1 view (conv.cpp).
-/// numpy.convolve(a, v, mode) (the course's 1-D convolution) flips the kernel: with
-/// x = a as [1, 1, n], w = reversed v as [1, 1, k], its modes are padding = k - 1 ('full';
-/// in general dilation * (k - 1)), "same" (numpy centres the odd extra on the left: pad() it)
-/// and "valid".
+/// The course's numpy.convolve(a, v, mode) flips the kernel (PyTorch cross-correlates): with
+/// x = a as [1, 1, n] and w = v reversed as [1, 1, k] (k <= n), its modes are
+///   'full':  conv1d(x, w, {}, 1, k - 1)   (in general padding = dilation * (k - 1))
+///   'same':  conv1d(x, w, {}, 1, "same") for odd k; for even k numpy puts the extra zero on
+///            the left, PyTorch on the right: conv1d(pad(x, {k / 2, k / 2 - 1}), w)
+///   'valid': conv1d(x, w, {}, 1, "valid")
 Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
               int64_t stride = 1, ConvPadding padding = 0, int64_t dilation = 1,
               int64_t groups = 1);
