@@ -308,19 +308,22 @@ std::string show_padding(const ConvPadding& p, std::string size) {
 }
 
 // The checks Conv1d and Conv2d share: positive sizes, groups dividing both channel counts,
-// "same" only with stride 1.
-void check_conv_options(const char* layer, int64_t in, int64_t out, Size2 kernel, Size2 stride,
-                        const ConvPadding& padding, int64_t groups) {
+// "same" only with stride 1. A 1-D layer (dims 1) passes its sizes as (1, size).
+void check_conv_options(const char* layer, int dims, int64_t in, int64_t out, Size2 kernel,
+                        Size2 stride, const ConvPadding& padding, int64_t groups) {
+  auto show = [dims](Size2 s) {
+    return dims == 1 ? fmt::format("{}", s.w) : fmt::format("({}, {})", s.h, s.w);
+  };
   check(in > 0 && out > 0, "{}: channels must be positive, got in {} and out {}", layer, in, out);
-  check(kernel.h > 0 && kernel.w > 0, "{}: kernel size must be positive, got ({}, {})", layer,
-        kernel.h, kernel.w);
+  check(kernel.h > 0 && kernel.w > 0, "{}: kernel size must be positive, got {}", layer,
+        show(kernel));
   check(groups >= 1, "{}: groups must be at least 1, got {}", layer, groups);
   check(in % groups == 0, "{}: in channels {} are not divisible by groups {}", layer, in, groups);
   check(out % groups == 0, "{}: out channels {} are not divisible by groups {}", layer, out,
         groups);
   check(padding.kind != ConvPadding::Kind::Same || stride == Size2(1),
-        "{}: padding='same' is not supported for strided convolutions, got stride ({}, {})", layer,
-        stride.h, stride.w);
+        "{}: padding='same' is not supported for strided convolutions, got stride {}", layer,
+        show(stride));
 }
 
 }  // namespace
@@ -338,7 +341,7 @@ Conv2d::Conv2d(int64_t in, int64_t out, Size2 kernel, Size2 stride, ConvPadding 
                            padding_mode}) {}
 
 Conv2d::Conv2d(const Conv2dOptions& o) : options(o) {
-  check_conv_options("Conv2d", o.in, o.out, o.kernel, o.stride, o.padding, o.groups);
+  check_conv_options("Conv2d", 2, o.in, o.out, o.kernel, o.stride, o.padding, o.groups);
   weight = register_parameter("weight", empty({o.out, o.in / o.groups, o.kernel.h, o.kernel.w}));
   if (o.bias) bias = register_parameter("bias", empty({o.out}));
   detail::init_conv(weight, bias);
@@ -375,7 +378,7 @@ Conv1d::Conv1d(int64_t in, int64_t out, int64_t kernel, int64_t stride, ConvPadd
                            padding_mode}) {}
 
 Conv1d::Conv1d(const Conv1dOptions& o) : options(o) {
-  check_conv_options("Conv1d", o.in, o.out, Size2(1, o.kernel), Size2(1, o.stride), o.padding,
+  check_conv_options("Conv1d", 1, o.in, o.out, Size2(1, o.kernel), Size2(1, o.stride), o.padding,
                      o.groups);
   check(o.padding.size.h == o.padding.size.w,
         "Conv1d: padding must be one number, got ({}, {})", o.padding.size.h, o.padding.size.w);
