@@ -171,10 +171,10 @@ struct Scale2 {
 /// What to resize to and how: `{.scale_factor = 2, .mode = InterpolateMode::Bilinear}`.
 /// Exactly one of size and scale_factor is set; align_corners only with Bilinear (default false).
 struct InterpolateOptions {
-  std::optional<Size2> size;           ///< output (H, W)
-  std::optional<Scale2> scale_factor;  ///< output = floor(input size * factor)
-  InterpolateMode mode = InterpolateMode::Nearest;
-  std::optional<bool> align_corners;  ///< Bilinear: corner pixels' centres line up (default false)
+  std::optional<Size2> size = std::nullopt;           ///< output (H, W)
+  std::optional<Scale2> scale_factor = std::nullopt;  ///< output = floor(input size * factor)
+  InterpolateMode mode = InterpolateMode::Nearest;    ///< nearest or bilinear
+  std::optional<bool> align_corners = std::nullopt;   ///< bilinear only; default false
 };
 /// Resizes the planes of [N, C, H, W] as torch.nn.functional.interpolate (4-D input only):
 /// nearest takes source index floor(dst * in / out) (or dst / scale_factor when given);
