@@ -6,6 +6,8 @@
 // OpenMP pool (one GEMM per thread) rather than one huge, thin, threaded GEMM,
 // which measured 5-20x slower. Backward recomputes col_n rather than storing the
 // whole batch's (15 MB for conv1 at batch 64): cheaper than the memory traffic.
+// Around the op: padding "same"/"valid", conv1d (conv2d on a height-1 view), and the Conv1d
+// and Conv2d modules, whose non-zero padding_mode pads with pad() before a padding-0 conv.
 #include <tapegrad/nn/conv.h>
 
 #include <algorithm>
