@@ -6,9 +6,9 @@
 // OpenMP pool (one GEMM per thread) rather than one huge, thin, threaded GEMM,
 // which measured 5-20x slower. Backward recomputes col_n rather than storing the
 // whole batch's (15 MB for conv1 at batch 64): cheaper than the memory traffic.
+// Around the op: padding "same"/"valid", conv1d (conv2d on a height-1 view), and the Conv1d
+// and Conv2d modules, whose non-zero padding_mode pads with pad() before a padding-0 conv.
 #include <tapegrad/nn/conv.h>
-
-#include <omp.h>
 
 #include <algorithm>
 #include <cmath>
@@ -19,6 +19,7 @@
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/im2col.h>
 #include <tapegrad/core/kernels.h>
+#include <tapegrad/nn/conv_kernels.h>
 #include <tapegrad/nn/init.h>
 
 namespace tg::nn {
@@ -27,28 +28,9 @@ namespace functional {
 
 namespace {
 
-// A growing scratch buffer per thread (libgomp keeps its threads, so it is reused).
-float* scratch(size_t floats, int slot) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& b = buffers[slot];
-  if (b.size() < floats) b.resize(floats);
-  return b.data();
-}
+using detail::for_each_image;
 
-// Runs body(n, thread) for each image: spread over the OpenMP pool when there is an
-// image per thread (OpenBLAS then runs each GEMM single-threaded, as wanted), else
-// serially so that OpenBLAS may thread each GEMM itself.
-template <typename F>
-int for_each_image(int64_t images, F&& body) {
-  int threads = omp_get_max_threads();
-  if (threads > 1 && images >= threads && !omp_in_parallel()) {
-#pragma omp parallel for schedule(static) num_threads(threads)
-    for (int64_t n = 0; n < images; ++n) body(n, omp_get_thread_num());
-    return threads;
-  }
-  for (int64_t n = 0; n < images; ++n) body(n, 0);
-  return 1;
-}
+float* scratch(size_t floats, int slot) { return detail::conv_scratch(floats, slot); }
 
 // The validated shapes of one conv2d call.
 struct ConvShape {
@@ -191,14 +173,39 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
   return {gx, gw, gb};
 }
 
+// PyTorch's padding="same": the total d (k - 1) per dim split as (before, after), the odd
+// one after. Returns {before, after} as (h, w) pairs.
+std::pair<Size2, Size2> same_padding(Size2 kernel, Size2 dilation) {
+  const int64_t th = dilation.h * (kernel.h - 1), tw = dilation.w * (kernel.w - 1);
+  return {Size2(th / 2, tw / 2), Size2(th - th / 2, tw - tw / 2)};
+}
+
+// F.pad's list {left, right, top, bottom} for a conv's padding (PyTorch's Conv2d keeps it as
+// _reversed_padding_repeated_twice), given the kernel for "same".
+std::vector<int64_t> pad_list(const ConvPadding& p, Size2 kernel, Size2 dilation) {
+  using Kind = ConvPadding::Kind;
+  if (p.kind == Kind::Valid) return {0, 0, 0, 0};
+  if (p.kind == Kind::Explicit) return {p.size.w, p.size.w, p.size.h, p.size.h};
+  auto [before, after] = same_padding(kernel, dilation);
+  return {before.w, after.w, before.h, after.h};
+}
+
 }  // namespace
+
+ConvPadding::ConvPadding(const std::string& name) {
+  check(name == "same" || name == "valid",
+        "conv: padding must be a size, 'same' or 'valid', got '{}'{}", name,
+        name == "full" ? "\nhint: numpy's 'full' is padding = dilation * (kernel_size - 1)" : "");
+  kind = name == "same" ? Kind::Same : Kind::Valid;
+}
 
 // y = conv(x, w) + b.   dL/dx = conv^T(dL/dy, w),  dL/dw = sum_n dL/dy_n col_n^T,
 // dL/db = sum of dL/dy over n, h, w.   Tangent: conv(tx, w) + conv(x, tw) + tb (bilinear).
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
-              Size2 padding, Size2 dilation, int64_t groups) {
+static Tensor conv2d_explicit(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                              Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
   if (input.dim() == 3)  // unbatched, as PyTorch allows
-    return conv2d(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups).squeeze(0);
+    return conv2d_explicit(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups)
+        .squeeze(0);
   ConvShape s = conv_shape(input, weight, bias, stride, padding, dilation, groups);
   Tensor x = input.contiguous(), w = weight.contiguous();
   Tensor b = bias.defined() ? bias.contiguous() : Tensor();
@@ -211,53 +218,198 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Siz
     // Skip the terms whose tangent is absent (record_tangent hands them in as zeros).
     Tensor t;
     auto add = [&t](const Tensor& term) { t = t.defined() ? t + term : term; };
-    if (detail::has_tangent(x)) add(conv2d(tx, w, Tensor(), stride, padding, dilation, groups));
-    if (detail::has_tangent(w)) add(conv2d(x, tw, Tensor(), stride, padding, dilation, groups));
-    if (detail::has_tangent(b)) add(tb.view({1, s.out_channels, 1, 1}).expand(y.shape()).contiguous());
+    if (tg::detail::has_tangent(x))
+      add(conv2d_explicit(tx, w, Tensor(), stride, padding, dilation, groups));
+    if (tg::detail::has_tangent(w))
+      add(conv2d_explicit(x, tw, Tensor(), stride, padding, dilation, groups));
+    if (tg::detail::has_tangent(b))
+      add(tb.view({1, s.out_channels, 1, 1}).expand(y.shape()).contiguous());
     return t;
   });
   return y;
 }
 
-}  // namespace functional
-
-Conv2d::Conv2d(int64_t in, int64_t out, Size2 kernel, Size2 stride, Size2 padding,
-               Size2 dilation, int64_t groups, bool bias)
-    : Conv2d(Conv2dOptions{in, out, kernel, stride, padding, dilation, groups, bias}) {}
-
-Conv2d::Conv2d(const Conv2dOptions& o) : options(o) {
-  check(o.in > 0 && o.out > 0, "Conv2d: channels must be positive, got in {} and out {}", o.in,
-        o.out);
-  check(o.kernel.h > 0 && o.kernel.w > 0, "Conv2d: kernel size must be positive, got ({}, {})",
-        o.kernel.h, o.kernel.w);
-  check(o.groups >= 1, "Conv2d: groups must be at least 1, got {}", o.groups);
-  check(o.in % o.groups == 0, "Conv2d: in channels {} are not divisible by groups {}", o.in,
-        o.groups);
-  check(o.out % o.groups == 0, "Conv2d: out channels {} are not divisible by groups {}", o.out,
-        o.groups);
-  weight = register_parameter("weight", empty({o.out, o.in / o.groups, o.kernel.h, o.kernel.w}));
-  // PyTorch's reset_parameters(): kaiming_uniform_(a = sqrt(5)) gives U(+-1/sqrt(fan_in)).
-  init::kaiming_uniform_(weight, std::sqrt(5.0f));
-  if (o.bias) {
-    float bound = 1 / std::sqrt(float(o.in / o.groups * o.kernel.h * o.kernel.w));
-    bias = register_parameter("bias", empty({o.out}));
-    init::uniform_(bias, -bound, bound);
+// "valid" is padding 0; "same" pads d (k - 1) in total, the odd one after: an uneven split is
+// an explicit pad() of the extra row/column, then the symmetric part inside the kernel.
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
+              ConvPadding padding, Size2 dilation, int64_t groups) {
+  using Kind = ConvPadding::Kind;
+  if (padding.kind != Kind::Same) {
+    Size2 p = padding.kind == Kind::Valid ? Size2(0) : padding.size;
+    return conv2d_explicit(input, weight, bias, stride, p, dilation, groups);
   }
+  check(stride == Size2(1),
+        "conv2d: padding='same' is not supported for strided convolutions, got stride ({}, {})",
+        stride.h, stride.w);
+  // A weight of the wrong rank is reported by conv2d_explicit.
+  Size2 kernel = weight.dim() == 4 ? Size2(weight.size(2), weight.size(3)) : Size2(1);
+  auto [before, after] = same_padding(kernel, dilation);
+  Tensor x = input;
+  if (before != after) x = pad(input, {0, after.w - before.w, 0, after.h - before.h});
+  return conv2d_explicit(x, weight, bias, stride, before, dilation, groups);
 }
 
+// conv1d is conv2d on a height-1 view: [N, C, L] -> [N, C, 1, L], weight [OC, C/g, 1, K]. The
+// checks come first so that errors name conv1d and the shapes the user passed.
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int64_t stride,
+              ConvPadding padding, int64_t dilation, int64_t groups) {
+  check(input.dim() == 2 || input.dim() == 3,
+        "conv1d: expected a 2-D [C, L] or 3-D [N, C, L] input, got {}", input.shape());
+  check(weight.dim() == 3, "conv1d: expected a 3-D weight [out, in / groups, k], got {}",
+        weight.shape());
+  check(stride >= 1 && dilation >= 1 && groups >= 1,
+        "conv1d: stride, dilation and groups must be positive, got {}, {} and {}", stride,
+        dilation, groups);
+  check(padding.size.h == padding.size.w && padding.size.w >= 0,
+        "conv1d: padding must be one non-negative number, got ({}, {})", padding.size.h,
+        padding.size.w);
+  check(padding.kind != ConvPadding::Kind::Same || stride == 1,
+        "conv1d: padding='same' is not supported for strided convolutions, got stride {}", stride);
+  const int64_t channels = input.size(-2), out = weight.size(0);
+  check(channels % groups == 0 && out % groups == 0 && weight.size(1) * groups == channels,
+        "conv1d: input {} and weight {} do not match with groups {} (weight [out, in / groups, k]: "
+        "in = {} channels, out divisible by groups)", input.shape(), weight.shape(), groups,
+        channels);
+  check(!bias.defined() || (bias.dim() == 1 && bias.size(0) == out),
+        "conv1d: bias of shape {} does not match the weight's {} output channels",
+        bias.defined() ? bias.shape() : Shape{}, out);
+  const int64_t pad = padding.kind == ConvPadding::Kind::Explicit ? padding.size.w : 0;
+  const int64_t span = dilation * (weight.size(2) - 1) + 1, length = input.size(-1) + 2 * pad;
+  check(padding.kind == ConvPadding::Kind::Same || span <= length,
+        "conv1d: kernel size (dilated) {} is larger than the padded input length {} (input {})",
+        span, length, input.shape());
+  ConvPadding padding2 = padding.kind == ConvPadding::Kind::Explicit ? ConvPadding(0, pad) : padding;
+  return conv2d(input.unsqueeze(-2), weight.unsqueeze(2), bias, {1, stride}, padding2,
+                {1, dilation}, groups)
+      .squeeze(-2);
+}
+
+}  // namespace functional
+
+Tensor detail::conv2d_weight_grad(const Tensor& input, const Tensor& grad_output,
+                                  const Tensor& weight, Size2 stride, Size2 padding,
+                                  Size2 dilation, int64_t groups) {
+  using namespace functional;
+  ConvShape s = conv_shape(input, weight, Tensor(), stride, padding, dilation, groups);
+  check(grad_output.dim() == 4 && grad_output.size(0) == s.batch &&
+            grad_output.size(1) == s.out_channels && grad_output.size(2) <= s.geom.out_h &&
+            grad_output.size(3) <= s.geom.out_w,
+        "conv2d_weight_grad: gradient {} does not fit the output [{}, {}, {}, {}]",
+        grad_output.shape(), s.batch, s.out_channels, s.geom.out_h, s.geom.out_w);
+  s.geom.out_h = grad_output.size(2), s.geom.out_w = grad_output.size(3);
+  return backward(grad_output.contiguous(), input.contiguous(), weight.contiguous(), s, false,
+                  true, false)[1];
+}
+
+namespace {
+
+// PyTorch prints padding="same" as padding=same.
+std::string show_padding(const ConvPadding& p, std::string size) {
+  using Kind = ConvPadding::Kind;
+  return p.kind == Kind::Explicit ? size : p.kind == Kind::Same ? "same" : "valid";
+}
+
+// The checks Conv1d and Conv2d share: positive sizes, groups dividing both channel counts,
+// "same" only with stride 1. A 1-D layer (dims 1) passes its sizes as (1, size).
+void check_conv_options(const char* layer, int dims, int64_t in, int64_t out, Size2 kernel,
+                        Size2 stride, const ConvPadding& padding, int64_t groups) {
+  auto show = [dims](Size2 s) {
+    return dims == 1 ? fmt::format("{}", s.w) : fmt::format("({}, {})", s.h, s.w);
+  };
+  check(in > 0 && out > 0, "{}: channels must be positive, got in {} and out {}", layer, in, out);
+  check(kernel.h > 0 && kernel.w > 0, "{}: kernel size must be positive, got {}", layer,
+        show(kernel));
+  check(groups >= 1, "{}: groups must be at least 1, got {}", layer, groups);
+  check(in % groups == 0, "{}: in channels {} are not divisible by groups {}", layer, in, groups);
+  check(out % groups == 0, "{}: out channels {} are not divisible by groups {}", layer, out,
+        groups);
+  check(padding.kind != ConvPadding::Kind::Same || stride == Size2(1),
+        "{}: padding='same' is not supported for strided convolutions, got stride {}", layer,
+        show(stride));
+}
+
+}  // namespace
+
+void detail::init_conv(Tensor& weight, Tensor& bias) {
+  init::kaiming_uniform_(weight, std::sqrt(5.0f));
+  if (!bias.defined()) return;
+  const float bound = 1 / std::sqrt(float(init::calculate_fan_in_and_fan_out(weight).first));
+  init::uniform_(bias, -bound, bound);
+}
+
+Conv2d::Conv2d(int64_t in, int64_t out, Size2 kernel, Size2 stride, ConvPadding padding,
+               Size2 dilation, int64_t groups, bool bias, PaddingMode padding_mode)
+    : Conv2d(Conv2dOptions{in, out, kernel, stride, padding, dilation, groups, bias,
+                           padding_mode}) {}
+
+Conv2d::Conv2d(const Conv2dOptions& o) : options(o) {
+  check_conv_options("Conv2d", 2, o.in, o.out, o.kernel, o.stride, o.padding, o.groups);
+  weight = register_parameter("weight", empty({o.out, o.in / o.groups, o.kernel.h, o.kernel.w}));
+  if (o.bias) bias = register_parameter("bias", empty({o.out}));
+  detail::init_conv(weight, bias);
+  pads_ = functional::pad_list(o.padding, o.kernel, o.dilation);
+}
+
+// Zero padding happens inside conv2d; the other modes pad explicitly first (PyTorch's way).
 Tensor Conv2d::forward(const Tensor& input) {
-  return functional::conv2d(input, weight, bias, options.stride, options.padding,
-                            options.dilation, options.groups);
+  const Conv2dOptions& o = options;
+  if (o.padding_mode == PaddingMode::Zeros)
+    return functional::conv2d(input, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+  return functional::conv2d(functional::pad(input, pads_, o.padding_mode), weight, bias, o.stride,
+                            0, o.dilation, o.groups);
 }
 
 std::string Conv2d::extra_repr() const {
   const Conv2dOptions& o = options;
   std::string s = fmt::format("{}, {}, kernel_size=({}, {}), stride=({}, {})", o.in, o.out,
                               o.kernel.h, o.kernel.w, o.stride.h, o.stride.w);
-  if (o.padding != Size2(0)) s += fmt::format(", padding=({}, {})", o.padding.h, o.padding.w);
+  if (o.padding != ConvPadding(0))
+    s += ", padding=" +
+         show_padding(o.padding, fmt::format("({}, {})", o.padding.size.h, o.padding.size.w));
   if (o.dilation != Size2(1)) s += fmt::format(", dilation=({}, {})", o.dilation.h, o.dilation.w);
   if (o.groups != 1) s += fmt::format(", groups={}", o.groups);
   if (!o.bias) s += ", bias=False";
+  if (o.padding_mode != PaddingMode::Zeros)
+    s += ", padding_mode=" + functional::to_string(o.padding_mode);
+  return s;
+}
+
+Conv1d::Conv1d(int64_t in, int64_t out, int64_t kernel, int64_t stride, ConvPadding padding,
+               int64_t dilation, int64_t groups, bool bias, PaddingMode padding_mode)
+    : Conv1d(Conv1dOptions{in, out, kernel, stride, padding, dilation, groups, bias,
+                           padding_mode}) {}
+
+Conv1d::Conv1d(const Conv1dOptions& o) : options(o) {
+  check_conv_options("Conv1d", 1, o.in, o.out, Size2(1, o.kernel), Size2(1, o.stride), o.padding,
+                     o.groups);
+  check(o.padding.size.h == o.padding.size.w,
+        "Conv1d: padding must be one number, got ({}, {})", o.padding.size.h, o.padding.size.w);
+  weight = register_parameter("weight", empty({o.out, o.in / o.groups, o.kernel}));
+  if (o.bias) bias = register_parameter("bias", empty({o.out}));
+  detail::init_conv(weight, bias);
+  std::vector<int64_t> pads = functional::pad_list(o.padding, {1, o.kernel}, {1, o.dilation});
+  pads_ = {pads[0], pads[1]};  // left, right
+}
+
+Tensor Conv1d::forward(const Tensor& input) {
+  const Conv1dOptions& o = options;
+  if (o.padding_mode == PaddingMode::Zeros)
+    return functional::conv1d(input, weight, bias, o.stride, o.padding, o.dilation, o.groups);
+  return functional::conv1d(functional::pad(input, pads_, o.padding_mode), weight, bias, o.stride,
+                            0, o.dilation, o.groups);
+}
+
+std::string Conv1d::extra_repr() const {
+  const Conv1dOptions& o = options;
+  std::string s =
+      fmt::format("{}, {}, kernel_size=({},), stride=({},)", o.in, o.out, o.kernel, o.stride);
+  if (o.padding != ConvPadding(0))
+    s += ", padding=" + show_padding(o.padding, fmt::format("({},)", o.padding.size.w));
+  if (o.dilation != 1) s += fmt::format(", dilation=({},)", o.dilation);
+  if (o.groups != 1) s += fmt::format(", groups={}", o.groups);
+  if (!o.bias) s += ", bias=False";
+  if (o.padding_mode != PaddingMode::Zeros)
+    s += ", padding_mode=" + functional::to_string(o.padding_mode);
   return s;
 }
 

@@ -5,6 +5,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include <tapegrad/autograd/tensor.h>
 
@@ -63,10 +66,28 @@ struct Size2 {
   friend bool operator==(const Size2&, const Size2&) = default;
 };
 
+/// A convolution's padding, as PyTorch's int-or-tuple-or-string: a size (`1`, `{1, 2}`) added
+/// on both sides, or "valid" (none) or "same" (output size = input size; stride 1 only; the
+/// total d (k - 1) split with the odd one on the right/bottom, as PyTorch does).
+struct ConvPadding {
+  enum class Kind { Explicit, Same, Valid };
+  Kind kind = Kind::Explicit;
+  Size2 size = 0;  ///< of Kind::Explicit
+  ConvPadding(int64_t v) : size(v) {}  // implicit on purpose, as Size2's
+  ConvPadding(int64_t h, int64_t w) : size(h, w) {}
+  ConvPadding(Size2 s) : size(s) {}
+  ConvPadding(const std::string& name);  ///< "same" or "valid"; anything else is a tg::Error
+  // A literal ("same") binds here: a const char* overload would make a literal 0 ambiguous.
+  template <size_t N>
+  ConvPadding(const char (&name)[N]) : ConvPadding(std::string(name)) {}
+  friend bool operator==(const ConvPadding&, const ConvPadding&) = default;
+};
+
 /// Cross-correlation of input [N, C, H, W] (or unbatched [C, H, W]) with weight
 /// [OC, C / groups, KH, KW], plus bias [OC] if defined. One primitive op (conv.cpp).
+/// padding "same" with an even kernel pads the extra row/column with pad() first.
 Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
-              Size2 stride = 1, Size2 padding = 0, Size2 dilation = 1, int64_t groups = 1);
+              Size2 stride = 1, ConvPadding padding = 0, Size2 dilation = 1, int64_t groups = 1);
 
 /// Max over kernel windows of [N, C, H, W] (or [C, H, W]); padding counts as -inf.
 /// stride 0 means stride = kernel_size (PyTorch's None). Backward routes to the argmax.
@@ -94,6 +115,73 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape,
                   float eps = 1e-5f);
 
 // ---- end of nn-B's section -----------------------------------------------------------------
+
+// ---- padding, 1-D and transposed convolution, upsampling (padding.cpp, conv.cpp,
+// ---- conv_transpose.cpp, upsample.cpp) ------------------------------------------------------
+
+/// How pad() fills the border: PyTorch's F.pad modes "constant" | "reflect" | "replicate" |
+/// "circular"; Zeros is Constant under Conv2d's padding_mode name ("zeros").
+enum class PaddingMode { Constant, Zeros = Constant, Reflect, Replicate, Circular };
+/// The mode named by PyTorch's string: "constant" or "zeros", "reflect", "replicate", "circular".
+PaddingMode padding_mode(const std::string& name);
+/// PyTorch's name of a mode: "constant", "reflect", "replicate" or "circular".
+std::string to_string(PaddingMode mode);
+
+/// Pads the trailing dims of `input`, as torch.nn.functional.pad: `pads` lists (before, after)
+/// pairs from the last dim backwards, e.g. {left, right, top, bottom} for an [N, C, H, W]
+/// input. Constant pads may be negative (crop); reflect needs pads < the dim's size, circular
+/// <= it. Reflect/replicate/circular work on any rank (PyTorch limits them to 2-3 padded dims).
+/// One primitive op; backward scatter-adds back to the source elements.
+Tensor pad(const Tensor& input, const std::vector<int64_t>& pads,
+           PaddingMode mode = PaddingMode::Constant, float value = 0);
+/// The same with the mode by name: `pad(x, {1, 1, 2, 2}, "reflect")`.
+Tensor pad(const Tensor& input, const std::vector<int64_t>& pads, const std::string& mode,
+           float value = 0);
+
+/// 1-D cross-correlation of input [N, C, L] (or [C, L]) with weight [OC, C / groups, K], plus
+/// bias [OC]: PyTorch's F.conv1d, computed as conv2d over a height-1 view (conv.cpp).
+/// The course's numpy.convolve(a, v, mode) flips the kernel (PyTorch cross-correlates): with
+/// x = a as [1, 1, n] and w = v reversed as [1, 1, k] (k <= n), its modes are
+///   'full':  conv1d(x, w, {}, 1, k - 1)   (in general padding = dilation * (k - 1))
+///   'same':  conv1d(x, w, {}, 1, "same") for odd k; for even k numpy puts the extra zero on
+///            the left, PyTorch on the right: conv1d(pad(x, {k / 2, k / 2 - 1}), w)
+///   'valid': conv1d(x, w, {}, 1, "valid")
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+              int64_t stride = 1, ConvPadding padding = 0, int64_t dilation = 1,
+              int64_t groups = 1);
+
+/// Transposed convolution (the gradient of conv2d with respect to its input) of input
+/// [N, IC, H, W] (or [IC, H, W]) with weight [IC, OC / groups, KH, KW] (PyTorch's layout),
+/// plus bias [OC]. Output size (H - 1) stride - 2 padding + dilation (KH - 1) +
+/// output_padding + 1; output_padding must be smaller than stride or dilation. PyTorch's
+/// F.conv_transpose2d, argument order included (groups before dilation).
+Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+                        Size2 stride = 1, Size2 padding = 0, Size2 output_padding = 0,
+                        int64_t groups = 1, Size2 dilation = 1);
+
+/// interpolate's modes: PyTorch's mode="nearest" | "bilinear".
+enum class InterpolateMode { Nearest, Bilinear };
+/// A scale factor per spatial dim (one number means both), like Size2.
+struct Scale2 {
+  double h = 1, w = 1;
+  Scale2(double v) : h(v), w(v) {}  // implicit on purpose: a number means (v, v)
+  Scale2(double h_, double w_) : h(h_), w(w_) {}
+  friend bool operator==(const Scale2&, const Scale2&) = default;
+};
+/// What to resize to and how: `{.scale_factor = 2, .mode = InterpolateMode::Bilinear}`.
+/// Exactly one of size and scale_factor is set; align_corners only with Bilinear (default false).
+struct InterpolateOptions {
+  std::optional<Size2> size = std::nullopt;           ///< output (H, W)
+  std::optional<Scale2> scale_factor = std::nullopt;  ///< output = floor(input size * factor)
+  InterpolateMode mode = InterpolateMode::Nearest;    ///< nearest or bilinear
+  std::optional<bool> align_corners = std::nullopt;   ///< bilinear only; default false
+};
+/// Resizes the planes of [N, C, H, W] as torch.nn.functional.interpolate (4-D input only):
+/// nearest takes source index floor(dst * in / out) (or dst / scale_factor when given);
+/// bilinear with PyTorch's half-pixel rule or align_corners. One primitive op (upsample.cpp).
+Tensor interpolate(const Tensor& input, const InterpolateOptions& options);
+
+// ---- end of the padding / conv1d / conv_transpose2d / interpolate section --------------------
 
 }  // namespace functional
 }  // namespace tg::nn

@@ -44,14 +44,17 @@
 
 #include <tapegrad/nn/activation.h>
 #include <tapegrad/nn/conv.h>
+#include <tapegrad/nn/conv_transpose.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/init.h>
 #include <tapegrad/nn/linear.h>
 #include <tapegrad/nn/loss.h>
 #include <tapegrad/nn/module.h>
 #include <tapegrad/nn/norm.h>
+#include <tapegrad/nn/padding.h>
 #include <tapegrad/nn/pool.h>
 #include <tapegrad/nn/sequential.h>
+#include <tapegrad/nn/upsample.h>
 
 #include <tapegrad/optim/adadelta.h>
 #include <tapegrad/optim/adagrad.h>

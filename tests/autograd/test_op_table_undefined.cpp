@@ -16,6 +16,7 @@ namespace {
 bool optional_argument(const std::string& op, size_t input) {
   auto is = [&](const char* prefix) { return op.starts_with(prefix); };
   if (is("linear") || is("conv2d")) return input == 2;
+  if (is("conv1d") || is("conv_transpose2d")) return input == 2;
   if (is("batch_norm") || is("group_norm") || is("layer_norm")) return input == 1 || input == 2;
   return false;
 }
