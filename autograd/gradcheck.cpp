@@ -70,11 +70,15 @@ GradcheckResult gradgradcheck(const ParamFunction& f, const std::vector<Tensor>&
   }
   check(y0.defined(), "gradgradcheck: the function returned an undefined tensor");
   Tensor u = tensor(projection(y0, options.seed + 1), y0.shape());
+  Tensor w = tensor(projection(y0, options.seed + 2), y0.shape());
   // The first derivatives as one flat vector, recorded so that they can be differentiated.
+  // The loss is quadratic in y so that dL/dy depends on the inputs: a closure must be
+  // differentiable in its incoming gradient too (PyTorch checks that through grad_outputs).
   ParamFunction first_derivatives = [&] {
     EnableGradGuard grad_mode;
     RequireGrad scoped(params);
-    Tensor s = (f() * u).sum();
+    Tensor y = f();
+    Tensor s = (y * u + y * y * w * 0.5f).sum();
     std::vector<Tensor> flat;
     std::vector<Tensor> g;
     if (s.requires_grad())

@@ -44,7 +44,8 @@ GradcheckResult gradcheck(const TensorFunction& f, const std::vector<Tensor>& in
 GradcheckResult gradcheck(const ParamFunction& f, const std::vector<Tensor>& params,
                           GradcheckOptions options = {});
 
-/// Second derivatives: gradcheck of x -> d(sum(u * f(x)))/dx computed by the tape with
+/// Second derivatives: gradcheck of x -> dL/dx, L = sum(u * y + w * y^2 / 2) with y = f(x)
+/// (so dL/dy depends on x too) and random u, w, computed by the tape with
 /// create_graph, so the tape differentiates its own backward pass (reverse over reverse) and
 /// is compared with finite differences of first derivatives (PyTorch's gradgradcheck).
 /// A once-differentiable op in f makes it throw the tg::Error that names that op.

@@ -136,7 +136,8 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
            if (need[2]) gb = gy.sum({0, 2, 3});
            return grads(gx, gw, gb);
          })
-      .saves(x, w);
+      .saves(x, w)
+      .once_differentiable();  // the weight gradient is a raw kernel
   record_tangent(y, {x, w, b}, [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {
     Tensor t;  // the terms whose tangent is present (record_tangent hands in zeros for the rest)
     auto add = [&t](const Tensor& term) { t = t.defined() ? t + term : term; };

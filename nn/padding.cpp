@@ -171,7 +171,8 @@ Tensor pad(const Tensor& input, const std::vector<int64_t>& pads, PaddingMode mo
   auto plan = std::make_shared<const PadPlan>(pad_plan(input, pads, mode));
   Tensor x = input.contiguous();
   Tensor y = pad_forward(x, *plan, value);
-  record("pad", y, {x}, [plan](const Tensor& gy) { return grads(pad_backward(gy, *plan)); });
+  record("pad", y, {x}, [plan](const Tensor& gy) { return grads(pad_backward(gy, *plan)); })
+      .once_differentiable();
   record_tangent(y, {x}, [&](const Tensor& t) { return pad(t, pads, mode, 0); });
   return y;
 }

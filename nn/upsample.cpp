@@ -167,7 +167,7 @@ Tensor interpolate(const Tensor& input, const InterpolateOptions& options) {
   Tensor y = resize_forward(x, *plan);
   record("interpolate", y, {x}, [plan, in_shape = x.shape()](const Tensor& gy) {
     return grads(resize_backward(gy, in_shape, *plan));
-  });
+  }).once_differentiable();
   record_tangent(y, {x}, [&](const Tensor& t) { return interpolate(t, options); });
   return y;
 }
