@@ -104,7 +104,8 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride = 0, Size
 /// Mean over kernel windows; padded zeros count in the divisor (count_include_pad = true).
 Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride = 0, Size2 padding = 0);
 /// max_pool2d with PyTorch's other options: taps `dilation` apart, and with `ceil_mode` a last
-/// partial window wherever it starts inside the input or the left padding.
+/// partial window wherever it starts inside the input or the left padding. Unlike PyTorch
+/// (which outputs -inf there), a window whose dilated taps all fall in the padding is an error.
 Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding,
                   Size2 dilation, bool ceil_mode = false);
 /// avg_pool2d with PyTorch's other options: ceil_mode as in max_pool2d; count_include_pad false
