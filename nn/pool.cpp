@@ -172,9 +172,9 @@ void max_plane(const float* xp, const Windows& win, const Geometry& g, float* yp
 }
 
 // The same where every window is whole (no padding, no partial ceil_mode window) and
-// starts at origin[o] for output o of the plane; taps d apart. Per kernel offset, one select over the whole plane: a long
-// loop that vectorises (with gathers), 4-7x faster than going window by window, whose
-// short data-dependent loops stay scalar.
+// starts at origin[o] for output o of the plane; taps d apart. Per kernel offset, one select
+// over the whole plane: a long loop that vectorises (with gathers), 4-7x faster than going
+// window by window, whose short data-dependent loops stay scalar.
 void max_plane_unpadded(const float* __restrict xp, const std::vector<int32_t>& origin,
                         int64_t W, Size2 k, Size2 d, float* __restrict yp,
                         int32_t* __restrict ip) {
