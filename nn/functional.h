@@ -54,6 +54,35 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target,
 /// Negative log-likelihood of log-probabilities [N, C] (or [C]) at class indices [N].
 Tensor nll_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 
+/// Options of cross_entropy and CrossEntropyLoss, with PyTorch's names and defaults:
+///   F::cross_entropy(logits, labels, {.weight = w, .ignore_index = 0, .label_smoothing = 0.1f})
+struct CrossEntropyOptions {
+  /// [C] per-class weights, or undefined (all 1). A constant: no gradient flows into it
+  /// (PyTorch does not differentiate it either). Mean then divides by the summed weights
+  /// of the counted targets.
+  Tensor weight{};
+  /// Class-index targets equal to it add 0 and are left out of the mean; only for class
+  /// indices (a probability target refuses a non-negative ignore_index, as PyTorch).
+  int64_t ignore_index = -100;
+  Reduction reduction = Reduction::Mean;  ///< None, Mean (over the counted targets) or Sum
+  float label_smoothing = 0.0f;  ///< in [0, 1]: the target mixed with the uniform distribution
+};
+/// Cross-entropy with options. The target is either class indices ([N], floats holding
+/// integers) or, when it has the input's shape, class probabilities (PyTorch >= 1.10): then
+/// l_i = -sum_k w_k q_ik log_softmax(x_i)_k with q = (1 - label_smoothing) target +
+/// label_smoothing / C, and the mean divides by N. If every target is ignored the mean is
+/// 0 / 0 = nan, as PyTorch's.
+Tensor cross_entropy(const Tensor& input, const Tensor& target,
+                     const CrossEntropyOptions& options);
+/// Options of nll_loss and NLLLoss: weight, ignore_index and reduction as in CrossEntropyOptions.
+struct NLLLossOptions {
+  Tensor weight{};              ///< [C] per-class weights (a constant), or undefined
+  int64_t ignore_index = -100;  ///< targets equal to it add 0 and are left out of the mean
+  Reduction reduction = Reduction::Mean;  ///< Mean divides by the counted targets' weights
+};
+/// nll_loss with options: l_i = -w_{t_i} input[i, t_i], 0 for an ignored target.
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& options);
+
 // ---- convolution, pooling and normalisation (conv.cpp, pool.cpp, norm.cpp) ----------------
 // Declared here by nn-B: conv2d, max_pool2d, avg_pool2d, batch_norm, group_norm, layer_norm.
 
@@ -94,6 +123,16 @@ Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = Te
 Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride = 0, Size2 padding = 0);
 /// Mean over kernel windows; padded zeros count in the divisor (count_include_pad = true).
 Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride = 0, Size2 padding = 0);
+/// max_pool2d with PyTorch's other options: taps `dilation` apart, and with `ceil_mode` a last
+/// partial window wherever it starts inside the input or the left padding. Unlike PyTorch
+/// (which outputs -inf there), a window whose dilated taps all fall in the padding is an error.
+Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding,
+                  Size2 dilation, bool ceil_mode = false);
+/// avg_pool2d with PyTorch's other options: ceil_mode as in max_pool2d; count_include_pad false
+/// divides by the real pixels only; divisor_override (non-zero) replaces every divisor.
+Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding,
+                  bool ceil_mode, bool count_include_pad = true,
+                  std::optional<int64_t> divisor_override = std::nullopt);
 /// Mean over the windows [floor(i H / OH), ceil((i + 1) H / OH)) giving an output_size map.
 Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size);
 

@@ -52,21 +52,32 @@ class HuberLoss : public Loss {
   float delta;  ///< where the quadratic part turns linear
 };
 
-/// Cross-entropy of logits [N, C] against class indices [N] (fused log-softmax + NLL).
+/// Cross-entropy of logits [N, C] against class indices [N] (fused log-softmax + NLL) or
+/// class probabilities [N, C]; options as functional::CrossEntropyOptions.
 class CrossEntropyLoss : public Loss {
  public:
   /// label_smoothing in [0, 1], as in PyTorch.
   explicit CrossEntropyLoss(Reduction reduction = Reduction::Mean,
                             float label_smoothing = 0.0f);
+  /// Every option: `CrossEntropyLoss({.weight = w, .ignore_index = 0})`. A defined weight is
+  /// registered as the buffer "weight", as PyTorch does (it is in the state_dict).
+  explicit CrossEntropyLoss(const functional::CrossEntropyOptions& options);
   Tensor forward(const Tensor& input, const Tensor& target) override;  ///< the functional form
   float label_smoothing;  ///< weight of the uniform distribution mixed into the target
+  Tensor weight;          ///< [C] class weights, or undefined
+  int64_t ignore_index;   ///< class-index targets equal to it are not counted
 };
 
 /// Negative log-likelihood of log-probabilities [N, C] at class indices [N].
 class NLLLoss : public Loss {
  public:
-  explicit NLLLoss(Reduction reduction = Reduction::Mean) : Loss(reduction) {}  ///< reduction
+  explicit NLLLoss(Reduction reduction = Reduction::Mean) : NLLLoss({.reduction = reduction}) {}
+  /// Every option: `NLLLoss({.weight = w, .ignore_index = 0})`; a defined weight is the buffer
+  /// "weight", as in PyTorch.
+  explicit NLLLoss(const functional::NLLLossOptions& options);
   Tensor forward(const Tensor& input, const Tensor& target) override;  ///< the functional form
+  Tensor weight;         ///< [C] class weights, or undefined
+  int64_t ignore_index;  ///< targets equal to it are not counted
 };
 
 }  // namespace tg::nn

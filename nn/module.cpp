@@ -104,6 +104,70 @@ std::vector<std::shared_ptr<Module>> Module::children() const {
   return out;
 }
 
+namespace {
+
+// PyTorch's named_modules: pre-order, dotted names, each module once (by identity).
+template <typename M>
+void collect_modules(const std::string& prefix, M* module, std::unordered_set<const Module*>& seen,
+                     std::vector<std::pair<std::string, M*>>& out) {
+  if (!seen.insert(module).second) return;
+  out.emplace_back(prefix, module);
+  for (const auto& [name, child] : module->named_children())
+    collect_modules(prefix.empty() ? name : prefix + "." + name, static_cast<M*>(child.get()), seen,
+                    out);
+}
+
+template <typename M>
+std::vector<std::pair<std::string, M*>> named_modules_of(M* root) {
+  std::vector<std::pair<std::string, M*>> out;
+  std::unordered_set<const Module*> seen;
+  collect_modules("", root, seen, out);
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::pair<std::string, Module*>> Module::named_modules() {
+  return named_modules_of(this);
+}
+
+std::vector<std::pair<std::string, const Module*>> Module::named_modules() const {
+  return named_modules_of(this);
+}
+
+std::vector<Module*> Module::modules() {
+  std::vector<Module*> out;
+  for (const auto& [name, m] : named_modules()) out.push_back(m);
+  return out;
+}
+
+std::vector<const Module*> Module::modules() const {
+  std::vector<const Module*> out;
+  for (const auto& [name, m] : named_modules()) out.push_back(m);
+  return out;
+}
+
+Module& Module::apply(const std::function<void(Module&)>& fn) {
+  check(bool(fn), "apply: the function given to {} is empty", name());
+  std::unordered_set<const Module*> seen;  // a child registered twice is visited once, as PyTorch
+  for (const auto& [name, child] : children_)
+    if (seen.insert(child.get()).second) child->apply(fn);
+  fn(*this);
+  return *this;
+}
+
+std::shared_ptr<Module> Module::replace_module(const std::string& name,
+                                               std::shared_ptr<Module> module) {
+  auto it = std::find_if(children_.begin(), children_.end(),
+                         [&](const auto& entry) { return entry.first == name; });
+  check(it != children_.end(), "replace_module: {} has no submodule '{}'", this->name(), name);
+  check(module != nullptr, "replace_module: '{}' is a null module", name);
+  check(module.get() != this, "replace_module: '{}' would make {} its own child", name,
+        this->name());
+  it->second = std::move(module);
+  return it->second;
+}
+
 Tensor Module::forward(const Tensor&) {
   fail("forward: {} does not implement forward(Tensor); hint: override "
        "`Tensor forward(const Tensor& x)` in the subclass", name());

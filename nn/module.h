@@ -8,6 +8,7 @@
 #include <fmt/core.h>
 
 #include <concepts>
+#include <functional>
 #include <memory>
 #include <string>
 #include <type_traits>
@@ -79,6 +80,17 @@ class Module {
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& named_children() const {
     return children_;
   }
+  /// Every module of the tree, this one first, then each submodule's tree in registration
+  /// order (pre-order); a module reached twice is listed once. Pointers into the tree.
+  std::vector<Module*> modules();
+  std::vector<const Module*> modules() const;  ///< the same, read-only
+  /// modules() with dotted names: "" for this module, then "features", "features.0", ...
+  std::vector<std::pair<std::string, Module*>> named_modules();
+  /// named_modules() read-only.
+  std::vector<std::pair<std::string, const Module*>> named_modules() const;
+  /// Calls fn on every submodule (each child's tree, children before their parent) and then
+  /// on this module, as PyTorch's apply: `net.apply([](nn::Module& m) { ... })`. Returns *this.
+  Module& apply(const std::function<void(Module&)>& fn);
 
   // ---- modes and training helpers ----------------------------------------------------------
   /// Sets training mode on this module and every submodule (Dropout, BatchNorm care).
@@ -105,6 +117,12 @@ class Module {
   virtual std::string name() const;
   /// The arguments shown inside the parentheses ("in_features=4, out_features=3, bias=True").
   virtual std::string extra_repr() const { return ""; }
+
+ protected:
+  /// Puts `module` in the place of the submodule `name`, keeping its position (libtorch's
+  /// replace_module; for containers: a subclass that keeps its own list must update it too).
+  /// Throws tg::Error when there is no such submodule. Returns the new module.
+  std::shared_ptr<Module> replace_module(const std::string& name, std::shared_ptr<Module> module);
 
  private:
   void check_new_name(const std::string& name, const char* op) const;

@@ -3,6 +3,9 @@
 // Windows table describes avg_pool2d and adaptive_avg_pool2d (shared loops) and
 // max_pool2d's output size. Padding never needs storage: for max it is -inf (never
 // the max), for avg it only enlarges the divisor. Planes (n, c) run in parallel.
+// The options follow PyTorch: ceil_mode keeps a last partial window when it starts inside
+// the input or the left padding, dilation spaces max-pooling's taps, count_include_pad and
+// divisor_override choose avg-pooling's divisor.
 #include <tapegrad/nn/pool.h>
 
 #if defined(__x86_64__)
@@ -12,6 +15,7 @@
 #include <algorithm>
 #include <bit>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <tapegrad/autograd/node.h>
@@ -25,42 +29,79 @@ namespace functional {
 
 namespace {
 
-// The windows of a pooling op over one plane, and the divisor for averaging.
+// The windows of a pooling op over one plane, and the divisor of each for averaging.
 struct Windows {
   int64_t height = 0, width = 0;  // of the input plane
-  std::vector<int64_t> h0, h1, w0, w1;
-  float divisor = 0;  // fixed divisor (count_include_pad); 0 means the clipped window's area
+  std::vector<int64_t> h0, h1, w0, w1;  // clipped to the image
+  std::vector<int64_t> dh, dw;          // the sides whose product divides window (i, j)
+  std::optional<float> divisor_override{};
   int64_t out_h() const { return int64_t(h0.size()); }
   int64_t out_w() const { return int64_t(w0.size()); }
   float area(int64_t i, int64_t j) const {
-    return divisor > 0 ? divisor : float((h1[i] - h0[i]) * (w1[j] - w0[j]));
+    return divisor_override ? *divisor_override : float(dh[i] * dw[j]);
   }
 };
 
-// Windows of a kernel sliding with a stride over a padded plane.
-Windows kernel_windows(const Tensor& x, Size2 k, Size2 s, Size2 p, const char* op) {
-  if (s.h == 0 && s.w == 0) s = k;  // PyTorch's stride=None
+// The geometry of a kernel pooling op: PyTorch's names, stride already resolved.
+struct Geometry {
+  Size2 kernel, stride, padding, dilation = 1;
+  bool ceil_mode = false;
+};
+
+// PyTorch's pooling_output_shape: windows spanning d (k - 1) + 1 every s over size + 2p;
+// with ceil_mode a last partial window counts if it starts inside the input or the left
+// padding (never in the right padding alone).
+int64_t pooled_size(int64_t size, int64_t k, int64_t s, int64_t p, int64_t d, bool ceil_mode) {
+  int64_t out = (size + 2 * p - d * (k - 1) - 1 + (ceil_mode ? s - 1 : 0)) / s + 1;
+  if (ceil_mode && (out - 1) * s >= size + p) --out;
+  return out;
+}
+
+// The first tap of a window starting at `start` (maybe in the padding) that is in the image.
+int64_t first_tap(int64_t start, int64_t d) {
+  return start >= 0 ? start : start + (-start + d - 1) / d * d;
+}
+
+// Windows of a kernel sliding with a stride over a padded plane; `count_include_pad` makes
+// the divisor count the padding a window covers (the right padding only up to its edge).
+Windows kernel_windows(const Tensor& x, const Geometry& g, bool count_include_pad,
+                       const char* op) {
+  const auto [k, s, p, d, ceil_mode] = g;
   check(x.dim() == 4, "{}: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got {}", op,
         x.shape());
   check(k.h >= 1 && k.w >= 1, "{}: kernel_size must be positive, got ({}, {})", op, k.h, k.w);
   check(s.h >= 1 && s.w >= 1, "{}: stride must be positive, got ({}, {})", op, s.h, s.w);
+  check(d.h >= 1 && d.w >= 1, "{}: dilation must be positive, got ({}, {})", op, d.h, d.w);
   check(p.h >= 0 && p.w >= 0 && 2 * p.h <= k.h && 2 * p.w <= k.w,
         "{}: padding ({}, {}) should be between 0 and half the kernel size ({}, {})", op, p.h, p.w,
         k.h, k.w);
   Windows win;
   win.height = x.size(2), win.width = x.size(3);
-  check(win.height + 2 * p.h >= k.h && win.width + 2 * p.w >= k.w,
-        "{}: kernel ({}, {}) is larger than the padded input {}x{} (input {})", op, k.h, k.w,
-        win.height + 2 * p.h, win.width + 2 * p.w, x.shape());
-  auto fill = [](int64_t size, int64_t k, int64_t s, int64_t p, auto& lo, auto& hi) {
-    for (int64_t i = 0; i < (size + 2 * p - k) / s + 1; ++i) {
-      lo.push_back(std::max<int64_t>(i * s - p, 0));
-      hi.push_back(std::min(i * s - p + k, size));
+  const int64_t span_h = d.h * (k.h - 1) + 1, span_w = d.w * (k.w - 1) + 1;
+  if (d == Size2(1))
+    check(win.height + 2 * p.h >= k.h && win.width + 2 * p.w >= k.w,
+          "{}: kernel ({}, {}) is larger than the padded input {}x{} (input {})", op, k.h, k.w,
+          win.height + 2 * p.h, win.width + 2 * p.w, x.shape());
+  else
+    check(win.height + 2 * p.h >= span_h && win.width + 2 * p.w >= span_w,
+          "{}: kernel ({}, {}) with dilation ({}, {}) spans {}x{}, more than the padded input "
+          "{}x{} (input {})", op, k.h, k.w, d.h, d.w, span_h, span_w, win.height + 2 * p.h,
+          win.width + 2 * p.w, x.shape());
+  auto fill = [&](int64_t size, int64_t k, int64_t s, int64_t p, int64_t d, auto& lo, auto& hi,
+                  auto& side) {
+    for (int64_t i = 0; i < pooled_size(size, k, s, p, d, ceil_mode); ++i) {
+      const int64_t start = i * s - p, end = start + d * (k - 1) + 1;
+      // Dilated taps can step over the whole image (PyTorch then gives -inf): refused.
+      check(first_tap(start, d) < std::min(end, size),
+            "{}: window {} covers no input pixel (size {}, kernel {}, stride {}, padding {}, "
+            "dilation {})", op, i, size, k, s, p, d);
+      lo.push_back(std::max<int64_t>(start, 0));
+      hi.push_back(std::min(end, size));
+      side.push_back(count_include_pad ? std::min(end, size + p) - start : hi.back() - lo.back());
     }
   };
-  fill(win.height, k.h, s.h, p.h, win.h0, win.h1);
-  fill(win.width, k.w, s.w, p.w, win.w0, win.w1);
-  win.divisor = float(k.h * k.w);
+  fill(win.height, k.h, s.h, p.h, d.h, win.h0, win.h1, win.dh);
+  fill(win.width, k.w, s.w, p.w, d.w, win.w0, win.w1, win.dw);
   return win;
 }
 
@@ -77,10 +118,12 @@ Windows adaptive_windows(const Tensor& x, Size2 out) {
   for (int64_t i = 0; i < out.h; ++i) {
     win.h0.push_back(i * win.height / out.h);
     win.h1.push_back(((i + 1) * win.height + out.h - 1) / out.h);
+    win.dh.push_back(win.h1.back() - win.h0.back());
   }
   for (int64_t j = 0; j < out.w; ++j) {
     win.w0.push_back(j * win.width / out.w);
     win.w1.push_back(((j + 1) * win.width + out.w - 1) / out.w);
+    win.dw.push_back(win.w1.back() - win.w0.back());
   }
   return win;
 }
@@ -110,35 +153,36 @@ inline void keep_max(float v, int64_t index, float& best, int64_t& arg) {
   arg = (arg & ~int64_t(take)) | (index & int64_t(take));
 }
 
-// One [H, W] plane of max_pool2d, any padding (windows clipped to the image).
-void max_plane(const float* xp, const Windows& win, Size2 k, Size2 s, Size2 p, float* yp,
-               int32_t* ip) {
-  const int64_t H = win.height, W = win.width, OH = win.out_h(), OW = win.out_w();
+// One [H, W] plane of max_pool2d, any geometry (windows clipped to the image, taps d apart).
+void max_plane(const float* xp, const Windows& win, const Geometry& g, float* yp, int32_t* ip) {
+  const auto [k, s, p, d, ceil_mode] = g;
+  const int64_t W = win.width, OH = win.out_h(), OW = win.out_w();
   for (int64_t i = 0; i < OH; ++i) {
-    const int64_t h0 = std::max<int64_t>(i * s.h - p.h, 0), h1 = std::min(i * s.h - p.h + k.h, H);
+    const int64_t h0 = first_tap(i * s.h - p.h, d.h), h1 = win.h1[i];
     for (int64_t j = 0; j < OW; ++j) {
-      const int64_t w0 = std::max<int64_t>(j * s.w - p.w, 0), w1 = std::min(j * s.w - p.w + k.w, W);
-      // Windows always hold a real pixel (padding <= kernel / 2): start from the first.
+      const int64_t w0 = first_tap(j * s.w - p.w, d.w), w1 = win.w1[j];
+      // Every window holds a real pixel (kernel_windows checked): start from the first.
       int64_t arg = h0 * W + w0;
       float best = xp[arg];
-      for (int64_t h = h0; h < h1; ++h)
-        for (int64_t w = w0; w < w1; ++w) keep_max(xp[h * W + w], h * W + w, best, arg);
+      for (int64_t h = h0; h < h1; h += d.h)
+        for (int64_t w = w0; w < w1; w += d.w) keep_max(xp[h * W + w], h * W + w, best, arg);
       yp[i * OW + j] = best, ip[i * OW + j] = int32_t(arg);
     }
   }
 }
 
-// The same without padding, where every window is whole and starts at origin[o] for
-// output o of the plane. Per kernel offset, one select over the whole plane: a long
-// loop that vectorises (with gathers), 4-7x faster than going window by window, whose
-// short data-dependent loops stay scalar.
+// The same where every window is whole (no padding, no partial ceil_mode window) and
+// starts at origin[o] for output o of the plane; taps d apart. Per kernel offset, one select
+// over the whole plane: a long loop that vectorises (with gathers), 4-7x faster than going
+// window by window, whose short data-dependent loops stay scalar.
 void max_plane_unpadded(const float* __restrict xp, const std::vector<int32_t>& origin,
-                        int64_t W, Size2 k, float* __restrict yp, int32_t* __restrict ip) {
+                        int64_t W, Size2 k, Size2 d, float* __restrict yp,
+                        int32_t* __restrict ip) {
   const int64_t n = int64_t(origin.size());
   const int32_t* __restrict off = origin.data();
   for (int64_t kh = 0; kh < k.h; ++kh)
     for (int64_t kw = 0; kw < k.w; ++kw) {
-      const int32_t shift = int32_t(kh * W + kw);
+      const int32_t shift = int32_t(kh * d.h * W + kw * d.w);
       if (shift == 0) {
 #pragma omp simd
         for (int64_t o = 0; o < n; ++o) yp[o] = xp[off[o]], ip[o] = off[o];
@@ -282,26 +326,36 @@ Tensor average(const Tensor& input, const std::shared_ptr<const Windows>& win, c
 
 // y = max of x over each window (padding is -inf; NaN propagates, as in PyTorch).
 // dL/dx[argmax] += dL/dy.   Tangent: tx at the argmax.
-Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding) {
-  if (input.dim() == 3) return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding).squeeze(0);
-  if (stride == Size2(0)) stride = kernel_size;
-  Windows win = kernel_windows(input, kernel_size, stride, padding, "max_pool2d");
+Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding,
+                  Size2 dilation, bool ceil_mode) {
+  if (input.dim() == 3)
+    return max_pool2d(input.unsqueeze(0), kernel_size, stride, padding, dilation, ceil_mode)
+        .squeeze(0);
+  const Geometry g{kernel_size, stride == Size2(0) ? kernel_size : stride, padding, dilation,
+                   ceil_mode};
+  Windows win = kernel_windows(input, g, true, "max_pool2d");
   Tensor x = input.contiguous(), y = empty(pooled_shape(x, win));
-  const int64_t W = win.width, in_plane = win.height * W, OH = win.out_h(), OW = win.out_w();
+  const int64_t H = win.height, W = win.width, in_plane = H * W, OH = win.out_h(),
+                OW = win.out_w();
   auto index = std::make_shared<std::vector<int32_t>>(y.numel());
   const float* xd = x.data();
   float* yd = y.data();
   int32_t* id = index->data();
+  // No padding and no partial ceil_mode window: every window is whole (the fast loops).
+  const bool whole = padding == Size2(0) &&
+                     (OH - 1) * g.stride.h + dilation.h * (kernel_size.h - 1) < H &&
+                     (OW - 1) * g.stride.w + dilation.w * (kernel_size.w - 1) < W;
 #if defined(__x86_64__)
-  const bool two_by_two = cpu::capability() == cpu::Capability::avx512 &&
-                          kernel_size == Size2(2) && stride == Size2(2) && padding == Size2(0);
+  const bool two_by_two = cpu::capability() == cpu::Capability::avx512 && whole &&
+                          kernel_size == Size2(2) && g.stride == Size2(2) && dilation == Size2(1);
 #else
   const bool two_by_two = false;
 #endif
   std::vector<int32_t> origin;  // of each output's window, when no window is clipped
-  if (padding == Size2(0) && !two_by_two)
+  if (whole && !two_by_two)
     for (int64_t i = 0; i < OH; ++i)
-      for (int64_t j = 0; j < OW; ++j) origin.push_back(int32_t(i * stride.h * W + j * stride.w));
+      for (int64_t j = 0; j < OW; ++j)
+        origin.push_back(int32_t(i * g.stride.h * W + j * g.stride.w));
   for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
     const float* xp = xd + plane * in_plane;
     float* yp = yd + plane * OH * OW;
@@ -310,10 +364,10 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
     if (two_by_two) return max_plane_2x2(xp, W, OH, OW, yp, ip);
 #endif
     cpu::dispatch([&](auto) {  // the unpadded loop vectorises with AVX2's gathers
-      if (padding == Size2(0))
-        max_plane_unpadded(xp, origin, W, kernel_size, yp, ip);
+      if (whole)
+        max_plane_unpadded(xp, origin, W, kernel_size, dilation, yp, ip);
       else
-        max_plane(xp, win, kernel_size, stride, padding, yp, ip);
+        max_plane(xp, win, g, yp, ip);
     });
   });
   Indices argmax = std::move(index);
@@ -324,11 +378,25 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
   return y;
 }
 
-Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding) {
-  if (input.dim() == 3) return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding).squeeze(0);
-  auto win = std::make_shared<const Windows>(
-      kernel_windows(input, kernel_size, stride, padding, "avg_pool2d"));
+Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding) {
+  return max_pool2d(input, kernel_size, stride, padding, 1, false);
+}
+
+Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding,
+                  bool ceil_mode, bool count_include_pad, std::optional<int64_t> divisor_override) {
+  if (input.dim() == 3)
+    return avg_pool2d(input.unsqueeze(0), kernel_size, stride, padding, ceil_mode,
+                      count_include_pad, divisor_override)
+        .squeeze(0);
+  check(!divisor_override || *divisor_override != 0, "avg_pool2d: divisor_override must not be 0");
+  const Geometry g{kernel_size, stride == Size2(0) ? kernel_size : stride, padding, 1, ceil_mode};
+  auto win = std::make_shared<Windows>(kernel_windows(input, g, count_include_pad, "avg_pool2d"));
+  if (divisor_override) win->divisor_override = float(*divisor_override);
   return average(input, win, "avg_pool2d");
+}
+
+Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 padding) {
+  return avg_pool2d(input, kernel_size, stride, padding, false, true, std::nullopt);
 }
 
 Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size) {
@@ -348,26 +416,41 @@ std::string show(Size2 s) {
 
 }  // namespace
 
-MaxPool2d::MaxPool2d(Size2 kernel, Size2 stride_, Size2 padding_)
-    : kernel_size(kernel), stride(stride_ == Size2(0) ? kernel : stride_), padding(padding_) {}
+MaxPool2d::MaxPool2d(Size2 kernel, Size2 stride_, Size2 padding_, Size2 dilation_,
+                     bool ceil_mode_)
+    : kernel_size(kernel),
+      stride(stride_ == Size2(0) ? kernel : stride_),
+      padding(padding_),
+      dilation(dilation_),
+      ceil_mode(ceil_mode_) {}
 
 Tensor MaxPool2d::forward(const Tensor& input) {
-  return functional::max_pool2d(input, kernel_size, stride, padding);
+  return functional::max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode);
 }
 
 std::string MaxPool2d::extra_repr() const {
-  return fmt::format("kernel_size={}, stride={}, padding={}, dilation=1, ceil_mode=False",
-                     show(kernel_size), show(stride), show(padding));
+  return fmt::format("kernel_size={}, stride={}, padding={}, dilation={}, ceil_mode={}",
+                     show(kernel_size), show(stride), show(padding), show(dilation),
+                     ceil_mode ? "True" : "False");
 }
 
-AvgPool2d::AvgPool2d(Size2 kernel, Size2 stride_, Size2 padding_)
-    : kernel_size(kernel), stride(stride_ == Size2(0) ? kernel : stride_), padding(padding_) {}
+AvgPool2d::AvgPool2d(Size2 kernel, Size2 stride_, Size2 padding_, bool ceil_mode_,
+                     bool count_include_pad_, std::optional<int64_t> divisor_override_)
+    : kernel_size(kernel),
+      stride(stride_ == Size2(0) ? kernel : stride_),
+      padding(padding_),
+      ceil_mode(ceil_mode_),
+      count_include_pad(count_include_pad_),
+      divisor_override(divisor_override_) {
+  check(!divisor_override || *divisor_override != 0, "AvgPool2d: divisor_override must not be 0");
+}
 
 Tensor AvgPool2d::forward(const Tensor& input) {
-  return functional::avg_pool2d(input, kernel_size, stride, padding);
+  return functional::avg_pool2d(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
+                                divisor_override);
 }
 
-std::string AvgPool2d::extra_repr() const {
+std::string AvgPool2d::extra_repr() const {  // PyTorch prints only these three
   return fmt::format("kernel_size={}, stride={}, padding={}", show(kernel_size), show(stride),
                      show(padding));
 }

@@ -1,15 +1,22 @@
-// The schedules' closed forms and the bookkeeping they share.
+// The schedules' closed forms and the bookkeeping they share, then ReduceLROnPlateau.
 #include <tapegrad/optim/lr_scheduler.h>
 
 #include <fmt/format.h>  // fmt::join
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 namespace tg::optim {
 
-LRScheduler::LRScheduler(Optimizer& optimizer) : optimizer_(optimizer) {
+std::vector<double> Scheduler::get_last_lr() const {
+  std::vector<double> lrs;
+  for (size_t g = 0; g < optimizer_.num_param_groups(); ++g) lrs.push_back(optimizer_.lr(g));
+  return lrs;
+}
+
+LRScheduler::LRScheduler(Optimizer& optimizer) : Scheduler(optimizer) {
   for (size_t g = 0; g < optimizer.num_param_groups(); ++g) base_lrs_.push_back(optimizer.lr(g));
 }
 
@@ -25,12 +32,6 @@ void LRScheduler::step() {
 
 void LRScheduler::apply() {
   for (size_t g = 0; g < base_lrs_.size(); ++g) optimizer_.set_lr(g, lr_at(t_, base_lrs_[g]));
-}
-
-std::vector<double> LRScheduler::get_last_lr() const {
-  std::vector<double> lrs;
-  for (size_t g = 0; g < base_lrs_.size(); ++g) lrs.push_back(optimizer_.lr(g));
-  return lrs;
 }
 
 StateDict LRScheduler::state_dict() const {
@@ -167,6 +168,135 @@ double SequentialLR::lr_at(int64_t t, double base_lr) const {
   size_t k = std::upper_bound(milestones_.begin(), milestones_.end(), t) - milestones_.begin();
   int64_t begin = k == 0 ? 0 : milestones_[k - 1];
   return schedules_[k]->lr_at(t - begin, base_lr);
+}
+
+// ---- ReduceLROnPlateau ---------------------------------------------------------------------
+
+ReduceLROnPlateau::ReduceLROnPlateau(Optimizer& optimizer, ReduceLROnPlateauOptions o)
+    : Scheduler(optimizer), options_(std::move(o)) {
+  const char* me = "ReduceLROnPlateau";
+  check(options_.mode == "min" || options_.mode == "max",
+        "ReduceLROnPlateau: invalid mode: '{}' (expected 'min' or 'max')", options_.mode);
+  check(options_.threshold_mode == "rel" || options_.threshold_mode == "abs",
+        "ReduceLROnPlateau: invalid threshold_mode: '{}' (expected 'rel' or 'abs')",
+        options_.threshold_mode);
+  check(options_.factor >= 0 && options_.factor < 1,
+        "ReduceLROnPlateau: invalid factor: {} (expected 0 <= factor < 1)", options_.factor);
+  check(options_.patience >= 0, "ReduceLROnPlateau: invalid patience: {} (expected >= 0)",
+        options_.patience);
+  check(options_.cooldown >= 0, "ReduceLROnPlateau: invalid cooldown: {} (expected >= 0)",
+        options_.cooldown);
+  detail::check_non_negative(me, "threshold", options_.threshold);
+  detail::check_non_negative(me, "eps", options_.eps);
+  const size_t groups = optimizer.num_param_groups();
+  check(options_.min_lr.size() == 1 || options_.min_lr.size() == groups,
+        "ReduceLROnPlateau: expected 1 or {} min_lr values (one per group), got {}", groups,
+        options_.min_lr.size());
+  if (options_.min_lr.size() == 1) options_.min_lr.assign(groups, options_.min_lr[0]);
+  for (double m : options_.min_lr) detail::check_non_negative(me, "min_lr", m);
+  best_ = options_.mode == "min" ? std::numeric_limits<double>::infinity()
+                                 : -std::numeric_limits<double>::infinity();
+}
+
+bool ReduceLROnPlateau::is_better(double metric) const {
+  const double t = options_.threshold;
+  const bool rel = options_.threshold_mode == "rel";
+  if (options_.mode == "min") return metric < (rel ? best_ * (1 - t) : best_ - t);
+  return metric > (rel ? best_ * (1 + t) : best_ + t);
+}
+
+void ReduceLROnPlateau::step(double metric) {
+  ++last_epoch_;
+  if (is_better(metric)) {
+    best_ = metric;
+    num_bad_epochs_ = 0;
+  } else {
+    ++num_bad_epochs_;
+  }
+  if (in_cooldown()) {
+    --cooldown_counter_;
+    num_bad_epochs_ = 0;  // bad steps in cooldown do not count
+  }
+  if (num_bad_epochs_ > options_.patience) {
+    for (size_t g = 0; g < optimizer_.num_param_groups(); ++g) {
+      const double old_lr = optimizer_.lr(g);
+      const double new_lr = std::max(old_lr * options_.factor, options_.min_lr[g]);
+      if (old_lr - new_lr > options_.eps) optimizer_.set_lr(g, new_lr);
+    }
+    cooldown_counter_ = options_.cooldown;
+    num_bad_epochs_ = 0;
+  }
+}
+
+namespace {
+
+// The options of a plateau schedule as state-dict text, by PyTorch's names.
+std::map<std::string, std::string> plateau_options(const ReduceLROnPlateauOptions& o) {
+  StateDict d;
+  d.set("mode", o.mode);
+  d.set("factor", o.factor);
+  d.set("patience", double(o.patience));
+  d.set("threshold", o.threshold);
+  d.set("threshold_mode", o.threshold_mode);
+  d.set("cooldown", double(o.cooldown));
+  d.set("eps", o.eps);
+  for (size_t g = 0; g < o.min_lr.size(); ++g) d.set(fmt::format("min_lrs.{}", g), o.min_lr[g]);
+  return d.metadata();
+}
+
+}  // namespace
+
+StateDict ReduceLROnPlateau::state_dict() const {
+  StateDict dict;
+  dict.set("kind", "ReduceLROnPlateau");
+  for (const auto& [key, text] : plateau_options(options_)) dict.set(key, text);
+  dict.set("last_epoch", double(last_epoch_));
+  dict.set("best", best_);
+  dict.set("num_bad_epochs", double(num_bad_epochs_));
+  dict.set("cooldown_counter", double(cooldown_counter_));
+  return dict;
+}
+
+void ReduceLROnPlateau::load_state_dict(const StateDict& dict, LoadOptions) {
+  const char* counters[] = {"last_epoch", "num_bad_epochs", "cooldown_counter"};
+  check(dict.has("kind") && dict.text("kind") == "ReduceLROnPlateau",
+        "ReduceLROnPlateau: load_state_dict: the state is {}, not a ReduceLROnPlateau's",
+        dict.has("kind") ? fmt::format("a {}'s", dict.text("kind"))
+                         : std::string("another schedule's (it has no 'kind' entry)"));
+  std::vector<std::string> problems;
+  const auto options = plateau_options(options_);
+  for (const auto& [key, expected] : options) {
+    if (!dict.has(key)) problems.push_back(fmt::format("missing entry '{}'", key));
+    else if (dict.text(key) != expected)
+      problems.push_back(fmt::format("{}: expected {}, found {}", key, expected, dict.text(key)));
+  }
+  auto number = [&](const char* key, double& out) {  // records a problem instead of throwing
+    if (!dict.has(key)) return problems.push_back(fmt::format("missing entry '{}'", key));
+    try {
+      out = dict.number(key);
+    } catch (const Error&) {
+      problems.push_back(fmt::format("'{}' is '{}', not a number", key, dict.text(key)));
+    }
+  };
+  std::vector<double> whole(3, 0.0);
+  for (size_t i = 0; i < 3; ++i) {
+    number(counters[i], whole[i]);
+    if (!(whole[i] >= 0 && whole[i] <= 0x1p53 && std::floor(whole[i]) == whole[i]))
+      problems.push_back(
+          fmt::format("'{}' is {}, expected a whole number >= 0", counters[i], whole[i]));
+  }
+  double best = 0;
+  number("best", best);  // +-inf before the first step
+  if (std::isnan(best)) problems.push_back("'best' is nan");
+  const size_t known = options.size() + 5;  // kind, best and the three counters
+  if (dict.metadata().size() != known || dict.size() != 0)
+    problems.push_back(fmt::format("{} entries, expected {}", dict.metadata().size() + dict.size(),
+                                   known));
+  check(problems.empty(),
+        "ReduceLROnPlateau: load_state_dict: the state does not fit this schedule; nothing was "
+        "loaded:\n  {}", fmt::join(problems, "\n  "));
+  last_epoch_ = int64_t(whole[0]), num_bad_epochs_ = int64_t(whole[1]);
+  cooldown_counter_ = int64_t(whole[2]), best_ = best;
 }
 
 }  // namespace tg::optim

@@ -342,6 +342,48 @@ inline std::vector<OpCase> nn_op_table() {
         [=](V x) { return F::huber_loss(x[0], x[1], r, 0.5f); });
     row("squared_loss", {in({4, 1}), in({4})}, [=](V x) { return F::squared_loss(x[0], x[1], r); });
   }
+  // ---- pool.cpp's and loss.cpp's options (ceil_mode, dilation, divisor; weight,
+  // ignore_index, probability targets) ----
+  Tensor weight = tensor({0.5f, 1.5f, 1, 2, 0.8f});
+  const std::vector<OpCase> options = {
+      {"max_pool2d ceil_mode", {distinct({1, 2, 5, 5})},
+       [](V x) { return F::max_pool2d(x[0], 2, 2, 0, 1, true); }},
+      {"max_pool2d dilation 2 padding 1 ceil_mode", {distinct({1, 2, 6, 5})},
+       [](V x) { return F::max_pool2d(x[0], 3, 2, 1, 2, true); }},
+      {"max_pool2d dilation (2, 1), whole windows", {distinct({2, 1, 5, 4})},
+       [](V x) { return F::max_pool2d(x[0], 2, 1, 0, {2, 1}); }},
+      {"avg_pool2d ceil_mode padding 1", {in({1, 2, 6, 6})},
+       [](V x) { return F::avg_pool2d(x[0], 3, 2, 1, true); }},
+      {"avg_pool2d count_include_pad false", {in({1, 2, 5, 5})},
+       [](V x) { return F::avg_pool2d(x[0], 3, 2, 1, true, false); }},
+      {"avg_pool2d divisor_override", {in({1, 2, 5, 5})},
+       [](V x) { return F::avg_pool2d(x[0], 2, 2, 0, true, true, 3); }},
+  };
+  rows.insert(rows.end(), options.begin(), options.end());
+  for (auto [r, name] : reductions) {
+    auto row = [&](const char* op, std::vector<InputSpec> inputs, TensorFunction f) {
+      rows.push_back({fmt::format("{} {}", op, name), std::move(inputs), std::move(f)});
+    };
+    Tensor with_ignored = tensor({1, -100, 4, 2});
+    row("cross_entropy weight", {in({4, 5})},
+        [=](V x) { return F::cross_entropy(x[0], classes, {.weight = weight, .reduction = r}); });
+    row("cross_entropy weight, ignore_index, label smoothing", {in({4, 5})}, [=](V x) {
+      return F::cross_entropy(x[0], with_ignored,
+                              {.weight = weight, .reduction = r, .label_smoothing = 0.2f});
+    });
+    row("cross_entropy ignore_index 4", {in({4, 5})},
+        [=](V x) { return F::cross_entropy(x[0], classes, {.ignore_index = 4, .reduction = r}); });
+    row("cross_entropy probability targets", {in({4, 5}), in({4, 5}, 0, 1)},
+        [=](V x) { return F::cross_entropy(x[0], x[1], {.reduction = r}); });
+    row("cross_entropy probability targets, weight, smoothing", {in({4, 5}), in({4, 5}, 0, 1)},
+        [=](V x) {
+          return F::cross_entropy(x[0], x[1],
+                                  {.weight = weight, .reduction = r, .label_smoothing = 0.3f});
+        });
+    row("nll_loss weight, ignore_index", {in({4, 5})}, [=](V x) {
+      return F::nll_loss(x[0], classes, {.weight = weight, .ignore_index = 0, .reduction = r});
+    });
+  }
   return rows;
 }
 

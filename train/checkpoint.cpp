@@ -1,5 +1,5 @@
 // checkpoint.h: prefix the dicts and save atomically; load, validate every part, commit. The
-// parts check themselves (Module, Optimizer and LRScheduler::load_state_dict refuse what does
+// parts check themselves (Module, Optimizer and Scheduler::load_state_dict refuse what does
 // not fit before changing anything); this file only checks its own entries and makes the
 // whole load all-or-nothing by putting back copies of the old states if a later part fails.
 #include <tapegrad/train/checkpoint.h>
@@ -73,7 +73,7 @@ CheckpointInfo read_info(const std::string& path, const StateDict& file, Generat
 
 void save_checkpoint(const std::string& path, const nn::Module& model,
                      const optim::Optimizer& optimizer, const CheckpointInfo& info,
-                     const optim::LRScheduler* scheduler) {
+                     const optim::Scheduler* scheduler) {
   StateDict file;
   file.set(kFormatKey, kFormat);
   file.update(model.state_dict(), "model.");
@@ -87,7 +87,7 @@ void save_checkpoint(const std::string& path, const nn::Module& model,
 }
 
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
-                               optim::Optimizer& optimizer, optim::LRScheduler* scheduler,
+                               optim::Optimizer& optimizer, optim::Scheduler* scheduler,
                                optim::LoadOptions options) {
   // 1. The file: its structure (the safetensors reader) and its own entries.
   StateDict file;

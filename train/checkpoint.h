@@ -1,6 +1,7 @@
 // Training checkpoints: one safetensors file holding everything needed to resume training bit
 // for bit. It is the state dicts of the model, the optimizer and the LR schedule under the
-// prefixes "model.", "optimizer." and "scheduler.", plus "epoch", "step", the global random
+// prefixes "model.", "optimizer." and "scheduler." (any optim::Scheduler: a closed-form
+// LRScheduler or ReduceLROnPlateau), plus "epoch", "step", the global random
 // generator ("rng") and user strings ("extra.<key>"):
 //
 //   train::save_checkpoint("run.ckpt", net, opt, {.epoch = epoch, .step = step}, &schedule);
@@ -33,14 +34,14 @@ struct CheckpointInfo {
 /// default_generator().state() to `path`, atomically.
 void save_checkpoint(const std::string& path, const nn::Module& model,
                      const optim::Optimizer& optimizer, const CheckpointInfo& info = {},
-                     const optim::LRScheduler* scheduler = nullptr);
+                     const optim::Scheduler* scheduler = nullptr);
 
 /// Restores what save_checkpoint wrote into `model`, `optimizer`, `scheduler` (required exactly
 /// when the file holds a schedule) and the global generator, and returns the stored info.
 /// `options` go to the optimizer's and the schedule's load_state_dict. On error a tg::Error
 /// names the file and the problem, and nothing is changed.
 CheckpointInfo load_checkpoint(const std::string& path, nn::Module& model,
-                               optim::Optimizer& optimizer, optim::LRScheduler* scheduler = nullptr,
+                               optim::Optimizer& optimizer, optim::Scheduler* scheduler = nullptr,
                                optim::LoadOptions options = {});
 
 }  // namespace tg::train

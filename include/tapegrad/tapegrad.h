@@ -43,6 +43,7 @@
 #include <tapegrad/autograd/tensor.h>
 
 #include <tapegrad/nn/activation.h>
+#include <tapegrad/nn/container.h>
 #include <tapegrad/nn/conv.h>
 #include <tapegrad/nn/conv_transpose.h>
 #include <tapegrad/nn/functional.h>

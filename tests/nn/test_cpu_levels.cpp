@@ -44,24 +44,29 @@ TEST_CASE("cpu: max_pool2d's values and argmax are the baseline's at every level
   std::mt19937 rng(3);
   auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
   struct Window {
-    int kernel, stride, padding;
+    int kernel, stride, padding, dilation = 1;
+    bool ceil_mode = false;
   };
-  // 2x2/2 takes the AVX-512 path, 3x3/1 the gathers, 3x3/2 padded the clipped windows.
-  for (Window w : {Window{2, 2, 0}, Window{3, 1, 0}, Window{3, 2, 1}, Window{2, 2, 1}}) {
+  // 2x2/2 takes the AVX-512 path, 3x3/1 the gathers, 3x3/2 padded the clipped windows;
+  // dilated whole windows take the gathers, ceil_mode's partial windows the clipped loop.
+  for (Window w : {Window{2, 2, 0}, Window{3, 1, 0}, Window{3, 2, 1}, Window{2, 2, 1},
+                   Window{2, 2, 0, 2}, Window{2, 2, 0, 1, true}, Window{3, 2, 1, 2, true}}) {
     for (int trial = 0; trial < 12; ++trial) {
-      const int64_t n = pick(1, 2), c = pick(1, 3), h = pick(w.kernel, 21),
-                    width = pick(w.kernel, 70);  // up to 35 outputs a row: 16 + 16 + tail
-      INFO("kernel ", w.kernel, " stride ", w.stride, " padding ", w.padding, ", input [", n,
-           ", ", c, ", ", h, ", ", width, "]");
+      const int span = w.dilation * (w.kernel - 1) + 1;
+      const int64_t n = pick(1, 2), c = pick(1, 3), h = pick(span, 21),
+                    width = pick(span, 70);  // up to 35 outputs a row: 16 + 16 + tail
+      INFO("kernel ", w.kernel, " stride ", w.stride, " padding ", w.padding, " dilation ",
+           w.dilation, " ceil_mode ", w.ceil_mode, ", input [", n, ", ", c, ", ", h, ", ", width,
+           "]");
       // Few distinct values, so windows hold ties, and a few NaNs, which must win.
       Tensor x = empty({n, c, h, width});
       float* xd = x.data();
       for (int64_t i = 0; i < x.numel(); ++i) xd[i] = pick(0, 40) == 0 ? NAN : float(pick(0, 3));
-      Tensor y0 = F::max_pool2d(x, w.kernel, w.stride, w.padding);
+      Tensor y0 = F::max_pool2d(x, w.kernel, w.stride, w.padding, w.dilation, w.ceil_mode);
       Tensor gy = randn(y0.shape());
       check_levels_agree([&] {
         return forward_backward({x}, gy, [&](const std::vector<Tensor>& in) {
-          return F::max_pool2d(in[0], w.kernel, w.stride, w.padding);
+          return F::max_pool2d(in[0], w.kernel, w.stride, w.padding, w.dilation, w.ceil_mode);
         });
       });
     }

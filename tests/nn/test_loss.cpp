@@ -1,8 +1,12 @@
 // Tests of the losses: every reduction against PyTorch, the course's squared_loss,
 // cross-entropy's fused op (values, stability, gradient, label smoothing, Hessian-vector
-// product), and every error message. Each loss's gradcheck and tangent check, under every
+// product), the options (class weight, ignore_index, probability targets: loss_options.json
+// from make_options_fixtures.py) and every error message. Each loss's gradcheck and tangent check, under every
 // reduction, are rows of tests/op_table.h.
 #include <doctest/doctest.h>
+
+#include <cmath>
+#include <functional>
 
 #include <tapegrad/autograd/forward.h>
 #include <tapegrad/nn/functional.h>
@@ -138,4 +142,112 @@ TEST_CASE("nn loss: a loss module is used through the Loss base") {
   TG_CHECK_CLOSE((*criterion)(f["logits"], f["classes"]), f["ce_mean"]);
   CHECK(criterion->name() == "CrossEntropyLoss");
   CHECK(criterion->reduction == Reduction::Mean);
+}
+
+TEST_CASE("nn loss options: weight, ignore_index and probability targets match PyTorch") {
+  test::Fixture f("loss_options.json");
+  Tensor logits = f["logits"], classes = f["classes"], w = f["weight"], probs = f["probs"];
+  using Loss = std::function<Tensor(const Tensor&, Reduction)>;
+  const std::pair<const char*, Loss> cases[] = {
+      {"ce_weight",
+       [&](const Tensor& z, Reduction r) {
+         return F::cross_entropy(z, classes, {.weight = w, .reduction = r});
+       }},
+      {"ce_ignore",
+       [&](const Tensor& z, Reduction r) {
+         return F::cross_entropy(z, classes, {.ignore_index = 1, .reduction = r});
+       }},
+      {"ce_weight_ignore_smooth",
+       [&](const Tensor& z, Reduction r) {
+         return F::cross_entropy(
+             z, classes, {.weight = w, .ignore_index = 3, .reduction = r, .label_smoothing = 0.2f});
+       }},
+      {"ce_probs",
+       [&](const Tensor& z, Reduction r) { return F::cross_entropy(z, probs, {.reduction = r}); }},
+      {"ce_probs_weight_smooth",
+       [&](const Tensor& z, Reduction r) {
+         return F::cross_entropy(z, probs,
+                                 {.weight = w, .reduction = r, .label_smoothing = 0.3f});
+       }},
+      {"nll_weight_ignore",
+       [&](const Tensor& z, Reduction r) {
+         return F::nll_loss(z, classes, {.weight = w, .ignore_index = 0, .reduction = r});
+       }},
+  };
+  for (const auto& [name, loss] : cases) {
+    for (auto [r, rname] : kReductions) {
+      std::string key = fmt::format("{}_{}", name, rname);
+      CAPTURE(key);
+      Tensor z = (std::string(name).starts_with("nll") ? f["log_probs"] : f["logits"]);
+      z.requires_grad_();
+      Tensor out = loss(z, r);
+      TG_CHECK_CLOSE(out, f[key], 1e-5f, 1e-6f);
+      out.backward(f[key + ".u"]);
+      TG_CHECK_CLOSE(z.grad(), f[key + ".grad"], 1e-5f, 1e-6f);
+    }
+  }
+  // Probability targets are differentiated too (composed from log_softmax, as in PyTorch);
+  // the weight is not.
+  Tensor q = probs.clone().requires_grad_(), wg = w.clone().requires_grad_();
+  F::cross_entropy(logits, q, {.weight = wg, .label_smoothing = 0.3f}).backward();
+  TG_CHECK_CLOSE(q.grad(), f["ce_probs_weight_smooth_mean.grad_target"], 1e-5f, 1e-6f);
+  CHECK(!wg.grad().defined());
+  // Unbatched: logits [C] with a 0-d class index or [C] probabilities.
+  TG_CHECK_CLOSE(F::cross_entropy(logits.select(0, 2), classes.select(0, 2), {.weight = w}),
+                 f["single_weight"]);
+  TG_CHECK_CLOSE(F::cross_entropy(logits.select(0, 2), probs.select(0, 2),
+                                  {.label_smoothing = 0.1f}),
+                 f["single_probs"]);
+  // The modules give the same, and keep the weight as a buffer, as PyTorch.
+  nn::CrossEntropyLoss ce({.weight = w, .ignore_index = 3, .label_smoothing = 0.2f});
+  TG_CHECK_CLOSE(ce(logits, classes), f["ce_weight_ignore_smooth_mean"]);
+  CHECK(ce.state_dict().contains("weight"));
+  nn::NLLLoss nll({.weight = w, .ignore_index = 0, .reduction = Reduction::Sum});
+  TG_CHECK_CLOSE(nll(f["log_probs"], classes), f["nll_weight_ignore_sum"]);
+  CHECK(nn::NLLLoss().state_dict().size() == 0);
+}
+
+TEST_CASE("nn loss options: by hand") {
+  // Two rows, targets 0 and 1 with weights 2 and 3: the mean is (2 l_0 + 3 l_1) / 5.
+  Tensor z = tensor({1, 0, 0, 2}, {2, 2}), t = tensor({0, 1}), w = tensor({2, 3});
+  const double l0 = std::log(1 + std::exp(-1.0)), l1 = std::log(1 + std::exp(-2.0));
+  CHECK(F::cross_entropy(z, t, {.weight = w}).item() == doctest::Approx((2 * l0 + 3 * l1) / 5));
+  // An ignored row adds nothing and leaves the mean: only row 1 is counted.
+  CHECK(F::cross_entropy(z, t, {.ignore_index = 0}).item() == doctest::Approx(l1));
+  CHECK(F::nll_loss(z, t, {.weight = w, .ignore_index = 0}).item() == doctest::Approx(-2.0));
+  CHECK(F::cross_entropy(z, t, {.ignore_index = 0, .reduction = Reduction::None}).to_vector() ==
+        std::vector<float>{0, float(l1)});
+  // Every target ignored: the mean is 0 / 0, as PyTorch's; the gradient is 0.
+  Tensor zg = z.clone().requires_grad_();
+  Tensor all = F::cross_entropy(zg, tensor({-100, -100}));
+  CHECK(std::isnan(all.item()));
+  all.backward();
+  CHECK(zg.grad().to_vector() == std::vector<float>{0, 0, 0, 0});
+  // A one-hot probability target is the class-index loss.
+  Tensor onehot = tensor({1, 0, 0, 1}, {2, 2});
+  CHECK(F::cross_entropy(z, onehot).item() == doctest::Approx(F::cross_entropy(z, t).item()));
+}
+
+TEST_CASE("nn loss options: errors name the offending values") {
+  Tensor logits = zeros({4, 3}), t = tensor({0, 1, 2, 1});
+  CHECK(error_of([&] { F::cross_entropy(logits, t, {.weight = ones({4})}); }) ==
+        "cross_entropy: weight [4] should hold one value per class, [3]");
+  CHECK(error_of([&] { F::nll_loss(logits, t, {.weight = ones({3, 1})}); }) ==
+        "nll_loss: weight [3, 1] should hold one value per class, [3]");
+  CHECK(error_of([&] { F::cross_entropy(logits, zeros({4, 3}), {.weight = ones({2})}); }) ==
+        "cross_entropy: weight [2] should hold one value per class, [3]");
+  CHECK(error_of([&] { F::cross_entropy(logits, zeros({4, 3}), {.ignore_index = 0}); }) ==
+        "cross_entropy: ignore_index 0 is not supported with probability targets (target [4, 3] "
+        "has the input's shape); hint: ignore_index applies to class-index targets [N]");
+  CHECK(error_of([&] { F::cross_entropy(logits, zeros({4, 3}), {.label_smoothing = 2}); }) ==
+        "cross_entropy: label_smoothing must be in [0, 1], got 2");
+  // ignore_index does not make other out-of-range targets valid.
+  CHECK(error_of([&] { F::cross_entropy(logits, tensor({0, -100, 3, 1})); }) ==
+        "cross_entropy: target 3 at index 2 is out of range for 3 classes");
+  CHECK(error_of([&] { F::nll_loss(logits, tensor({0, 5, 2, 1}), {.ignore_index = 2}); }) ==
+        "nll_loss: target 5 at index 1 is out of range for 3 classes");
+  CHECK(error_of([] { nn::CrossEntropyLoss({.weight = ones({3, 1})}); }) ==
+        "CrossEntropyLoss: weight must be [C], one value per class, got [3, 1]");
+  CHECK(error_of([] { nn::NLLLoss({.weight = scalar_tensor(1)}); }) ==
+        "NLLLoss: weight must be [C], one value per class, got []");
 }

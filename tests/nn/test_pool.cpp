@@ -1,5 +1,6 @@
 // Tests of max_pool2d, avg_pool2d and adaptive_avg_pool2d and their modules: forward
-// values and input gradients against PyTorch (fixtures from make_conv_fixtures.py),
+// values and input gradients against PyTorch (fixtures from make_conv_fixtures.py, and
+// make_options_fixtures.py for ceil_mode, dilation, count_include_pad, divisor_override),
 // NaN propagation, unbatched input, printing and every error message. Each geometry's
 // gradcheck (max pooling away from ties) and tangent check are rows of tests/op_table.h.
 #include <doctest/doctest.h>
@@ -32,7 +33,56 @@ const std::pair<const char*, Pool> kCases[] = {
     {"adaptive_5x7", [](const Tensor& x) { return F::adaptive_avg_pool2d(x, {5, 7}); }},
 };
 
+// The cases of make_options_fixtures.py's POOL_CASES: PyTorch's other pooling options.
+const std::pair<const char*, Pool> kOptionCases[] = {
+    {"max_k3_s2_ceil", [](const Tensor& x) { return F::max_pool2d(x, 3, 2, 0, 1, true); }},
+    {"max_k2_s2_p1_ceil", [](const Tensor& x) { return F::max_pool2d(x, 2, 2, 1, 1, true); }},
+    {"max_k3_p1_d2", [](const Tensor& x) { return F::max_pool2d(x, 3, 1, 1, 2); }},
+    {"max_k2_s2_d2", [](const Tensor& x) { return F::max_pool2d(x, 2, 2, 0, 2); }},
+    {"max_k23_s21_p11_d21_ceil",
+     [](const Tensor& x) { return F::max_pool2d(x, {2, 3}, {2, 1}, {1, 1}, {2, 1}, true); }},
+    {"avg_k3_s2_p1_ceil", [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1, true); }},
+    {"avg_k3_s2_p1_nopad", [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1, false, false); }},
+    {"avg_k32_s2_p10_ceil_nopad",
+     [](const Tensor& x) { return F::avg_pool2d(x, {3, 2}, 2, {1, 0}, true, false); }},
+    {"avg_k3_s2_p1_div5", [](const Tensor& x) { return F::avg_pool2d(x, 3, 2, 1, false, true, 5); }},
+    {"avg_k2_ceil_div3", [](const Tensor& x) { return F::avg_pool2d(x, 2, 0, 0, true, true, 3); }},
+    {"avg_k2_ceil", [](const Tensor& x) { return F::avg_pool2d(x, 2, 0, 0, true); }},
+};
+
 }  // namespace
+
+TEST_CASE("nn pooling options: ceil_mode, dilation, count_include_pad, divisor_override match "
+          "PyTorch") {
+  test::Fixture f("pool_options.json");
+  for (const auto& [name, pool] : kOptionCases) {
+    CAPTURE(name);
+    std::string n = name;
+    Tensor x = f[n + ".x"].requires_grad_();
+    Tensor y = pool(x);
+    TG_CHECK_CLOSE(y, f[n + ".y"], 1e-5f, 1e-6f);
+    y.backward(f[n + ".u"]);
+    TG_CHECK_CLOSE(x.grad(), f[n + ".gx"], 1e-5f, 1e-6f);
+    TG_CHECK_CLOSE(pool(f[n + ".x"].select(0, 0)), f[n + ".y"].select(0, 0), 1e-5f, 1e-6f);
+  }
+}
+
+TEST_CASE("nn pooling options: by hand on a 1x1x3x3 ramp") {
+  Tensor x = arange(9).reshape({1, 1, 3, 3});  // 0 1 2 / 3 4 5 / 6 7 8
+  // ceil_mode keeps the partial windows {2, 5}, {6, 7} and {8}.
+  CHECK(F::max_pool2d(x, 2, 2, 0, 1, true).to_vector() == std::vector<float>{4, 5, 7, 8});
+  CHECK(F::avg_pool2d(x, 2, 2, 0, true).to_vector() == std::vector<float>{2, 3.5f, 6.5f, 8});
+  // Taps 2 apart: the four corners.
+  CHECK(F::max_pool2d(x, 2, 1, 0, 2).to_vector() == std::vector<float>{8});
+  // count_include_pad: the corner window {0, 1, 3, 4} of a padded 3x3 kernel counts 9 or 4.
+  CHECK(F::avg_pool2d(x, 3, 2, 1, false, true).to_vector()[0] == doctest::Approx(8.0 / 9));
+  CHECK(F::avg_pool2d(x, 3, 2, 1, false, false).to_vector()[0] == doctest::Approx(2.0));
+  CHECK(F::avg_pool2d(x, 3, 2, 1, false, true, -2).to_vector()[0] == doctest::Approx(-4.0));
+  // The defaults give the same as the four-argument forms.
+  Tensor r = randn({2, 3, 7, 6});
+  CHECK(allclose(F::max_pool2d(r, 3, 2, 1, 1, false), F::max_pool2d(r, 3, 2, 1)));
+  CHECK(allclose(F::avg_pool2d(r, 3, 2, 1, false, true), F::avg_pool2d(r, 3, 2, 1)));
+}
 
 TEST_CASE("nn pooling: forward and input gradients match PyTorch") {
   test::Fixture f("pool.json");
@@ -107,6 +157,15 @@ TEST_CASE("nn pooling modules: defaults, forward and printing") {
   CHECK(allclose(global(x).flatten(1), x.mean({2, 3})));
   CHECK(global.extra_repr() == "output_size=1");
   CHECK(nn::parameter_count(max) + nn::parameter_count(avg) + nn::parameter_count(global) == 0);
+  // The other options, in PyTorch's positional order.
+  nn::MaxPool2d dilated(3, 2, 1, 2, true);
+  CHECK(allclose(dilated(x), F::max_pool2d(x, 3, 2, 1, 2, true)));
+  CHECK(dilated.extra_repr() == "kernel_size=3, stride=2, padding=1, dilation=2, ceil_mode=True");
+  nn::AvgPool2d options(3, 2, 1, true, false, 4);
+  CHECK(options.divisor_override == 4);
+  CHECK(allclose(options(x), F::avg_pool2d(x, 3, 2, 1, true, false, 4)));
+  CHECK(!nn::AvgPool2d(2).divisor_override.has_value());
+  CHECK(nn::AvgPool2d(2).count_include_pad);
 }
 
 TEST_CASE("nn pooling: errors name the operation and the values") {
@@ -125,6 +184,21 @@ TEST_CASE("nn pooling: errors name the operation and the values") {
         "adaptive_avg_pool2d: output size must be at least (1, 1), got (0, 2)");
   CHECK(error_of([&] { F::adaptive_avg_pool2d(randn({2, 5}), 1); }) ==
         "adaptive_avg_pool2d: expected a 3-D [C, H, W] or 4-D [N, C, H, W] input, got [2, 5]");
+  CHECK(error_of([&] { F::max_pool2d(x, 2, 1, 0, {1, 0}); }) ==
+        "max_pool2d: dilation must be positive, got (1, 0)");
+  CHECK(error_of([&] { F::max_pool2d(x, 3, 1, 0, 3); }) ==
+        "max_pool2d: kernel (3, 3) with dilation (3, 3) spans 7x7, more than the padded input 5x5 "
+        "(input [1, 2, 5, 5])");
+  // PyTorch returns -inf for a window whose taps all fall in the padding; refused here.
+  CHECK(error_of([] { F::max_pool2d(zeros({1, 1, 2, 2}), 2, 1, 1, 3); }) ==
+        "max_pool2d: window 0 covers no input pixel (size 2, kernel 2, stride 1, padding 1, "
+        "dilation 3)");
+  CHECK(error_of([&] { F::max_pool2d(x, 4, 1, 3, 1, true); }) ==
+        "max_pool2d: padding (3, 3) should be between 0 and half the kernel size (4, 4)");
+  CHECK(error_of([&] { F::avg_pool2d(x, 2, 2, 0, true, true, 0); }) ==
+        "avg_pool2d: divisor_override must not be 0");
+  CHECK(error_of([] { nn::AvgPool2d(2, 2, 0, false, true, 0); }) ==
+        "AvgPool2d: divisor_override must not be 0");
   CHECK(error_of([] { nn::AdaptiveAvgPool2d(0); }) ==
         "AdaptiveAvgPool2d: output size must be at least (1, 1), got (0, 0)");
 }

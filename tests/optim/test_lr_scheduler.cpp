@@ -1,6 +1,8 @@
 // Learning-rate schedules: PyTorch's sequences (fixtures/optim_trajectories.json), the
-// course's closed forms, per-step versus per-epoch use, and resuming from a state dict.
+// course's closed forms, per-step versus per-epoch use, and resuming from a state dict;
+// ReduceLROnPlateau against PyTorch's on fixed metric sequences (fixtures/plateau.json).
 #include <cmath>
+#include <limits>
 #include <numbers>
 
 #include <tapegrad/optim/lr_scheduler.h>
@@ -206,6 +208,141 @@ TEST_SUITE("optim") {
     short_state.set("last_epoch", 1);
     CHECK_THROWS_CONTAINING(sched.load_state_dict(short_state),
                             "LRScheduler: load_state_dict: 1 entries");
+  }
+
+  // ---- ReduceLROnPlateau ------------------------------------------------------------------
+
+  // make_plateau_fixtures.py's CASES: the groups' initial rates and the options.
+  struct PlateauCase {
+    const char* name;
+    std::vector<double> lrs;
+    ReduceLROnPlateauOptions options;
+  };
+  const PlateauCase kPlateauCases[] = {
+      {"min_rel", {0.1}, {.factor = 0.5, .patience = 2, .threshold = 0.1, .min_lr = {0.01}}},
+      {"min_abs_cooldown",
+       {0.1},
+       {.factor = 0.3, .patience = 1, .threshold = 0.05, .threshold_mode = "abs", .cooldown = 2}},
+      {"max_rel_groups_min_lr",
+       {0.1, 1.0},
+       {.mode = "max", .factor = 0.5, .patience = 0, .threshold = 0.05, .min_lr = {0.02, 0.3}}},
+      {"max_abs_eps",
+       {0.015, 1.0},
+       {.mode = "max", .factor = 0.5, .patience = 1, .threshold = 0.5, .threshold_mode = "abs",
+        .eps = 0.01}},
+      {"defaults", {0.1}, {}},
+  };
+
+  // One scalar parameter per group, with the given rates.
+  struct Groups {
+    std::vector<Tensor> params;
+    std::unique_ptr<SGD> opt;
+    explicit Groups(const std::vector<double>& lrs) {
+      std::vector<ParamGroup<SGDOptions>> groups;
+      for (double lr : lrs) {
+        params.push_back(zeros({1}, {.requires_grad = true}));
+        groups.push_back({.params = {params.back()}, .options = {.lr = lr}});
+      }
+      opt = std::make_unique<SGD>(groups);
+    }
+  };
+
+  TEST_CASE("ReduceLROnPlateau follows PyTorch's rates, counters and best") {
+    const tg::test::JsonFixture cases =
+        tg::test::JsonFixture::load(std::string(TG_TEST_DIR) + "/optim/fixtures/plateau.json")["cases"];
+    for (const PlateauCase& c : kPlateauCases) {
+      CAPTURE(c.name);
+      const tg::test::JsonFixture expected = cases[c.name];
+      Groups g(c.lrs);
+      ReduceLROnPlateau plateau(*g.opt, c.options);
+      std::vector<double> metrics = expected["metrics"].numbers();
+      for (size_t t = 0; t < metrics.size(); ++t) {
+        CAPTURE(t);
+        plateau.step(metrics[t]);
+        for (size_t group = 0; group < c.lrs.size(); ++group)
+          CHECK(g.opt->lr(group) ==
+                doctest::Approx(expected[fmt::format("lrs.{}", group)].numbers()[t]).epsilon(1e-12));
+        CHECK(plateau.num_bad_epochs() == int64_t(expected["num_bad_epochs"].numbers()[t]));
+        CHECK(plateau.cooldown_counter() == int64_t(expected["cooldown_counter"].numbers()[t]));
+        CHECK(plateau.best() == expected["best"].numbers()[t]);
+      }
+      CHECK(plateau.last_epoch() == int64_t(metrics.size()));
+    }
+  }
+
+  TEST_CASE("ReduceLROnPlateau by hand: patience, NaN, and resuming from its state dict") {
+    Groups g({1.0});
+    ReduceLROnPlateau plateau(*g.opt, {.factor = 0.5, .patience = 1});
+    CHECK(plateau.best() == std::numeric_limits<double>::infinity());
+    CHECK(plateau.get_last_lr() == std::vector<double>{1.0});  // construction changes nothing
+    plateau.step(3);    // better than +inf
+    plateau.step(NAN);  // never better: 1 bad step, within patience
+    CHECK(g.opt->lr() == 1.0);
+    plateau.step(3);  // not better than 3: 2 > patience, halve
+    CHECK(g.opt->lr() == 0.5);
+    CHECK(plateau.num_bad_epochs() == 0);
+    plateau.step(4);
+    // Resume: a fresh schedule and optimizer continue exactly as the first.
+    StateDict saved = plateau.state_dict();
+    CHECK(saved.text("kind") == "ReduceLROnPlateau");
+    CHECK(saved.number("best") == 3);
+    Groups h({1.0});
+    h.opt->load_state_dict(g.opt->state_dict());  // the rate lives in the optimizer's state
+    ReduceLROnPlateau resumed(*h.opt, {.factor = 0.5, .patience = 1});
+    resumed.load_state_dict(saved);
+    CHECK(resumed.num_bad_epochs() == 1);
+    CHECK(resumed.last_epoch() == 4);
+    // 5: 2 bad, halve (0.25); 2: better; 2.5, 2.5: 2 bad, halve (0.125).
+    for (double m : {5.0, 2.0, 2.5, 2.5}) plateau.step(m), resumed.step(m);
+    CHECK(h.opt->lr() == g.opt->lr());
+    CHECK(h.opt->lr() == 0.125);
+    // +-inf round-trip through the state dict text.
+    ReduceLROnPlateau fresh(*h.opt, {.mode = "max"});
+    ReduceLROnPlateau other(*h.opt, {.mode = "max"});
+    other.load_state_dict(fresh.state_dict());
+    CHECK(other.best() == -std::numeric_limits<double>::infinity());
+    // Any Scheduler goes into a checkpoint; the base interface reaches both kinds.
+    const Scheduler& base = plateau;
+    CHECK(base.state_dict().text("mode") == "min");
+  }
+
+  TEST_CASE("ReduceLROnPlateau errors name the schedule and the value") {
+    Groups g({0.1, 0.2});
+    auto error = [&](ReduceLROnPlateauOptions o) {
+      return tg::test::error_of([&] { ReduceLROnPlateau(*g.opt, std::move(o)); });
+    };
+    CHECK(error({.mode = "minimum"}) ==
+          "ReduceLROnPlateau: invalid mode: 'minimum' (expected 'min' or 'max')");
+    CHECK(error({.threshold_mode = "relative"}) ==
+          "ReduceLROnPlateau: invalid threshold_mode: 'relative' (expected 'rel' or 'abs')");
+    CHECK(error({.factor = 1.0}) ==
+          "ReduceLROnPlateau: invalid factor: 1 (expected 0 <= factor < 1)");
+    CHECK(error({.factor = -0.1}) ==
+          "ReduceLROnPlateau: invalid factor: -0.1 (expected 0 <= factor < 1)");
+    CHECK(error({.patience = -1}) == "ReduceLROnPlateau: invalid patience: -1 (expected >= 0)");
+    CHECK(error({.cooldown = -2}) == "ReduceLROnPlateau: invalid cooldown: -2 (expected >= 0)");
+    CHECK(error({.threshold = -1e-4}) ==
+          "ReduceLROnPlateau: invalid threshold: -0.0001 (expected a finite threshold >= 0)");
+    CHECK(error({.eps = NAN}) ==
+          "ReduceLROnPlateau: invalid eps: nan (expected a finite eps >= 0)");
+    CHECK(error({.min_lr = {0.1, 0.2, 0.3}}) ==
+          "ReduceLROnPlateau: expected 1 or 2 min_lr values (one per group), got 3");
+    CHECK(error({.min_lr = {0.1, -1}}) ==
+          "ReduceLROnPlateau: invalid min_lr: -1 (expected a finite min_lr >= 0)");
+    ReduceLROnPlateau plateau(*g.opt, {.patience = 3});
+    StepLR step(*g.opt, {.step_size = 1});
+    CHECK(tg::test::error_of([&] { plateau.load_state_dict(step.state_dict()); }) ==
+          "ReduceLROnPlateau: load_state_dict: the state is another schedule's (it has no 'kind' "
+          "entry), not a ReduceLROnPlateau's");
+    ReduceLROnPlateau other(*g.opt, {.patience = 4, .min_lr = {0, 0.01}});
+    StateDict bad = other.state_dict();
+    bad.set("num_bad_epochs", 1.5);
+    bad.set("best", "low");
+    CHECK(tg::test::error_of([&] { plateau.load_state_dict(bad); }) ==
+          "ReduceLROnPlateau: load_state_dict: the state does not fit this schedule; nothing was "
+          "loaded:\n  min_lrs.1: expected 0, found 0.01\n  patience: expected 3, found 4\n  "
+          "'num_bad_epochs' is 1.5, expected a whole number >= 0\n  'best' is 'low', not a number");
+    CHECK(plateau.best() == std::numeric_limits<double>::infinity());  // nothing was loaded
   }
 
 }  // TEST_SUITE("optim")

@@ -2,7 +2,8 @@
 // continues training bit for bit (model, Adam state, LR schedule, step counters, the random
 // generator that draws dropout masks and data); damaged, truncated and mismatched files are
 // refused with a message naming the file and leave the model, optimizer, schedule and
-// generator unchanged, also when a part is refused after others were loaded; and a writer
+// generator unchanged, also when a part is refused after others were loaded; a metric-driven
+// ReduceLROnPlateau resumes like a closed-form schedule; and a writer
 // killed with SIGKILL in the middle of a save leaves the previous checkpoint whole and its
 // temporary file, which the next save removes.
 #include <doctest/doctest.h>
@@ -135,6 +136,40 @@ TEST_CASE("checkpoint: resuming continues training bit for bit") {
   CHECK(end_a.rng == end_b.rng);
   CHECK(sched_a.last_epoch() == sched_b.last_epoch());
   CHECK(opt_a.lr() == opt_b.lr());
+}
+
+TEST_CASE("checkpoint: a ReduceLROnPlateau schedule is saved and resumed like the others") {
+  test::TempDir dir;
+  const std::string path = dir / "plateau.ckpt";
+  auto run = [](nn::Module& net, optim::SGD& opt, optim::ReduceLROnPlateau& plateau, int steps) {
+    for (int i = 0; i < steps; ++i) {
+      Tensor x = randn({8, 4}), y = randn({8, 1});
+      opt.zero_grad();
+      Tensor loss = (net(x) - y).pow(2).mean();
+      loss.backward();
+      opt.step();
+      plateau.step(1.0);  // a metric that never improves: the rate falls every 3 steps
+    }
+  };
+  manual_seed(2);
+  nn::Sequential a = make_net();
+  optim::SGD opt_a(a.parameters(), {.lr = 0.1});
+  optim::ReduceLROnPlateau plateau_a(opt_a, {.factor = 0.5, .patience = 1});
+  run(a, opt_a, plateau_a, 4);  // one reduction, and one bad step counted towards the next
+  train::save_checkpoint(path, a, opt_a, {}, &plateau_a);
+  run(a, opt_a, plateau_a, 5);
+
+  manual_seed(98);
+  nn::Sequential b = make_net();
+  optim::SGD opt_b(b.parameters(), {.lr = 0.1});
+  optim::ReduceLROnPlateau plateau_b(opt_b, {.factor = 0.5, .patience = 1});
+  train::load_checkpoint(path, b, opt_b, &plateau_b);
+  CHECK(opt_b.lr() == 0.05);
+  CHECK(plateau_b.num_bad_epochs() == 1);
+  run(b, opt_b, plateau_b, 5);
+  CHECK(values_of(a) == values_of(b));
+  CHECK(opt_a.lr() == opt_b.lr());
+  CHECK(plateau_a.state_dict().metadata() == plateau_b.state_dict().metadata());
 }
 
 TEST_CASE("checkpoint: the file is the prefixed state dicts plus epoch, step and generator") {
