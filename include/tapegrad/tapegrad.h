@@ -33,6 +33,7 @@
 #include <tapegrad/autograd/forward_trace.h>
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/autograd/indexing.h>
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/autograd/tangent.h>
