@@ -20,7 +20,7 @@
 
 namespace tg::indexing {
 
-/// Python's None: an absent Slice end, or, as an index, a new dim of size 1 (torch::indexing::None).
+/// Python's None (torch::indexing::None): an absent Slice end, or a new dim of size 1.
 inline constexpr std::nullopt_t None = std::nullopt;
 
 /// The type of Ellipsis.

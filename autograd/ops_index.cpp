@@ -121,7 +121,8 @@ void scatter_add_into(const Tensor& target, int64_t dim, const Tensor& index, co
   check_index_fits(op, index, target.shape(), "the input", w);
   std::vector<int64_t> at = read_indices(index, target.shape()[w], false, op, w, target.shape());
   // src may share memory with the target (x.scatter_add_(0, i, x)): read it from a copy then.
-  TensorBase from = src.impl()->storage == target.impl()->storage ? kernels::copy(src) : TensorBase(src);
+  bool shared = src.impl()->storage == target.impl()->storage;
+  TensorBase from = shared ? kernels::copy(src) : TensorBase(src);
   float *out = target.data(), *in = from.data();
   for_each_position(index.shape(), [&](int64_t i, const Position& pos) {
     out[offset_of(pos, target.strides(), w, at[i])] += in[offset_of(pos, from.strides())];

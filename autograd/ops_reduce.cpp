@@ -165,7 +165,8 @@ Tensor Tensor::logsumexp(int64_t dim, bool keepdim) const {
   if (this->dim() == 0) return reshape({1}).logsumexp(0).reshape({});
   Shape kept = reduced_shape(shape(), 1u << w, true);
   // An empty dim sums to 0 and gives -inf (PyTorch's value); max has nothing to reduce there.
-  TensorBase m = shape()[w] > 0 ? kernels::max_keepdim(*this, w, false).first : kernels::zeros(kept);
+  TensorBase m =
+      shape()[w] > 0 ? kernels::max_keepdim(*this, w, false).first : kernels::zeros(kept);
   kernels::map_inplace(m, [](float v) { return std::isinf(v) ? 0.0f : v; });
   TensorBase e = kernels::zip(*this, m, [](float v, float mv) { return std::exp(v - mv); },
                               "logsumexp");

@@ -86,7 +86,8 @@ class Tensor : public TensorBase {
   /// tensor's rank and index.size(d) <= size(d) for d != dim. torch.gather.
   Tensor gather(int64_t dim, const Tensor& index) const;
   /// A copy of this with src[i][j] added at [index[i][j]][j] for dim 0 (and so on); index has
-  /// the rank of both, index.size(d) <= src.size(d), and <= size(d) for d != dim. torch.scatter_add.
+  /// the rank of both, index.size(d) <= src.size(d), and <= size(d) for d != dim.
+  /// torch.scatter_add.
   Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
   /// The entries of `dim` at the positions of the 1-D `index`, in its order. torch.index_select.
   Tensor index_select(int64_t dim, const Tensor& index) const;

@@ -30,7 +30,8 @@ inline void check_against_torch(const std::string& name, int inputs, const Tenso
                                 float rtol = 1e-5f, float atol = 1e-5f) {
   INFO("case ", name);
   std::vector<Tensor> xs;
-  for (int i = 0; i < inputs; ++i) xs.push_back(ops_array(fmt::format("{}.x{}", name, i)).requires_grad_());
+  for (int i = 0; i < inputs; ++i)
+    xs.push_back(ops_array(fmt::format("{}.x{}", name, i)).requires_grad_());
   Tensor y = f(xs);
   TG_CHECK_CLOSE(y, ops_array(name + ".y"), rtol, atol);
   (y * ops_array(name + ".u")).sum().backward();

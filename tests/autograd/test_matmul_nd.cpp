@@ -26,10 +26,10 @@ TEST_CASE("matmul N-d: strided operands give the same product as contiguous ones
   CHECK(allclose(at.matmul(bp), a.matmul(b), 1e-5f, 1e-6f));
   // Each batch is the 2-D product of its matrices.
   Tensor y = a.matmul(b);
+  auto batch = [](const Tensor& t, int i, int j) { return t.select(0, i).select(0, j); };
   for (int i = 0; i < 2; ++i)
     for (int j = 0; j < 3; ++j)
-      CHECK(allclose(y.select(0, i).select(0, j), a.select(0, i).select(0, j).matmul(b.select(0, i).select(0, j)),
-                     1e-5f, 1e-6f));
+      CHECK(allclose(batch(y, i, j), batch(a, i, j).matmul(batch(b, i, j)), 1e-5f, 1e-6f));
 }
 
 TEST_CASE("matmul N-d: a contiguous batch times a matrix is one GEMM; broadcast batches sum") {

@@ -108,7 +108,8 @@ TEST_CASE("scatter_add_: in place, bumps the version, refuses what the tape save
   saved.scatter_add_(0, tensor({0, 0, 0}, {1, 3}), src);
   CHECK_THROWS_CONTAINING(loss.backward(), "modified in place");
   // Refused on a leaf that requires grad while grad mode is on, untouched when a check fails.
-  CHECK_THROWS_CONTAINING(w.scatter_add_(0, index, src), "scatter_add_: a tensor that requires grad");
+  CHECK_THROWS_CONTAINING(w.scatter_add_(0, index, src),
+                          "scatter_add_: a tensor that requires grad");
   Tensor y = zeros({2, 3});
   CHECK_THROWS_CONTAINING(y.scatter_add_(0, tensor({1, 0, 2}, {1, 3}), src),
                           "scatter_add_: index 2 at [0, 2]");
@@ -136,7 +137,8 @@ TEST_CASE("gather and index_select read any strided input; backward through them
 TEST_CASE("index ops: bad indices and shapes are tg::Errors naming the op") {
   Tensor x = zeros({2, 3});
   CHECK_THROWS_CONTAINING(x.gather(1, tensor({0, 1.5f}, {1, 2})),
-                          "gather: index 1.5 at [0, 1] of the index tensor [1, 2] is not an integer");
+                          "gather: index 1.5 at [0, 1] of the index tensor [1, 2] is not an "
+                          "integer");
   CHECK_THROWS_CONTAINING(x.gather(1, tensor({0, 3}, {1, 2})),
                           "gather: index 3 at [0, 1] of the index tensor [1, 2] is out of range "
                           "for dim 1 of size 3 (input [2, 3])");
@@ -158,7 +160,8 @@ TEST_CASE("index ops: bad indices and shapes are tg::Errors naming the op") {
   CHECK_THROWS_CONTAINING(x.scatter_add(0, zeros({1, 1}), zeros({3})),
                           "scatter_add: src [3] must have as many dims as the input [2, 3]");
   CHECK_THROWS_CONTAINING(x.scatter_add(0, tensor({2}, {1, 1}), zeros({1, 1})),
-                          "scatter_add: index 2 at [0, 0] of the index tensor [1, 1] is out of range");
+                          "scatter_add: index 2 at [0, 0] of the index tensor [1, 1] is out of "
+                          "range");
   CHECK_THROWS_CONTAINING(x.index_select(1, zeros({1, 1})),
                           "index_select: index must be 1-D, got shape [1, 1]");
   CHECK_THROWS_CONTAINING(x.index_select(-1, tensor({0, 5})),
@@ -186,7 +189,8 @@ TEST_CASE("index: values and gradients against PyTorch's x[...]") {
   check("slice_clamped", [](const Tensor& x) { return x.index({Slice(-10, 10), Slice(2, 100)}); });
   check("none_ellipsis", [](const Tensor& x) { return x.index({None, Ellipsis, 2, None}); });
   check("ellipsis_int", [](const Tensor& x) { return x.index({"...", 0}); });
-  check("mixed", [&](const Tensor& x) { return x.index({1, Slice(1, None), None, Ellipsis, idx}); });
+  check("mixed",
+        [&](const Tensor& x) { return x.index({1, Slice(1, None), None, Ellipsis, idx}); });
   check("tensor_first", [](const Tensor& x) { return x.index({tensor({2, 0})}); });
   check("int_then_tensor", [](const Tensor& x) { return x.index({0, Slice(), tensor({1, 4})}); });
   check("tensor_2d",
@@ -216,19 +220,37 @@ TEST_CASE("index: integers, slices, None and Ellipsis give views; a tensor gives
 
 TEST_CASE("index: bad index lists are tg::Errors naming index") {
   Tensor x = zeros({2, 3});
-  CHECK_THROWS_CONTAINING(x.index({0, 0, 0}), "index: too many indices (3) for a tensor of 2 dims ([2, 3])");
+  CHECK_THROWS_CONTAINING(x.index({0, 0, 0}),
+                          "index: too many indices (3) for a tensor of 2 dims ([2, 3])");
   CHECK_THROWS_CONTAINING(x.index({Ellipsis, 0, Ellipsis}), "index: at most one Ellipsis");
   CHECK_THROWS_CONTAINING(x.index({tensor({0}), tensor({0})}), "index: at most one index tensor");
   CHECK_THROWS_CONTAINING(x.index({Slice(0, 2, 0)}), "index: slice step must be positive, got 0");
   CHECK_THROWS_CONTAINING(x.index({Slice(None, None, -1)}), "index: slice step must be positive");
   CHECK_THROWS_CONTAINING(x.index({0, 3}),
-                          "index: index 3 is out of range for dim 1 of size 3 (tensor of shape [2, 3])");
+                          "index: index 3 is out of range for dim 1 of size 3 (tensor of shape "
+                          "[2, 3])");
   CHECK_THROWS_CONTAINING(x.index({-3}), "index: index -3 is out of range for dim 0 of size 2");
   CHECK_THROWS_CONTAINING(x.index({Slice(), tensor({-4})}),
-                          "index: index -4 at [0] of the index tensor [1] is out of range for dim 1 of size 3");
+                          "index: index -4 at [0] of the index tensor [1] is out of range for "
+                          "dim 1 of size 3");
   CHECK_THROWS_CONTAINING(x.index({tensor({0.5f})}), "index: index 0.5 at [0]");
   CHECK_THROWS_CONTAINING(x.index({"..,"}), "index: the only string index is \"...\"");
   CHECK_THROWS_CONTAINING(x.index({None, None, None, None, None, None, None}),
                           "index: the result would have 9 dims, at most 8 supported");
   CHECK_THROWS_CONTAINING(Tensor().index({0}), "undefined");
+}
+
+// hvp runs reverse mode over the tangent rules, so it differentiates them: logsumexp's reads
+// the output y, gather's tangent is a gather whose backward is a scatter_add.
+TEST_CASE("logsumexp and gather: Hessian-vector products match their closed forms") {
+  // H of logsumexp(x) over a row is diag(p) - p p^T with p = softmax(x).
+  Tensor x = tensor({0.5f, -1, 2, 0.25f}), v = tensor({1, 2, -1, 0.5f});
+  Tensor hv = hvp([](const Tensor& t) { return t.logsumexp(0); }, x, v);
+  Tensor p = (x - x.logsumexp(0)).exp();
+  Tensor expected = p * v - p * (p * v).sum();
+  CHECK(allclose(hv, expected, 1e-4f, 1e-6f));
+  // sum(gather(x)^2) with x_0 taken twice and x_2 once: H = diag(4, 0, 2, 0).
+  Tensor index = tensor({0, 2, 0});
+  Tensor hg = hvp([&](const Tensor& t) { return t.gather(0, index).pow(2).sum(); }, x, v);
+  test::check_values(hg, {4, 0, -2, 0});
 }
