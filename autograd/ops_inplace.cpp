@@ -2,6 +2,7 @@
 // They are not recorded, so modifying a tensor that requires grad while grad
 // mode is on is refused, and each write bumps the storage's version counter
 // (backward refuses saved tensors whose version moved).
+#include <tapegrad/autograd/detail/index.h>
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/tensor.h>
 #include <tapegrad/core/kernels.h>
@@ -101,6 +102,12 @@ Tensor& Tensor::normal_(float mean, float std) {
   Tensor values = empty(shape());
   for (int64_t i = 0; i < numel(); ++i) values.data()[i] = mean + std * g.normal();
   kernels::copy_into(*this, values);
+  return written(*this);
+}
+
+Tensor& Tensor::scatter_add_(int64_t dim, const Tensor& index, const Tensor& src) {
+  check_inplace(*this, "scatter_add_");
+  detail::scatter_add_into(*this, dim, index, src, "scatter_add_");  // checks all before writing
   return written(*this);
 }
 

@@ -1,6 +1,9 @@
 // Reductions. sum is the primitive (its backward broadcasts the gradient
 // back); mean and var are composed from it. max/min keep their argmax so
-// backward can route the gradient to the winning element.
+// backward can route the gradient to the winning element; logsumexp has its
+// own forward, for stability.
+#include <cmath>
+
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
 #include <tapegrad/core/kernels.h>
@@ -154,6 +157,34 @@ Tensor Tensor::argmin(int64_t dim, bool keepdim) const {
   int w = wrap_dim(dim, this->dim(), "argmin");
   Tensor indices = kernels::max_keepdim(*this, w, true).second;
   return keepdim ? indices : indices.reshape(reduced_shape(shape(), 1u << w, false));
+}
+
+// y = log sum_dim exp(x) = m + log sum_dim exp(x - m), m the max along dim (0 where m is
+// infinite, so that a dim of -inf gives -inf and one +inf gives +inf, as in PyTorch).
+//   dy/dx = softmax(x) = exp(x - y)
+Tensor Tensor::logsumexp(int64_t dim, bool keepdim) const {
+  int w = wrap_dim(dim, this->dim(), "logsumexp");
+  if (this->dim() == 0) return reshape({1}).logsumexp(0).reshape({});
+  Shape kept = reduced_shape(shape(), 1u << w, true);
+  // An empty dim sums to 0 and gives -inf (PyTorch's value); max has nothing to reduce there.
+  TensorBase m =
+      shape()[w] > 0 ? kernels::max_keepdim(*this, w, false).first : kernels::zeros(kept);
+  kernels::map_inplace(m, [](float v) { return std::isinf(v) ? 0.0f : v; });
+  TensorBase e = kernels::zip(*this, m, [](float v, float mv) { return std::exp(v - mv); },
+                              "logsumexp");
+  Tensor y = kernels::sum_keepdim(e, 1u << w);  // fresh and contiguous: drop dim w in place
+  kernels::zip_inplace(y, m, [](float s, float mv) { return std::log(s) + mv; }, "logsumexp");
+  if (!keepdim) {
+    y.impl()->shape = reduced_shape(shape(), 1u << w, false);
+    y.impl()->strides = contiguous_strides(y.shape());
+  }
+  record("logsumexp", y, {*this}, [x = *this, y0 = SavedOutput(y), kept](const Tensor& gy) {
+    return grads(gy.reshape(kept) * (x - y0.get().reshape(kept)).exp());
+  }).saves(*this, y);
+  record_tangent(y, {*this}, [&](const Tensor& t) {
+    return (t * (*this - (keepdim ? y : y.unsqueeze(w))).exp()).sum({w}, keepdim);
+  });
+  return y;
 }
 
 Tensor sum_to(const Tensor& grad, const Shape& shape) {

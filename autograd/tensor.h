@@ -31,6 +31,9 @@ class Tensor;
 using GradHook = std::function<Tensor(const Tensor&)>;
 /// Sees a leaf whose .grad() backward has just accumulated.
 using PostAccumulateGradHook = std::function<void(const Tensor&)>;
+namespace indexing {
+class TensorIndex;  // autograd/indexing.h
+}
 
 /// What autograd keeps per tensor (allocated only for tensors that need it).
 struct AutogradMeta {
@@ -110,6 +113,27 @@ class Tensor : public TensorBase {
   Tensor squeeze(int64_t dim) const;
   Tensor unsqueeze(int64_t dim) const;
   Tensor expand(const Shape& shape) const;  ///< -1 keeps a size; broadcasts size-1 dims
+  /// Python's t[0, 1:, None, ..., idx] as t.index({0, Slice(1, None), None, Ellipsis, idx})
+  /// (autograd/indexing.h): a view unless an index tensor is among the indices.
+  Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
+  Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
+
+  // ---- indexing by index tensors (floats holding integers, checked; autograd/ops_index.cpp) ----
+  /// y[i][j] = this[index[i][j]][j] for dim 0 (and so on): y has index's shape; index has this
+  /// tensor's rank and index.size(d) <= size(d) for d != dim. torch.gather.
+  Tensor gather(int64_t dim, const Tensor& index) const;
+  /// A copy of this with src[i][j] added at [index[i][j]][j] for dim 0 (and so on); index has
+  /// the rank of both, index.size(d) <= src.size(d), and <= size(d) for d != dim.
+  /// torch.scatter_add.
+  Tensor scatter_add(int64_t dim, const Tensor& index, const Tensor& src) const;
+  /// The entries of `dim` at the positions of the 1-D `index`, in its order. torch.index_select.
+  Tensor index_select(int64_t dim, const Tensor& index) const;
+  /// A copy of this with alpha * source's i-th entry of `dim` added at entry index[i] (index
+  /// 1-D, source shaped like this except size(dim) = index.numel()). torch.index_add.
+  Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source, float alpha = 1) const;
+  /// `value` where mask != 0, else this; mask broadcasts (the result has the broadcast shape).
+  /// torch.masked_fill (there the mask is bool).
+  Tensor masked_fill(const Tensor& mask, float value) const;
 
   // ---- elementwise -------------------------------------------------------------
   Tensor add(const Tensor& other, float alpha = 1) const;  ///< this + alpha * other
@@ -158,9 +182,13 @@ class Tensor : public TensorBase {
   std::pair<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
   Tensor argmax(int64_t dim, bool keepdim = false) const;
   Tensor argmin(int64_t dim, bool keepdim = false) const;
+  /// log(sum(exp(x))) along dim, computed stably (the max subtracted first); a dim of -inf
+  /// entries gives -inf. torch.logsumexp.
+  Tensor logsumexp(int64_t dim, bool keepdim = false) const;
 
   // ---- linear algebra ---------------------------------------------------------------
-  /// 2-D x 2-D, batched 3-D x 3-D (or x 2-D), and 1-D operands as in torch.matmul.
+  /// torch.matmul: 2-D x 2-D, 1-D operands promoted to matrices (and that dim dropped
+  /// again), and batches of any rank whose leading dims broadcast ([2, 1, 3, 4] x [5, 4, 6]).
   Tensor matmul(const Tensor& other) const;
 
   // ---- in place (refused on tensors that require grad while grad mode is on) -------------
@@ -176,6 +204,8 @@ class Tensor : public TensorBase {
   Tensor& copy_(const Tensor& src);  ///< broadcasts src into this
   Tensor& uniform_(float low = 0, float high = 1);
   Tensor& normal_(float mean = 0, float std = 1);
+  /// scatter_add in place (this[index[i][j]][j] += src[i][j] for dim 0). Tensor.scatter_add_.
+  Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);
   Tensor& operator+=(const Tensor& o) { return add_(o); }
   Tensor& operator-=(const Tensor& o) { return sub_(o); }
   Tensor& operator*=(const Tensor& o) { return mul_(o); }

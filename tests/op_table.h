@@ -14,6 +14,7 @@
 
 #include <tapegrad/autograd/forward.h>
 #include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/autograd/indexing.h>
 #include <tapegrad/autograd/tangent.h>
 #include <tapegrad/autograd/tensor.h>
 #include <tapegrad/core/random.h>
@@ -157,6 +158,34 @@ inline std::vector<OpCase> core_op_table() {
       {"dot", {in({4}), in({4})}, [](V x) { return x[0].matmul(x[1]); }},
       {"sum_to", {in({4, 2, 3})}, [](V x) { return sum_to(x[0], {2, 1}); }},
       {"composite: mse", {in({5, 1}), in({5, 1})}, [](V x) { return (x[0] - x[1]).pow(2).mean(); }},
+      // ---- logsumexp, index ops (index tensors are constants), N-d matmul, indexing sugar ----
+      {"logsumexp", {in({3, 4})}, [](V x) { return x[0].logsumexp(1); }},
+      {"logsumexp dim -1 keepdim", {in({2, 3, 4})}, [](V x) { return x[0].logsumexp(-1, true); }},
+      {"logsumexp outer dim, large values", {in({3, 2}, 20, 40)}, [](V x) { return x[0].logsumexp(0); }},
+      {"gather", {in({3, 4})}, [](V x) { return x[0].gather(0, tensor({2, 0, 1, 2, 1, 1, 0, 0}, {2, 4})); }},
+      {"gather dim -1, smaller index", {in({2, 3, 4})},
+       [](V x) { return x[0].gather(-1, tensor({3, 3, 0, 1, 2, 0, 1, 0}, {2, 2, 2})); }},
+      {"scatter_add", {in({3, 4}), in({2, 3})},
+       [](V x) { return x[0].scatter_add(0, tensor({0, 2, 2, 1, 0, 2}, {2, 3}), x[1]); }},
+      {"scatter_add dim -1, src larger than index", {in({2, 4}), in({3, 3})},
+       [](V x) { return x[0].scatter_add(-1, tensor({1, 1, 3, 0}, {2, 2}), x[1]); }},
+      {"index_select", {in({4, 3})}, [](V x) { return x[0].index_select(0, tensor({2, 0, 2})); }},
+      {"index_select dim -1", {in({2, 3, 4})}, [](V x) { return x[0].index_select(-1, tensor({3, 1})); }},
+      {"index_add alpha", {in({3, 4}), in({3, 2})},
+       [](V x) { return x[0].index_add(1, tensor({1, 3}), x[1], 0.5f); }},
+      {"masked_fill", {m23}, [](V x) { return x[0].masked_fill(tensor({1, 0, 1}), 0.5f); }},
+      {"masked_fill broadcast both", {in({2, 1})},
+       [](V x) { return x[0].masked_fill(tensor({0, 1, 1, 0, 0, 1}, {2, 1, 3}), -1); }},
+      {"matmul 4-D x 3-D broadcast", {in({2, 1, 3, 4}), in({3, 4, 2})}, [](V x) { return x[0].matmul(x[1]); }},
+      {"matmul 4-D x 1-D", {in({2, 3, 2, 4}), in({4})}, [](V x) { return x[0].matmul(x[1]); }},
+      {"matmul 1-D x 4-D", {in({3}), in({2, 1, 3, 2})}, [](V x) { return x[0].matmul(x[1]); }},
+      {"matmul 2-D x 4-D", {in({2, 3}), in({2, 2, 3, 2})}, [](V x) { return x[0].matmul(x[1]); }},
+      {"matmul 5-D x 2-D, transposed view", {in({1, 2, 2, 4, 3})},
+       [](V x) { return x[0].transpose(-1, -2).matmul(x[0].select(0, 0).select(0, 1).select(0, 0)); }},
+      {"index: int, slice, None, Ellipsis", {in({3, 4, 5})},
+       [](V x) { using namespace indexing; return x[0].index({-1, Slice(1, None, 2), None, Ellipsis, Slice(None, -1)}); }},
+      {"index: index tensor", {in({3, 4})},
+       [](V x) { return x[0].index({indexing::Ellipsis, tensor({-1, 0, 3, 3}, {2, 2})}); }},
   };
 }
 

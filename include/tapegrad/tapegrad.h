@@ -36,6 +36,7 @@
 #include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/autograd/hook_handle.h>
 #include <tapegrad/autograd/hooks.h>
+#include <tapegrad/autograd/indexing.h>
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/state_dict.h>
 #include <tapegrad/autograd/tangent.h>

@@ -61,7 +61,12 @@ TEST_CASE("double backward: every op in the table, against finite differences an
                                 fmt::format("'{}' does not support double backward", op));
         continue;
       }
-      GradcheckResult r = gradgradcheck(c.f, xs, c.tolerance);
+      // Finite differences of float32 first derivatives are noisier than of values: 3x the
+      // row's tolerances here; the exact cross-check is the hvp comparison below.
+      GradcheckOptions loose = c.tolerance;
+      loose.atol *= 3;
+      loose.rtol *= 3;
+      GradcheckResult r = gradgradcheck(c.f, xs, loose);
       INFO(c.name, ": ", r.message);
       CHECK(r.ok);
 
