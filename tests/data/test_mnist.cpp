@@ -240,6 +240,10 @@ TEST_CASE("read_mnist: a missing file is named, with where to get the data") {
             ": no t10k-labels-idx1-ubyte or t10k-labels-idx1-ubyte.gz there\nhint: "
             "torchvision.datasets.MNIST(root, download=True) puts the files in root/MNIST/raw "
             "(gzip files may stay compressed)");
+  CHECK(error_of([&] { read_fashion_mnist(dir / "missing", false); }) ==
+        "read_mnist: " + dir / "missing" +
+            ": no such directory; on Debian, `apt-get install dataset-fashion-mnist` puts the "
+            "files in /usr/share/datasets/fashion-mnist");
   // torchvision's layout, root/FashionMNIST/raw/, given as its root.
   dir.write("tv/FashionMNIST/raw/train-images-idx3-ubyte", images(1));
   CHECK(error_of([&] { read_fashion_mnist(dir / "tv", true); })
