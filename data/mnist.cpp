@@ -135,8 +135,9 @@ IdxArray read_idx(const std::string& path) {
   int ndim = magic[3];
   std::vector<uint8_t> header(size_t(4 * ndim));
   got = read_some(file.get(), header.data(), header.size(), path);
-  check(got == header.size(), "read_idx: {}: truncated inside the header: {} dims need {} bytes, {} found",
-        path, ndim, header.size(), got);
+  check(got == header.size(),
+        "read_idx: {}: truncated inside the header: {} dims need {} bytes, {} found", path, ndim,
+        header.size(), got);
   IdxArray array;
   int64_t bytes = 1;  // stays <= kMaxIdxBytes, so the product cannot overflow
   for (int i = 0; i < ndim; ++i) {

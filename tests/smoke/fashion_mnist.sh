@@ -31,8 +31,9 @@ grep -q '<svg' "$dir/a/fashion_mnist_accuracy.svg"
 [ "$(wc -l < "$dir/a/fashion_mnist.csv")" -eq 2 ]  # header + 1 epoch
 grep -q '^data: 3000 training and 2000 test images of 10 classes' "$dir/a.log"
 grep -q '^Ankle boot ' "$dir/a.log"  # the per-class table names the classes
-accuracy=$(sed -n 's/^accuracy of the network on the 2000 test images: \([0-9.]*\)%.*/\1/p' "$dir/a.log")
-awk -v a="$accuracy" 'BEGIN { if (a == "" || a < 60) { print "test accuracy too low:", a; exit 1 } }'
+accuracy=$(sed -n 's/^accuracy of the network on the 2000 test images: \([0-9.]*\)%.*/\1/p' \
+           "$dir/a.log")
+awk -v a="$accuracy" 'BEGIN { if (a == "" || a < 60) { print "accuracy too low:", a; exit 1 } }'
 
 # The same test images, uncompressed: --eval-only reads them and finds the same accuracy.
 mkdir -p "$dir/raw"
