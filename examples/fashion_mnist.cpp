@@ -1,13 +1,13 @@
 // A small CNN on Fashion-MNIST (Xiao et al. 2017; 28 x 28 grey images of 10 kinds of clothing):
 // conv 1->32 k3, relu, maxpool 2, conv 32->64 k3, relu, maxpool 2, fc 1600-128-10, trained with
-// Adam (lr 0.001, batches of 64) on inputs normalised with the training set's mean and std.
-// Three epochs reach about 90% test accuracy. The data defaults to where Debian's
-// dataset-fashion-mnist package installs it; --limit trains on the first N images only.
+// Adam (lr 0.001, batches of 64, a cosine schedule per mini-batch) on inputs normalised with the
+// training set's mean and std: 6 epochs reach about 91% test accuracy. The data defaults to
+// where Debian's dataset-fashion-mnist package installs it; --limit trains on the first N images.
 // The tooling is the same as lenet_cifar10's: progress bar, command line, the recipe kept in the
 // checkpoint (--resume continues a run, --eval-only tests it), history CSV/SVG, confusion matrix.
 //
-//   build/examples/fashion_mnist                      (3 epochs on the 60000 training images)
-//   build/examples/fashion_mnist --limit 3000 --epochs 1    (a few seconds; about 75%)
+//   build/examples/fashion_mnist                            (6 epochs on the 60000 images)
+//   build/examples/fashion_mnist --limit 3000 --epochs 1    (a few seconds; about 73%)
 #include <filesystem>
 #include <optional>
 
@@ -24,10 +24,10 @@ namespace {
 
 struct Options {
   std::string data{data::kFashionMnistDir}, out = "results", checkpoint, resume, eval_only;
-  int64_t batch_size = 64, epochs = 3, channels = 32, limit = 0, test_limit = 0, seed = 0,
+  int64_t batch_size = 64, epochs = 6, channels = 32, limit = 0, test_limit = 0, seed = 0,
           threads = 0;
   double lr = 0.001, momentum = 0.9;
-  std::string optimizer = "adam";
+  std::string optimizer = "adam", schedule = "cosine";
   bool detect_anomaly = false;
 };
 
@@ -40,6 +40,7 @@ void declare(train::ArgParser& cli, Options& o) {
   cli.add("optimizer", o.optimizer, "optimizer").choices({"adam", "sgd"}).recipe();
   cli.add("lr", o.lr, "learning rate").above(0).recipe();
   cli.add("momentum", o.momentum, "SGD's momentum").min(0).below(1).recipe();
+  cli.add("schedule", o.schedule, "per mini-batch").choices({"none", "cosine"}).recipe();
   cli.add("channels", o.channels, "channels of the first conv (the second has twice as many)")
       .min(1).recipe();
   cli.add("limit", o.limit, "train on the first N images; 0: all 60000").min(0).recipe();
@@ -91,12 +92,14 @@ int run(int argc, char** argv) {
   cli.parse(argc, argv);
   if (!o.resume.empty() && !o.eval_only.empty())
     throw train::UsageError("--resume and --eval-only exclude each other");
-  // A resumed run takes its checkpoint's recipe (only --epochs may grow).
+  // A resumed run takes its checkpoint's recipe (only --epochs may grow, when no schedule
+  // depends on it).
   std::string from = o.resume.empty() ? o.eval_only : o.resume;
   std::map<std::string, std::string> meta;
   if (!from.empty()) meta = tg::load(from).metadata();
+  std::string grows = meta["extra.recipe.schedule"] == "none" ? "epochs" : "";
   if (!from.empty())
-    train::restore_recipe(cli, meta, from, {.prefix = "extra.recipe.", .may_change = {"epochs"}});
+    train::restore_recipe(cli, meta, from, {.prefix = "extra.recipe.", .may_change = {grows}});
   if (cli.given("momentum") && o.optimizer != "sgd")
     throw train::UsageError("--momentum applies to --optimizer sgd only");
   if (o.threads > 0) set_num_threads(int(o.threads));
@@ -125,11 +128,15 @@ int run(int argc, char** argv) {
   else
     opt = std::make_unique<optim::SGD>(net.parameters(),
                                        optim::SGDOptions{.lr = o.lr, .momentum = o.momentum});
+  std::unique_ptr<optim::LRScheduler> schedule;
+  if (o.schedule == "cosine")
+    schedule = std::make_unique<optim::CosineAnnealingLR>(
+        *opt, optim::CosineAnnealingLROptions{.T_max = o.epochs * loader.size()});
   train::History history({"epoch", "train_loss", "train_accuracy", "test_loss", "test_accuracy",
-                          "seconds", "images_per_second"});
+                          "lr", "seconds", "images_per_second"});
   int64_t start_epoch = 0, step = 0;
   if (!from.empty()) {  // the one checkpoint load
-    train::CheckpointInfo info = train::load_checkpoint(from, net, *opt);
+    train::CheckpointInfo info = train::load_checkpoint(from, net, *opt, schedule.get());
     start_epoch = info.epoch, step = info.step;
     history = train::History::from_csv(info.extra["history"], from);
     fmt::print("checkpoint: {} (after epoch {}, {} steps)\n", from, start_epoch, step);
@@ -158,6 +165,7 @@ int run(int argc, char** argv) {
              value, epoch + 1, step + 1, opt->lr(), last_good);
       loss.backward();
       opt->step();
+      if (schedule) schedule->step();
       ++step, images += x.size(0);
       loss_sum += double(value) * double(x.size(0));
       correct += int64_t(logits.argmax(1).eq(y).sum().item());
@@ -169,8 +177,8 @@ int run(int argc, char** argv) {
            accuracy = 100.0 * double(correct) / double(images);
     test = evaluate(net, test_loader, classes);
     auto& [test_loss, cm] = *test;
-    history.append({double(epoch + 1), train_loss, accuracy, test_loss, cm.accuracy(), seconds,
-                    double(images) / seconds});
+    history.append({double(epoch + 1), train_loss, accuracy, test_loss, cm.accuracy(), opt->lr(),
+                    seconds, double(images) / seconds});
     fmt::print(
         "epoch {}/{}: train loss {:.4f}, accuracy {:.2f}% | test loss {:.4f}, accuracy "
         "{:.2f}% | {:.1f} s, {:.0f} images/s\n",
@@ -179,7 +187,7 @@ int run(int argc, char** argv) {
     std::map<std::string, std::string> extra = train::recipe(cli, "recipe.");  // the one save
     extra.insert({"history", history.to_csv()});
     train::save_checkpoint(o.checkpoint, net, *opt,
-                           {.epoch = epoch + 1, .step = step, .extra = extra});
+                           {.epoch = epoch + 1, .step = step, .extra = extra}, schedule.get());
     last_good = o.checkpoint;
     history.write_csv(o.out + "/fashion_mnist.csv");
     plot::write_svg(history.chart({.title = "CNN on Fashion-MNIST: cross-entropy loss",

@@ -45,7 +45,7 @@ grep -q "^accuracy of the network on the 2000 test images: $accuracy%" "$dir/e.l
 test -s "$dir/e/fashion_mnist_confusion.csv"
 
 # 1 epoch, then --resume to 2, equals 2 epochs straight (timings aside); on 1000 images.
-small=(--data "$data" --limit 1000 --test-limit 500 --threads 1 --seed 2)
+small=(--data "$data" --limit 1000 --test-limit 500 --threads 1 --seed 2 --schedule none)
 "$bin" "${small[@]}" --epochs 2 --out "$dir/s" > /dev/null
 "$bin" "${small[@]}" --epochs 1 --out "$dir/r" > /dev/null
 "$bin" --resume "$dir/r/fashion_mnist.safetensors" --epochs 2 --data "$data" --test-limit 500 \
