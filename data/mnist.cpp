@@ -148,9 +148,9 @@ IdxArray read_idx(const std::string& path) {
     bytes *= dim;
   }
 
-  // Grow the buffer as the data arrives (doubling, from 16 MB).
+  // Grow the buffer as the data arrives (doubling, from 1 MB).
   size_t have = 0, want = size_t(bytes);
-  array.data.resize(std::min<size_t>(want, size_t(1) << 24));
+  array.data.resize(std::min<size_t>(want, size_t(1) << 20));
   while (have < want) {
     size_t read = read_some(file.get(), array.data.data() + have, array.data.size() - have, path);
     have += read;

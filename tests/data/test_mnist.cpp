@@ -87,7 +87,7 @@ TEST_CASE("read_idx: dims and bytes of raw and gzip files") {
   tg::data::IdxArray empty = read_idx(dir.write("empty", header({4, 0, 9})));
   CHECK(empty.dims == std::vector<int64_t>{4, 0, 9});
   CHECK(empty.data.empty());
-  // Larger than the first 16 MB chunk (the buffer grows) and than 2^24.
+  // Larger than the first 1 MB chunk: the buffer grows (doubling) as the data arrives.
   std::string big = header({3, 3000, 2000});
   big.resize(big.size() + 18'000'000, '\x05');
   big[big.size() - 1] = 9;
