@@ -2,7 +2,7 @@
 # Smoke run of the Fashion-MNIST example on the real data (Debian's dataset-fashion-mnist,
 # installed by scripts/install-deps.sh): one epoch on the first 3000 training images, tested
 # on the first 2000 test images, must beat chance (10%) by far: at least 60% (it gets about
-# 75%). Training writes the CSV log, both SVG plots, the checkpoint and the confusion matrix;
+# 70%). Training writes the CSV log, both SVG plots, the checkpoint and the confusion matrix;
 # --eval-only on uncompressed copies of the test files (gunzipped into a temp folder) gives the
 # same accuracy as the run on the gzip files; 1 epoch + --resume equals 2 epochs straight; a
 # missing --data folder exits 1 naming it. (tests/smoke/cli.sh checks the conventions shared by
