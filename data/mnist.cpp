@@ -80,7 +80,8 @@ std::string find_file(const fs::path& dir, const std::string& name, std::string_
 
 ImageSet read_split(const std::string& dir, bool train, std::string_view hint,
                     const std::array<std::string_view, 10>& classes) {
-  check(fs::is_directory(dir), "read_mnist: {}: no such directory; {}", dir, hint);
+  std::error_code ec;  // an unreadable parent is "no such directory" too, not an exception
+  check(fs::is_directory(dir, ec), "read_mnist: {}: no such directory; {}", dir, hint);
   std::string prefix = train ? "train" : "t10k";
   std::string images_path = find_file(dir, prefix + "-images-idx3-ubyte", hint);
   std::string labels_path = find_file(dir, prefix + "-labels-idx1-ubyte", hint);
