@@ -6,6 +6,7 @@
 # same files).
 #   scripts/example.sh airfoil [example options...]
 #   scripts/example.sh lenet_cifar10 --epochs 2
+#   scripts/example.sh fashion_mnist --epochs 3   (data: Debian's dataset-fashion-mnist)
 #   scripts/example.sh newton | optimizers_2d | forward_trace
 set -euo pipefail
 cd "$(dirname "$0")/.."

@@ -3,10 +3,10 @@
 # seed corpus (tests/fuzz/make_seeds.cpp), and runs each target for a while. A target treats
 # tg::Error as the expected outcome of bad bytes; anything else is a finding (a sanitizer
 # report, another exception, a crash, a leak, an allocation over 2 GB, 10 s on one input).
-#   scripts/fuzz.sh [seconds] [target...]   (default 60 s each; all four targets)
+#   scripts/fuzz.sh [seconds] [target...]   (default 60 s each; all five targets)
 #   FUZZ_SEED=N scripts/fuzz.sh ...         libFuzzer's -seed: the same inputs in the same
 #                                           order on every run (what CI uses); unset: random
-#   targets: safetensors airfoil cifar10 image_folder
+#   targets: safetensors airfoil cifar10 image_folder mnist
 # The library sources a target needs (core/ and autograd/ for the tensors the safetensors
 # decoder makes, and the data readers) are compiled directly into an archive (no OpenMP
 # pragmas: decoding runs on one thread) in $FUZZ_BUILD_DIR (default build-fuzz/) by a
@@ -21,7 +21,7 @@ cd "$(dirname "$0")/.."
 seconds=${1:-60}
 shift $(( $# > 0 ? 1 : 0 ))
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(safetensors airfoil cifar10 image_folder)
+[ ${#targets[@]} -eq 0 ] && targets=(safetensors airfoil cifar10 image_folder mnist)
 out=${FUZZ_BUILD_DIR:-build-fuzz}
 cxx=${FUZZ_CXX:-clang++}
 
@@ -31,11 +31,11 @@ src=$(pwd)
 
 # ---- build (ninja: incremental, both cores) ----------------------------------------------
 flags="-std=c++20 -g -O1 -I$src -I$src/include -I/usr/include/stb"
-flags+=" $(pkg-config --cflags fmt nlohmann_json openblas)"
+flags+=" $(pkg-config --cflags fmt nlohmann_json openblas zlib)"
 flags+=" -Wall -Wno-unknown-pragmas -fsanitize=address,undefined -fno-sanitize-recover=all"
 flags+=" -fno-omit-frame-pointer"
 lib=(core/*.cpp autograd/*.cpp data/airfoil.cpp data/cifar10.cpp data/image_folder.cpp
-     tests/fuzz/stb_impl.cpp)
+     data/mnist.cpp tests/fuzz/stb_impl.cpp)
 {
   echo "cxx = $cxx"
   echo "flags = $flags"
@@ -48,7 +48,7 @@ lib=(core/*.cpp autograd/*.cpp data/airfoil.cpp data/cifar10.cpp data/image_fold
   echo "  command = rm -f \$out && ar rcs \$out \$in"
   echo "  description = AR \$out"
   echo "rule link"
-  echo "  command = \$cxx \$flags \$extra \$in -o \$out $(pkg-config --libs fmt openblas) -fopenmp"
+  echo "  command = \$cxx \$flags \$extra \$in -o \$out $(pkg-config --libs fmt openblas zlib) -fopenmp"
   echo "  description = LINK \$out"
   objs=()
   for s in "${lib[@]}"; do
@@ -58,7 +58,7 @@ lib=(core/*.cpp autograd/*.cpp data/airfoil.cpp data/cifar10.cpp data/image_fold
     echo "  extra = -fsanitize=fuzzer-no-link"
   done
   echo "build libfuzzed.a: archive ${objs[*]}"
-  for t in safetensors airfoil cifar10 image_folder; do
+  for t in safetensors airfoil cifar10 image_folder mnist; do
     echo "build obj/fuzz_$t.o: cxx $src/tests/fuzz/fuzz_$t.cpp"
     echo "  extra = -fsanitize=fuzzer"
     echo "build fuzz_$t: link obj/fuzz_$t.o libfuzzed.a"

@@ -11,6 +11,9 @@ set -euo pipefail
 packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
           doctest-dev libstb-dev nlohmann-json3-dev python3 curl ca-certificates qemu-user
           cmake)  # cmake: scripts/test.sh builds a consumer through find_package(tapegrad)
+# zlib1g-dev: the gzip IDX files (data/mnist.cpp); dataset-fashion-mnist: the data of
+# examples/fashion_mnist (30 MB, in /usr/share/datasets/fashion-mnist).
+packages+=(zlib1g-dev dataset-fashion-mnist)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;

@@ -80,6 +80,7 @@
 #include <tapegrad/data/dataset.h>
 #include <tapegrad/data/image_folder.h>
 #include <tapegrad/data/image_set.h>
+#include <tapegrad/data/mnist.h>
 #include <tapegrad/data/transforms.h>
 
 #include <tapegrad/train/checkpoint.h>

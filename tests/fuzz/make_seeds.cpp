@@ -1,8 +1,9 @@
 // Writes the seed corpus of the fuzz targets: a few small valid inputs per target, made with
 // the project's own encoder (safetensors) and stb_image_write (PNG, BMP, JPEG, TGA), so the
 // fuzzer starts from inputs that reach deep into each reader.
-//   make_seeds <dir>   -> <dir>/{safetensors,airfoil,cifar10,image_folder}/seed-*
+//   make_seeds <dir>   -> <dir>/{safetensors,airfoil,cifar10,image_folder,mnist}/seed-*
 #include <stb/stb_image_write.h>
+#include <zlib.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -39,6 +40,33 @@ std::string image(const char* format, int w, int h, int channels) {
   if (f == "jpg") stbi_write_jpg_to_func(append_to, &out, w, h, channels, pixels.data(), 80);
   if (out.empty()) std::abort();
   return out;
+}
+
+// A gzip stream of `raw` (deflate with the gzip wrapper), as the MNIST downloads are.
+std::string gzip(const std::string& raw) {
+  z_stream s{};
+  if (deflateInit2(&s, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) std::abort();
+  std::string out(deflateBound(&s, uLong(raw.size())), '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(raw.data()));
+  s.avail_in = uInt(raw.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = uInt(out.size());
+  if (deflate(&s, Z_FINISH) != Z_STREAM_END) std::abort();
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+// An IDX file of unsigned bytes: 00 00 08, the dim count, big-endian dims, then the data.
+std::string idx(const std::vector<uint32_t>& dims, uint8_t first) {
+  std::string b = {0, 0, 8, char(dims.size())};
+  size_t n = 1;
+  for (uint32_t d : dims) {
+    for (int shift = 24; shift >= 0; shift -= 8) b += char((d >> shift) & 0xff);
+    n *= d;
+  }
+  for (size_t i = 0; i < n; ++i) b += char(first + i * 7);
+  return b;
 }
 
 // The two-image modes split the bytes after the mode byte in half: equal encodings split well.
@@ -101,5 +129,14 @@ int main(int argc, char** argv) {
   seed("image_folder", "tga", std::string(1, '\0') + image("tga", 2, 2, 4));
   seed("image_folder", "two-png", std::string(1, '\2') + two(image("png", 3, 3, 1)));
   seed("image_folder", "two-jpg", std::string(1, '\3') + two(image("jpg", 9, 6, 3)));
+
+  // mnist: the mode byte (see feed_mnist in targets.h); even: one IDX file, raw or gzip;
+  // odd: the labels file's length, the labels file, then the images file.
+  seed("mnist", "idx-raw", std::string(1, '\0') + idx({2, 3}, 1));
+  seed("mnist", "idx-gzip", std::string(1, '\2') + gzip(idx({3, 4, 5}, 9)));
+  std::string labels = {0, 0, 8, 1, 0, 0, 0, 2, 7, 3};
+  std::string images = idx({2, 28, 28}, 0);
+  seed("mnist", "split-raw", std::string{1, char(labels.size())} + labels + images);
+  seed("mnist", "split-gzip", std::string{3, char(labels.size())} + labels + gzip(images));
   return 0;
 }

@@ -7,6 +7,7 @@
 // through a file in `dir`.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdlib>
 #include <filesystem>
@@ -18,6 +19,7 @@
 #include <tapegrad/data/airfoil.h>
 #include <tapegrad/data/cifar10.h>
 #include <tapegrad/data/image_folder.h>
+#include <tapegrad/data/mnist.h>
 #include <tapegrad/core/safetensors.h>
 
 namespace tg::fuzz {
@@ -87,6 +89,35 @@ inline void feed_image_folder(std::string_view bytes, const std::filesystem::pat
   if (mode == 3) options = {.height = 16, .width = 16};
   data::ImageSet set = data::read_image_folder(root.string(), options);
   if (set.pixels.size() != size_t(set.count * 3 * set.height * set.width)) std::abort();
+}
+
+/// The IDX reader and the MNIST reader (raw or gzip files: the content decides). The first
+/// byte picks the path:
+///   even: the rest is one IDX file for read_idx;
+///   odd: the second byte is the length L of the labels file; the rest is L bytes of it, then
+///        the images file, read as the test split by read_mnist.
+inline void feed_mnist(std::string_view bytes, const std::filesystem::path& dir) {
+  if (bytes.empty()) return;
+  std::filesystem::path root = dir / "mnist";
+  std::filesystem::remove_all(root);
+  if (uint8_t(bytes[0]) % 2 == 0) {
+    write_file(root / "a.idx", bytes.substr(1));
+    data::IdxArray array = data::read_idx((root / "a.idx").string());
+    int64_t n = 1;  // read_idx refuses dims of more than 2^40 bytes: no overflow
+    for (int64_t d : array.dims) n *= d;
+    if (array.data.size() != size_t(n)) std::abort();
+    return;
+  }
+  if (bytes.size() < 2) return;
+  size_t labels = std::min<size_t>(uint8_t(bytes[1]), bytes.size() - 2);
+  write_file(root / "t10k-labels-idx1-ubyte", bytes.substr(2, labels));
+  write_file(root / "t10k-images-idx3-ubyte.gz", bytes.substr(2 + labels));
+  data::ImageSet set = data::read_mnist(root.string(), false);
+  if (set.shape() != Shape{set.count, 1, 28, 28} || set.count <= 0 ||
+      set.pixels.size() != size_t(set.count * 784) || set.labels.size() != size_t(set.count))
+    std::abort();
+  for (int64_t label : set.labels)
+    if (label < 0 || label > 9) std::abort();
 }
 
 }  // namespace tg::fuzz

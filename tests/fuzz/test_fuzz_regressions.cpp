@@ -61,6 +61,7 @@ std::string error_of(const std::string& file, const std::string& bytes,
     else if (file.starts_with("airfoil-")) fuzz::feed_airfoil(bytes, scratch);
     else if (file.starts_with("cifar10-")) fuzz::feed_cifar10(bytes, scratch);
     else if (file.starts_with("image_folder-")) fuzz::feed_image_folder(bytes, scratch);
+    else if (file.starts_with("mnist-")) fuzz::feed_mnist(bytes, scratch);
     else return "(no fuzz target is named by the file's prefix)";
   } catch (const Error& e) {
     return e.what();

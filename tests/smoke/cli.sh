@@ -26,7 +26,7 @@ one_line() {
 }
 
 touch "$dir/a-file"
-for name in airfoil lenet_cifar10 optimizers_2d newton forward_trace; do
+for name in airfoil lenet_cifar10 optimizers_2d newton forward_trace fashion_mnist; do
   for help in --help -h; do
     expect 0 "$name" "$help"
     grep -q "^usage: $name \[options\]" "$dir/out" || fail "$name $help: no usage on stdout"
@@ -55,6 +55,10 @@ expect 2 lenet_cifar10 --data "$dir/missing" --out "$dir/o1" --augment=yes
 one_line "^lenet_cifar10: --augment is a flag: it takes no value"
 expect 2 lenet_cifar10 --data "$dir/missing" --resume a --eval-only b
 one_line "^lenet_cifar10: --resume and --eval-only exclude each other"
+expect 2 fashion_mnist --data "$dir/missing" --out "$dir/o1" --limit=-1
+one_line "^fashion_mnist: --limit must be >= 0, got -1"
+expect 2 fashion_mnist --data "$dir/missing" --out "$dir/o1" --optimizer adam --momentum 0.5
+one_line "^fashion_mnist: --momentum applies to --optimizer sgd only"
 expect 2 optimizers_2d --out "$dir/o1" --seed x
 one_line "^optimizers_2d: --seed expects an integer, got 'x'"
 expect 2 newton --out
@@ -66,6 +70,8 @@ expect 1 airfoil --data "$dir/missing"
 one_line "^airfoil: error: .*missing.* not found"
 expect 1 lenet_cifar10 --data="$dir/missing"
 one_line "^lenet_cifar10: error: load_cifar10: $dir/missing: no such directory"
+expect 1 fashion_mnist --data="$dir/missing"
+one_line "^fashion_mnist: error: read_mnist: $dir/missing: no such directory"
 expect 1 optimizers_2d --out "$dir/a-file/sub"
 one_line "^optimizers_2d: error: .*a-file/sub"
 expect 1 newton --out="$dir/a-file/sub"
