@@ -55,6 +55,7 @@
 #include <tapegrad/nn/norm.h>
 #include <tapegrad/nn/padding.h>
 #include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/resnet.h>
 #include <tapegrad/nn/sequential.h>
 #include <tapegrad/nn/upsample.h>
 
