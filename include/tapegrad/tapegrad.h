@@ -13,7 +13,9 @@
 // scripts/test.sh checks that it reaches each one.
 #pragma once
 
+#include <tapegrad/core/allocator.h>
 #include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/conv3x3.h>
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/im2col.h>
