@@ -26,6 +26,7 @@
 #include <tapegrad/core/tensor_base.h>
 
 #include <tapegrad/plot/svg.h>
+#include <tapegrad/plot/png.h>
 
 #include <tapegrad/autograd/anomaly.h>
 #include <tapegrad/autograd/dual.h>
