@@ -87,6 +87,7 @@
 #include <tapegrad/train/checkpoint.h>
 #include <tapegrad/train/cli.h>
 #include <tapegrad/train/history.h>
+#include <tapegrad/train/image_quality.h>
 #include <tapegrad/train/metrics.h>
 #include <tapegrad/train/progress.h>
 #include <tapegrad/train/recipe.h>
