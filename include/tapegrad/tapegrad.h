@@ -71,6 +71,7 @@
 #include <tapegrad/optim/nadam.h>
 #include <tapegrad/optim/newton.h>
 #include <tapegrad/optim/optimizer.h>
+#include <tapegrad/optim/prox_tv.h>
 #include <tapegrad/optim/rmsprop.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/optim/yogi.h>
