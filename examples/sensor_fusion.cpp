@@ -136,7 +136,7 @@ Tensor fuse(const Measurements& b, const Settings& s, Costs& costs) {
 }
 
 struct Score {
-  double psnr_raw, psnr_fused;
+  double psnr_raw, psnr_fused, ssim_raw, ssim_fused;
   double gain() const { return std::pow(10.0, (psnr_fused - psnr_raw) / 20); }  // SNR ratio
 };
 
@@ -144,7 +144,8 @@ std::vector<Score> score(const Tensor& truth, const Tensor& raw, const Tensor& f
   std::vector<Score> scores;
   for (int64_t e = 0; e < truth.size(0); ++e) {
     Tensor t = truth.select(0, e);
-    scores.push_back({train::psnr(raw.select(0, e), t), train::psnr(fused.select(0, e), t)});
+    Tensor r = raw.select(0, e), f = fused.select(0, e);
+    scores.push_back({train::psnr(r, t), train::psnr(f, t), train::ssim(r, t), train::ssim(f, t)});
   }
   return scores;
 }
@@ -208,10 +209,12 @@ void single_run(const Settings& s, const fs::path& out) {
   std::vector<Score> scores = score(truth, b.chem, fused);
   fmt::print("dose {} counts per column peak, {} x {} pixels, {} iterations\n\n", s.dose,
              truth.size(1), truth.size(2), s.iterations);
-  fmt::print("{:<8} {:>10} {:>12} {:>10}\n", "element", "raw PSNR", "fused PSNR", "SNR gain");
+  fmt::print("{:<8} {:>10} {:>12} {:>10} {:>9} {:>11}\n", "element", "raw PSNR", "fused PSNR",
+             "SNR gain", "raw SSIM", "fused SSIM");
   for (size_t e = 0; e < scores.size(); ++e)
-    fmt::print("{:<8} {:>7.2f} dB {:>9.2f} dB {:>9.2f}x\n", kElements[e].name,
-               scores[e].psnr_raw, scores[e].psnr_fused, scores[e].gain());
+    fmt::print("{:<8} {:>7.2f} dB {:>9.2f} dB {:>9.2f}x {:>9.3f} {:>11.3f}\n", kElements[e].name,
+               scores[e].psnr_raw, scores[e].psnr_fused, scores[e].gain(), scores[e].ssim_raw,
+               scores[e].ssim_fused);
 
   std::vector<double> truth_c = composition(truth), raw_c = composition(b.chem),
                       fused_c = composition(fused);

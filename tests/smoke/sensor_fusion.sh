@@ -10,11 +10,13 @@ trap 'rm -rf "$dir"' EXIT
 exe="$build/examples/sensor_fusion"
 
 "$exe" --cells 3 --iterations 10 --out "$dir/run" | tee "$dir/log"
-# rows "Dy  16.51 dB  27.22 dB  3.43x": fused PSNR ($4) must exceed raw PSNR ($2)
+# rows "Dy  16.51 dB  27.22 dB  3.43x  0.512  0.873": fused PSNR ($4) must exceed raw PSNR ($2),
+# and fused SSIM ($8) raw SSIM ($7)
 for element in Dy Sc O; do
-  row=$(grep -E "^$element +[0-9.]+ dB +[0-9.]+ dB +[0-9.]+x$" "$dir/log") ||
+  row=$(grep -E "^$element +[0-9.]+ dB +[0-9.]+ dB +[0-9.]+x +-?[0-9.]+ +-?[0-9.]+$" "$dir/log") ||
     { echo "FAILED: no PSNR row for $element"; exit 1; }
   awk -v e="$element" '{ if (!($4 > $2)) { print "FAILED: " e ": fused " $4 " dB <= raw " $2 " dB"; exit 1 } }' <<< "$row"
+  awk -v e="$element" '{ if (!($8 > $7)) { print "FAILED: " e ": fused SSIM " $8 " <= raw " $7; exit 1 } }' <<< "$row"
 done
 grep -qE "^stoichiometry within [0-9.]+% of 1:1:3" "$dir/log"
 for f in haadf.png fusion_Dy.png fusion_Sc.png fusion_O.png convergence.svg; do
