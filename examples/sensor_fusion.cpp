@@ -110,7 +110,7 @@ Measurements measure(const Tensor& truth, const Settings& s) {
 }
 
 struct Costs {
-  std::vector<double> psi1, psi2, tv;  // per iteration, at its end
+  std::vector<double> psi1, psi2, tv;  // at the start, then at the end of each iteration
 };
 
 // The lecture's loop: gradient steps on lambda_H Psi_1 + lambda_chem Psi_2 (backward through
@@ -119,6 +119,13 @@ Tensor fuse(const Measurements& b, const Settings& s, Costs& costs) {
   Tensor x = b.chem.clone();
   auto psi1 = [&](const Tensor& x) { return 0.5f * (b.haadf - haadf_model(x, s)).pow(2).sum(); };
   auto psi2 = [&](const Tensor& x) { return (x - b.chem * (x + float(s.eps)).log()).sum(); };
+  auto record = [&](const Tensor& x) {
+    NoGradGuard no_grad;
+    costs.psi1.push_back(psi1(x).item());
+    costs.psi2.push_back(psi2(x).item());
+    costs.tv.push_back(optim::total_variation(x));
+  };
+  record(x);  // iteration 0: the raw maps
   for (int64_t it = 0; it < s.iterations; ++it) {
     for (int64_t k = 0; k < s.gradient_steps; ++k) {
       x.requires_grad_();
@@ -128,10 +135,7 @@ Tensor fuse(const Measurements& b, const Settings& s, Costs& costs) {
       x = (x.detach() - float(s.step) * x.grad()).clamp_min(0);
     }
     x = optim::prox_tv(x, float(s.lambda_tv), {.iterations = s.tv_iterations, .lower = 0.f});
-    NoGradGuard no_grad;
-    costs.psi1.push_back(psi1(x).item());
-    costs.psi2.push_back(psi2(x).item());
-    costs.tv.push_back(optim::total_variation(x));
+    record(x);
   }
   return x;
 }
@@ -190,7 +194,7 @@ void plot_costs(const fs::path& out, const Costs& c, const Settings& s) {
   auto series = [&](std::string label, const std::vector<double>& y, double weight) {
     plot::Series line{.label = std::move(label)};
     for (size_t i = 0; i < y.size(); ++i) {
-      line.x.push_back(double(i + 1));
+      line.x.push_back(double(i));
       line.y.push_back(weight * y[i]);
     }
     chart.series.push_back(line);
