@@ -1,7 +1,6 @@
-// Tests of the TV proximal operator: the FGP solution matches an independent
-// PyTorch solution (Chambolle-Pock primal-dual,
-// fixtures/make_prox_tv_fixtures.py), its objective is no larger than at v or
-// at nearby points, constant images are fixed points, the lower bound holds,
+// Tests of the TV proximal operator: the FGP solution matches an independent PyTorch solution
+// (Chambolle-Pock primal-dual, fixtures/make_prox_tv_fixtures.py), its objective is no larger
+// than at v or at nearby points, constant images are fixed points, the lower bound holds,
 // channels are solved independently, and errors name the bad value.
 #include <doctest/doctest.h>
 
@@ -11,27 +10,27 @@
 #include <string>
 #include <vector>
 
+#include <tapegrad/optim/prox_tv.h>
 #include "tests/json_fixture.h"
 #include "tests/test_util.h"
-#include <tapegrad/optim/prox_tv.h>
 
 using namespace tg;
 using tg::test::JsonFixture;
 
 namespace {
 
-double objective(const Tensor &x, const Tensor &v, float weight) {
+double objective(const Tensor& x, const Tensor& v, float weight) {
   double sq = (x - v).pow(2).sum().item();
   return 0.5 * sq + weight * optim::total_variation(x);
 }
 
-} // namespace
+}  // namespace
 
 TEST_CASE("prox_tv: matches an independent PyTorch solution (Chambolle-Pock)") {
-  JsonFixture cases = JsonFixture::load(
-      std::string(TG_TEST_DIR) + "/optim/fixtures/prox_tv.json")["cases"];
+  JsonFixture cases =
+      JsonFixture::load(std::string(TG_TEST_DIR) + "/optim/fixtures/prox_tv.json")["cases"];
   REQUIRE(cases.size() == 3);
-  for (const std::string &name : cases.keys()) {
+  for (const std::string& name : cases.keys()) {
     INFO("case ", name);
     JsonFixture c = cases[name];
     std::vector<int64_t> dims = c["shape"].integers();
@@ -40,30 +39,24 @@ TEST_CASE("prox_tv: matches an independent PyTorch solution (Chambolle-Pock)") {
     float weight = c["weight"].floats().at(0);
     std::vector<float> lower = c["lower"].floats();
     optim::ProxTVOptions options{.iterations = 3000};
-    if (!lower.empty())
-      options.lower = lower[0];
+    if (!lower.empty()) options.lower = lower[0];
     Tensor x = optim::prox_tv(v, weight, options);
     std::vector<double> expected = c["x"].numbers();
     std::vector<float> got = x.to_vector();
     REQUIRE(got.size() == expected.size());
     double worst = 0;
-    for (size_t i = 0; i < got.size(); ++i)
-      worst = std::max(worst, std::abs(got[i] - expected[i]));
+    for (size_t i = 0; i < got.size(); ++i) worst = std::max(worst, std::abs(got[i] - expected[i]));
     CHECK(worst < 2e-4);
-    CHECK(objective(x, v, weight) ==
-          doctest::Approx(c["objective"].numbers().at(0)).epsilon(1e-5));
-    // the default 50 iterations come within a few percent (measured: 0.02% at
-    // weight 0.2, 0.3% at 0.6, 3% at 1.5: FGP's dual step 1 / (8 w) shrinks as
-    // the weight grows)
+    CHECK(objective(x, v, weight) == doctest::Approx(c["objective"].numbers().at(0)).epsilon(1e-5));
+    // the default 50 iterations come within a few percent (measured: 0.02% at weight 0.2,
+    // 0.3% at 0.6, 3% at 1.5: FGP's dual step 1 / (8 w) shrinks as the weight grows)
     Tensor x50 = optim::prox_tv(v, weight, {.lower = options.lower});
-    CHECK(objective(x50, v, weight) <=
-          c["objective"].numbers().at(0) * (1 + 0.05));
+    CHECK(objective(x50, v, weight) <= c["objective"].numbers().at(0) * (1 + 0.05));
     CHECK(objective(x50, v, weight) >= objective(x, v, weight));
   }
 }
 
-TEST_CASE(
-    "prox_tv: its objective is no larger than at v or at perturbed points") {
+TEST_CASE("prox_tv: its objective is no larger than at v or at perturbed points") {
   manual_seed(7);
   Tensor v = rand({2, 10, 12});
   const float weight = 0.3f;
@@ -78,12 +71,11 @@ TEST_CASE(
   CHECK(x.sum().item() == doctest::Approx(v.sum().item()).epsilon(1e-4));
 }
 
-TEST_CASE("prox_tv: constant images are fixed points; a lower bound holds; "
-          "channels are "
-          "independent") {
+TEST_CASE(
+    "prox_tv: constant images are fixed points; a lower bound holds; channels are "
+    "independent") {
   Tensor c = full({3, 5, 6}, 0.7f);
-  test::check_values(optim::prox_tv(c, 2.f), std::vector<float>(90, 0.7f),
-                     1e-6f);
+  test::check_values(optim::prox_tv(c, 2.f), std::vector<float>(90, 0.7f), 1e-6f);
 
   manual_seed(2);
   Tensor v = randn({2, 8, 8});
@@ -94,8 +86,7 @@ TEST_CASE("prox_tv: constant images are fixed points; a lower bound holds; "
   test::check_values(x.select(0, 1).contiguous(), x1.to_vector(), 1e-6f);
   // weight 0 returns v, projected
   test::check_values(optim::prox_tv(v, 0.f), v.to_vector(), 1e-7f);
-  test::check_values(optim::prox_tv(v, 0.f, {.lower = 0.f}),
-                     v.clamp_min(0.f).to_vector(), 1e-7f);
+  test::check_values(optim::prox_tv(v, 0.f, {.lower = 0.f}), v.clamp_min(0.f).to_vector(), 1e-7f);
   // a huge weight flattens each channel to its mean
   Tensor flat = optim::prox_tv(v, 1e4f, {.iterations = 2000});
   for (int ch = 0; ch < 2; ++ch) {
@@ -110,18 +101,15 @@ TEST_CASE("total_variation: hand-worked values") {
   // [[0, 1], [2, 4]]: (0,0): sqrt(2^2 + 1^2); (0,1): |1 - 4|; (1,0): |2 - 4|
   Tensor x = tensor({0, 1, 2, 4}, {2, 2});
   CHECK(optim::total_variation(x) == doctest::Approx(std::sqrt(5.0) + 3 + 2));
-  CHECK(optim::total_variation(tensor({1, 3, 6}, {1, 3})) ==
-        doctest::Approx(5));
+  CHECK(optim::total_variation(tensor({1, 3, 6}, {1, 3})) == doctest::Approx(5));
   CHECK(optim::total_variation(full({2, 4, 4}, 3.f)) == 0);
 }
 
 TEST_CASE("prox_tv: errors name the bad value") {
   Tensor v = rand({4, 4});
-  CHECK_THROWS_CONTAINING(
-      optim::prox_tv(rand({5}), 1.f),
-      "prox_tv: input must have shape (..., H, W), got [5]");
-  CHECK_THROWS_CONTAINING(optim::prox_tv(v, -0.5f),
-                          "prox_tv: weight -0.5 must be finite and >= 0");
+  CHECK_THROWS_CONTAINING(optim::prox_tv(rand({5}), 1.f),
+                          "prox_tv: input must have shape (..., H, W), got [5]");
+  CHECK_THROWS_CONTAINING(optim::prox_tv(v, -0.5f), "prox_tv: weight -0.5 must be finite and >= 0");
   CHECK_THROWS_CONTAINING(optim::prox_tv(v, NAN), "prox_tv: weight nan");
   CHECK_THROWS_CONTAINING(optim::prox_tv(v, 1.f, {.iterations = 0}),
                           "prox_tv: iterations 0 must be >= 1");
@@ -129,9 +117,8 @@ TEST_CASE("prox_tv: errors name the bad value") {
                           "prox_tv: lower bound inf is not finite");
   Tensor bad = v.clone();
   bad.data()[3] = NAN;
-  CHECK_THROWS_CONTAINING(
-      optim::prox_tv(bad, 1.f),
-      "prox_tv: input [4, 4] has a non-finite value nan at element 3");
+  CHECK_THROWS_CONTAINING(optim::prox_tv(bad, 1.f),
+                          "prox_tv: input [4, 4] has a non-finite value nan at element 3");
   CHECK_THROWS_CONTAINING(optim::total_variation(rand({3})),
                           "total_variation: input must have shape");
 }
