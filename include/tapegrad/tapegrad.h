@@ -28,6 +28,7 @@
 #include <tapegrad/core/tensor_base.h>
 
 #include <tapegrad/plot/svg.h>
+#include <tapegrad/plot/png.h>
 
 #include <tapegrad/autograd/anomaly.h>
 #include <tapegrad/autograd/dual.h>
@@ -73,6 +74,7 @@
 #include <tapegrad/optim/nadam.h>
 #include <tapegrad/optim/newton.h>
 #include <tapegrad/optim/optimizer.h>
+#include <tapegrad/optim/prox_tv.h>
 #include <tapegrad/optim/rmsprop.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/optim/yogi.h>
@@ -89,6 +91,7 @@
 #include <tapegrad/train/checkpoint.h>
 #include <tapegrad/train/cli.h>
 #include <tapegrad/train/history.h>
+#include <tapegrad/train/image_quality.h>
 #include <tapegrad/train/metrics.h>
 #include <tapegrad/train/progress.h>
 #include <tapegrad/train/recipe.h>
