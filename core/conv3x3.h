@@ -6,7 +6,9 @@
 // channels held in registers. Nothing is copied: im2col + GEMM wrote, packed and re-read a 9x
 // larger matrix, which cost more than the multiply-adds on ResNet's thin shapes (M = 16-64).
 // The same kernel computes the input gradient of such a convolution: dx = conv3x3(dy, w') with
-// w' the transposed, flipped weight (pack_conv3x3_weight's `transpose_flip`).
+// w' the transposed, flipped weight (pack_conv3x3_weight's `transpose_flip`). The weight
+// gradient has its own kernel: 3 output channels x 9 taps of accumulators over a group of
+// images, reduced to scalars once per group.
 // AVX-512 only: conv3x3_available() says whether it runs at the current cpu::capability();
 // callers keep the im2col path for the other levels and shapes.
 #pragma once
@@ -32,5 +34,11 @@ void pack_conv3x3_weight(const float* w, int64_t OC, int64_t C, bool transpose_f
 /// pack_conv3x3_weight. Requires conv3x3_available().
 void conv3x3(const float* x, int64_t C, int64_t H, int64_t W, const float* packed, int64_t OC,
              const float* bias, float* y);
+
+/// dw [OC, C, 3, 3] += sum over `images` images and pixels of dy[n, oc, h, w] x[n, c, h+kh-1,
+/// w+kw-1]: the weight gradient of that convolution for images x [images, C, H, W] and
+/// dy [images, OC, H, W], accumulated into dw. Requires conv3x3_available().
+void conv3x3_weight_grad(const float* x, const float* dy, int64_t images, int64_t C, int64_t H,
+                         int64_t W, int64_t OC, float* dw);
 
 }  // namespace tg::kernels

@@ -139,7 +139,9 @@ TEST_CASE("cpu: linear and conv2d (im2col, col2im, bias gradient) agree at every
 // At AVX-512, 3x3 convolutions with stride 1 and padding 1 run the direct kernel
 // (core/conv3x3.h) in forward and input gradient: it must agree with the im2col + GEMM path of
 // the baseline on shapes whose pixel counts end in partial vectors (1x1, 4x4, 3x7, 17x5, ...)
-// and whose channel counts are not multiples of its block of 8, with and without bias.
+// and whose channel counts are not multiples of its block of 8, with and without bias. The
+// weight gradient sums up to 800 products in another order than the GEMM, with cancellation:
+// the tolerance is relative to max(1, |value|), so 1e-4 (a wrong tap or channel is off by O(1)).
 TEST_CASE("cpu: the direct 3x3 convolution agrees with im2col + GEMM at every level") {
   manual_seed(11);
   std::mt19937 rng(11);
@@ -161,6 +163,6 @@ TEST_CASE("cpu: the direct 3x3 convolution agrees with im2col + GEMM at every le
             return F::conv2d(t[0], t[1], t[2], 1, 1);
           });
         },
-        2e-5f);
+        1e-4f);
   }
 }
