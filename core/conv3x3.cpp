@@ -38,13 +38,26 @@ std::vector<uint16_t> tap_masks(int64_t H, int64_t W, int64_t chunks) {
   return masks;
 }
 
+// tap_masks for the last image size this thread saw: a network calls the kernel per image and
+// layer with a handful of sizes, and recomputing the masks each time cost 2% of a ResNet step.
+const std::vector<uint16_t>& cached_tap_masks(int64_t H, int64_t W, int64_t chunks) {
+  struct Entry {
+    int64_t H = -1, W = -1, chunks = -1;
+    std::vector<uint16_t> masks;
+  };
+  thread_local Entry last;
+  if (last.H != H || last.W != W || last.chunks != chunks)
+    last = {H, W, chunks, tap_masks(H, W, chunks)};
+  return last.masks;
+}
+
 #if defined(__x86_64__)
 [[gnu::target(TG_TARGET_AVX512)]] void conv3x3_avx512(const float* x, int64_t C, int64_t H,
                                                       int64_t W, const float* packed, int64_t OC,
                                                       const float* bias, float* y) {
   const int64_t P = H * W, chunks = (P + kLanes - 1) / kLanes;
   const int64_t even = chunks + (chunks & 1);
-  const std::vector<uint16_t> masks = tap_masks(H, W, even);
+  const std::vector<uint16_t>& masks = cached_tap_masks(H, W, even);
   int64_t offset[9];
   for (int t = 0; t < 9; ++t) offset[t] = (t / 3 - 1) * W + (t % 3 - 1);
   for (int64_t ob = 0; ob < OC; ob += kBlock) {
@@ -99,7 +112,8 @@ std::vector<uint16_t> tap_masks(int64_t H, int64_t W, int64_t chunks) {
     const float* x, const float* dy, int64_t images, int64_t C, int64_t H, int64_t W, int64_t OC,
     float* dw) {
   const int64_t P = H * W, chunks = (P + kLanes - 1) / kLanes;
-  const std::vector<uint16_t> masks = tap_masks(H, W, chunks);
+  // The forward's (even) chunk count, so both kernels share the cached masks.
+  const std::vector<uint16_t>& masks = cached_tap_masks(H, W, chunks + (chunks & 1));
   int64_t offset[9];
   for (int t = 0; t < 9; ++t) offset[t] = (t / 3 - 1) * W + (t % 3 - 1);
   // Images per group: their x and dy planes (about 1 MB) stay in L2 across the channel loops.
