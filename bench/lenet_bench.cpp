@@ -83,8 +83,7 @@ void bench_training(Reporter& out, const Cli& cli, const std::vector<int>& batch
       for (int64_t s = 0; s < steps; ++s, ++step)
         train_step(net, opt, pool.x(step, batch), pool.y(step, batch));
     }, cli.repeats);
-    std::vector<double> rate;
-    for (double s : t) rate.push_back(double(steps * batch) / s);
+    std::vector<double> rate = per_second(t, double(steps * batch));
     out.add({.workload = "LeNet training step",
              .setting = fmt::format("batch {}", batch),
              .value = median(rate),
@@ -109,8 +108,7 @@ void bench_inference(Reporter& out, const Cli& cli, int batch, int images) {
       (void)logits;
     }
   }, cli.repeats);
-  std::vector<double> rate;
-  for (double s : t) rate.push_back(double(steps * batch) / s);
+  std::vector<double> rate = per_second(t, double(steps * batch));
   out.add({.workload = "LeNet inference (eval, no grad)",
            .setting = fmt::format("batch {}", batch),
            .value = median(rate),

@@ -147,6 +147,13 @@ inline std::string cpu_model() {
   return "unknown";
 }
 
+/// Items per second for `items` done in each of `seconds` (images/s from repeat times).
+inline std::vector<double> per_second(const std::vector<double>& seconds, double items) {
+  std::vector<double> out;
+  for (double s : seconds) out.push_back(items / s);
+  return out;
+}
+
 /// GFLOP/s of `flops` of work done in each of `seconds`.
 inline std::vector<double> gflops(const std::vector<double>& seconds, double flops) {
   std::vector<double> out;

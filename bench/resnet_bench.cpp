@@ -56,8 +56,7 @@ void bench_resnet(Reporter& out, const Cli& cli, int train_batch, int infer_batc
       opt.step();
     }
   }, cli.repeats);
-  std::vector<double> rate;
-  for (double s : t) rate.push_back(double(steps * train_batch) / s);
+  std::vector<double> rate = per_second(t, double(steps * train_batch));
   out.add({.workload = "ResNet-20 training step",
            .setting = fmt::format("batch {}", train_batch),
            .value = median(rate),
@@ -74,8 +73,7 @@ void bench_resnet(Reporter& out, const Cli& cli, int train_batch, int infer_batc
   t = sample_seconds([&] {
     for (int64_t s = 0; s < batches; ++s) (void)net(xi);
   }, cli.repeats);
-  rate.clear();
-  for (double s : t) rate.push_back(double(batches * infer_batch) / s);
+  rate = per_second(t, double(batches * infer_batch));
   out.add({.workload = "ResNet-20 inference (eval, no grad)",
            .setting = fmt::format("batch {}", infer_batch),
            .value = median(rate),
