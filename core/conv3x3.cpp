@@ -170,11 +170,90 @@ const std::vector<uint16_t>& cached_tap_masks(int64_t H, int64_t W, int64_t chun
     }
   }
 }
+
+// The AVX2 versions: 8-lane vectors and 16 registers, so a 16-pixel chunk is two halves whose
+// 8-bit masks (the low and high bytes of the AVX-512 mask) become lane masks through a table.
+struct LaneMasks {
+  alignas(32) int32_t lanes[256][8];
+  LaneMasks() {
+    for (int b = 0; b < 256; ++b)
+      for (int l = 0; l < 8; ++l) lanes[b][l] = (b >> l) & 1 ? -1 : 0;
+  }
+};
+const LaneMasks& lane_masks() {
+  static const LaneMasks table;
+  return table;
+}
+
+[[gnu::target(TG_TARGET_AVX2)]] inline __m256 load_masked(const LaneMasks& table, unsigned bits,
+                                                          const float* p) {
+  const __m256i m = _mm256_load_si256(reinterpret_cast<const __m256i*>(table.lanes[bits]));
+  return _mm256_maskload_ps(p, m);
+}
+
+// Forward: 4 output channels x 16 pixels (two halves) of accumulators.
+[[gnu::target(TG_TARGET_AVX2)]] void conv3x3_avx2(const float* x, int64_t C, int64_t H,
+                                                  int64_t W, const float* packed, int64_t OC,
+                                                  const float* bias, float* y) {
+  const int64_t P = H * W, chunks = (P + kLanes - 1) / kLanes;
+  const std::vector<uint16_t>& masks = cached_tap_masks(H, W, chunks + (chunks & 1));
+  const LaneMasks& table = lane_masks();
+  int64_t offset[9];
+  for (int t = 0; t < 9; ++t) offset[t] = (t / 3 - 1) * W + (t % 3 - 1);
+  for (int64_t ob = 0; ob < OC; ob += 4) {
+    const float* wb = packed + (ob / kBlock) * C * 9 * kBlock + ob % kBlock;
+    const int64_t outs = std::min<int64_t>(4, OC - ob);
+    for (int64_t c = 0; c < chunks; ++c) {
+      const int64_t p0 = c * kLanes;
+      __m256 a0, a1, a2, a3, b0, b1, b2, b3;
+#define TG_BIAS(o) (bias && o < outs ? _mm256_set1_ps(bias[ob + o]) : _mm256_setzero_ps())
+      a0 = b0 = TG_BIAS(0), a1 = b1 = TG_BIAS(1), a2 = b2 = TG_BIAS(2), a3 = b3 = TG_BIAS(3);
+#undef TG_BIAS
+      const uint16_t* m = masks.data() + c * 9;
+      for (int64_t ic = 0; ic < C; ++ic) {
+        const float* xc = x + ic * P + p0;
+        const float* wc = wb + ic * 9 * kBlock;
+        for (int t = 0; t < 9; ++t, wc += kBlock) {
+          const __m256 x0 = load_masked(table, m[t] & 0xFF, xc + offset[t]);
+          const __m256 x1 = load_masked(table, m[t] >> 8, xc + 8 + offset[t]);
+#define TG_FMA(o)                                \
+  {                                              \
+    const __m256 wv = _mm256_broadcast_ss(wc + o); \
+    a##o = _mm256_fmadd_ps(wv, x0, a##o);        \
+    b##o = _mm256_fmadd_ps(wv, x1, b##o);        \
+  }
+          TG_FMA(0) TG_FMA(1) TG_FMA(2) TG_FMA(3)
+#undef TG_FMA
+        }
+      }
+      const __m256 acc0[4] = {a0, a1, a2, a3}, acc1[4] = {b0, b1, b2, b3};
+      const int64_t n0 = std::min<int64_t>(8, P - p0), n1 = std::min<int64_t>(8, P - p0 - 8);
+      const __m256i s0 = _mm256_load_si256(
+          reinterpret_cast<const __m256i*>(table.lanes[(1u << n0) - 1]));
+      const __m256i s1 = _mm256_load_si256(
+          reinterpret_cast<const __m256i*>(table.lanes[n1 > 0 ? (1u << n1) - 1 : 0]));
+      for (int64_t o = 0; o < outs; ++o) {
+        float* yo = y + (ob + o) * P + p0;
+        _mm256_maskstore_ps(yo, s0, acc0[o]);
+        if (n1 > 0) _mm256_maskstore_ps(yo + 8, s1, acc1[o]);
+      }
+    }
+  }
+}
+
 #endif
 
 }  // namespace
 
 bool conv3x3_available() {
+#if defined(__x86_64__)
+  return cpu::capability() >= cpu::Capability::avx2;
+#else
+  return false;
+#endif
+}
+
+bool conv3x3_weight_grad_available() {
 #if defined(__x86_64__)
   return cpu::capability() == cpu::Capability::avx512;
 #else
@@ -205,15 +284,19 @@ void pack_conv3x3_weight(const float* w, int64_t OC, int64_t C, bool transpose_f
 
 void conv3x3(const float* x, int64_t C, int64_t H, int64_t W, const float* packed, int64_t OC,
              const float* bias, float* y) {
-  check(conv3x3_available(), "conv3x3: needs AVX-512 at the current CPU level");
+  check(conv3x3_available(), "conv3x3: needs AVX2 or AVX-512 at the current CPU level");
 #if defined(__x86_64__)
-  conv3x3_avx512(x, C, H, W, packed, OC, bias, y);
+  if (cpu::capability() == cpu::Capability::avx512)
+    conv3x3_avx512(x, C, H, W, packed, OC, bias, y);
+  else
+    conv3x3_avx2(x, C, H, W, packed, OC, bias, y);
 #endif
 }
 
 void conv3x3_weight_grad(const float* x, const float* dy, int64_t images, int64_t C, int64_t H,
                          int64_t W, int64_t OC, float* dw) {
-  check(conv3x3_available(), "conv3x3_weight_grad: needs AVX-512 at the current CPU level");
+  check(conv3x3_weight_grad_available(),
+        "conv3x3_weight_grad: needs AVX-512 at the current CPU level");
 #if defined(__x86_64__)
   conv3x3_weight_grad_avx512(x, dy, images, C, H, W, OC, dw);
 #endif

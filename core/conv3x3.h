@@ -9,15 +9,18 @@
 // w' the transposed, flipped weight (pack_conv3x3_weight's `transpose_flip`). The weight
 // gradient has its own kernel: 3 output channels x 9 taps of accumulators over a group of
 // images, reduced to scalars once per group.
-// AVX-512 only: conv3x3_available() says whether it runs at the current cpu::capability();
-// callers keep the im2col path for the other levels and shapes.
+// AVX-512 and AVX2 (4 output channels x 16 pixels: AVX2 has 16 registers) versions;
+// conv3x3_available() says whether one runs at the current cpu::capability(); callers keep the
+// im2col path for the baseline level and for other shapes. The weight gradient is AVX-512 only:
+// with 16 registers it holds one channel's 9 taps, loads each input vector for one multiply-add
+// and measured 2-3x slower than im2col + sgemm.
 #pragma once
 
 #include <cstdint>
 
 namespace tg::kernels {
 
-/// True when conv3x3 runs at the level in use (AVX-512).
+/// True when conv3x3 runs at the level in use (AVX2 or AVX-512).
 bool conv3x3_available();
 
 /// Floats of the packed weight of a conv with `out` output and `in` input channels.
@@ -35,9 +38,12 @@ void pack_conv3x3_weight(const float* w, int64_t OC, int64_t C, bool transpose_f
 void conv3x3(const float* x, int64_t C, int64_t H, int64_t W, const float* packed, int64_t OC,
              const float* bias, float* y);
 
+/// True when conv3x3_weight_grad runs at the level in use (AVX-512).
+bool conv3x3_weight_grad_available();
+
 /// dw [OC, C, 3, 3] += sum over `images` images and pixels of dy[n, oc, h, w] x[n, c, h+kh-1,
 /// w+kw-1]: the weight gradient of that convolution for images x [images, C, H, W] and
-/// dy [images, OC, H, W], accumulated into dw. Requires conv3x3_available().
+/// dy [images, OC, H, W], accumulated into dw. Requires conv3x3_weight_grad_available().
 void conv3x3_weight_grad(const float* x, const float* dy, int64_t images, int64_t C, int64_t H,
                          int64_t W, int64_t OC, float* dw);
 

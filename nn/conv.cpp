@@ -151,11 +151,13 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
   std::vector<float> partial(need_w || need_b ? threads * (W + s.out_channels) : 0, 0.0f);
   const float *xd = x.data(), *wd = w.data(), *gyd = gy.data();
   float* gxd = need_x ? gx.data() : nullptr;
-  // The direct kernels: dx as a conv of dy with the transposed, flipped weight; dw over each
-  // thread's share of the images at once (so its partial is in dw's own layout).
+  // The direct kernels: dx as a conv of dy with the transposed, flipped weight; dw (AVX-512) over
+  // each thread's share of the images at once (so its partial is in dw's own layout).
   const bool direct = direct_3x3(s);
-  const std::vector<float> packed = direct && need_x ? packed_3x3(w, s, true) : std::vector<float>();
-  if (direct && need_w) {
+  const std::vector<float> packed =
+      direct && need_x ? packed_3x3(w, s, true) : std::vector<float>();
+  const bool direct_w = direct && need_w && kernels::conv3x3_weight_grad_available();
+  if (direct_w) {
     const int parts = threads > 1 && s.batch >= threads && !omp_in_parallel() ? threads : 1;
 #pragma omp parallel for schedule(static) num_threads(parts)
     for (int part = 0; part < parts; ++part) {
@@ -176,7 +178,7 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* gyg = gyd + (n * s.out_channels + g * M) * P;
       const float* wg = wd + g * M * K;
-      if (need_w && !direct) {
+      if (need_w && !direct_w) {
         const float* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
         // dw^T [K, M] += col [K, P] dy^T [P, M]: this orientation measured 1.3x faster than
         // dw [M, K] += dy col^T on conv2's shape (M = 16, K = 150, P = 100).
@@ -206,10 +208,10 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
   Tensor gw, gb;
   if (need_w) gw = zeros(w.shape());
   if (need_b) gb = zeros({s.out_channels});
-  if (direct && need_w) used = threads;  // the weight-gradient loop may have used them all
+  if (direct_w) used = threads;  // the weight-gradient loop may have used them all
   for (int t = 0; t < used; ++t) {  // sum the threads' parts, transposing each group's dw^T
     const float* part = partial.data() + t * (W + s.out_channels);
-    if (need_w && direct)
+    if (direct_w)
       for (int64_t i = 0; i < W; ++i) gw.data()[i] += part[i];  // already [OC, C, 3, 3]
     else if (need_w)
       for (int64_t g = 0; g < s.groups; ++g)
