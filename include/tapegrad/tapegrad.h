@@ -16,6 +16,7 @@
 #include <tapegrad/core/atomic_file.h>
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/error.h>
+#include <tapegrad/core/fft.h>
 #include <tapegrad/core/im2col.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/core/parallel.h>
@@ -29,6 +30,7 @@
 
 #include <tapegrad/autograd/anomaly.h>
 #include <tapegrad/autograd/dual.h>
+#include <tapegrad/autograd/fft.h>
 #include <tapegrad/autograd/forward.h>
 #include <tapegrad/autograd/forward_trace.h>
 #include <tapegrad/autograd/grad.h>
@@ -56,6 +58,7 @@
 #include <tapegrad/nn/padding.h>
 #include <tapegrad/nn/pool.h>
 #include <tapegrad/nn/sequential.h>
+#include <tapegrad/nn/unet.h>
 #include <tapegrad/nn/upsample.h>
 
 #include <tapegrad/optim/adadelta.h>
