@@ -59,7 +59,8 @@ Tensor complex_abs(const Tensor& x) {
   Tensor y = empty(shape);
   const float* p = xc.data();
   float* out = y.data();
-  for (int64_t i = 0; i < y.numel(); ++i) out[i] = std::sqrt(p[2 * i] * p[2 * i] + p[2 * i + 1] * p[2 * i + 1]);
+  for (int64_t i = 0; i < y.numel(); ++i)
+    out[i] = std::sqrt(p[2 * i] * p[2 * i] + p[2 * i + 1] * p[2 * i + 1]);
   // |z| with 1 where it is 0: there z = 0 too, so z / safe (the gradient's direction) is 0.
   auto safe = [](const Tensor& r) { return r + r.eq(scalar_tensor(0)); };
   record("complex_abs", y, {x}, [x, y0 = SavedOutput(y), safe](const Tensor& gy) {

@@ -169,9 +169,11 @@ int run(int argc, char** argv) {
   cli.add("out", o.out, "folder for the PNG images").metavar("DIR");
   cli.parse(argc, argv);
   if (o.size % 4 != 0)
-    throw train::UsageError(fmt::format("--size must be a multiple of 4 (the U-Net pools twice), got {}", o.size));
+    throw train::UsageError(
+        fmt::format("--size must be a multiple of 4 (the U-Net pools twice), got {}", o.size));
   if (o.channels % 4 != 0)
-    throw train::UsageError(fmt::format("--channels must be a multiple of 4 (GroupNorm's 4 groups), got {}", o.channels));
+    throw train::UsageError(fmt::format(
+        "--channels must be a multiple of 4 (GroupNorm's 4 groups), got {}", o.channels));
   if (o.threads > 0) set_num_threads(int(o.threads));
   std::filesystem::create_directories(o.out);
 
@@ -181,7 +183,8 @@ int run(int argc, char** argv) {
   train_gen.seed(uint64_t(o.seed) * 2 + 2);
   manual_seed(uint64_t(o.seed));
   std::vector<Tensor> held_out;
-  for (int64_t i = 0; i < o.test_images; ++i) held_out.push_back(mri::random_phantom(o.size, test_gen));
+  for (int64_t i = 0; i < o.test_images; ++i)
+    held_out.push_back(mri::random_phantom(o.size, test_gen));
   struct TestSet {
     std::string name;
     Tensor truth;
@@ -222,11 +225,13 @@ int run(int argc, char** argv) {
   for (const Row& r : rows)
     fmt::print("{:<12} {:>4}x  {:<14} {:>9.2f} {:>7.3f} {:>9.4f}\n", r.method, r.acceleration,
                r.test_set, r.psnr, r.ssim, r.seconds);
-  fmt::print("\nseconds: per image, reconstruction only (U-Net training above). Images: {}/mri_*.png\n",
-             o.out);
+  fmt::print("\nseconds: per image, reconstruction only (U-Net training above). "
+             "Images: {}/mri_*.png\n", o.out);
   return 0;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) { return train::guarded_main("mri_reconstruction", run, argc, argv); }
+int main(int argc, char** argv) {
+  return train::guarded_main("mri_reconstruction", run, argc, argv);
+}

@@ -103,13 +103,15 @@ TEST_CASE("fft2/ifft2/complex/complex_abs: errors name the op and the shape") {
   CHECK_THROWS_CONTAINING(ifft2(zeros({2, 4, 4})), "ifft2: expected complex data");
   CHECK_THROWS_CONTAINING(ifft2(zeros({2, 4, 4})), "got shape [2, 4, 4]");
   CHECK_THROWS_CONTAINING(fft2(zeros({0, 4, 2})), "fft2: the transformed dims must not be empty");
-  CHECK_THROWS_CONTAINING(fft2(zeros({4, 4, 2}), "orthonormal"),
-                          "fft2: norm must be \"backward\", \"forward\" or \"ortho\", got \"orthonormal\"");
+  CHECK_THROWS_CONTAINING(
+      fft2(zeros({4, 4, 2}), "orthonormal"),
+      "fft2: norm must be \"backward\", \"forward\" or \"ortho\", got \"orthonormal\"");
   CHECK_THROWS_CONTAINING(ifft2(zeros({4, 4, 2}), ""), "ifft2: norm must be");
   CHECK_THROWS_CONTAINING(complex(zeros({2, 3}), zeros({3, 2})),
                           "complex: the real part has shape [2, 3] but the imaginary part [3, 2]");
-  CHECK_THROWS_CONTAINING(complex_abs(zeros({4, 3})),
-                          "complex_abs: expected complex data as [..., 2] (re, im), got shape [4, 3]");
+  CHECK_THROWS_CONTAINING(
+      complex_abs(zeros({4, 3})),
+      "complex_abs: expected complex data as [..., 2] (re, im), got shape [4, 3]");
   // an empty batch is fine: nothing to transform
   CHECK(fft2(zeros({0, 3, 4, 2})).shape() == Shape{0, 3, 4, 2});
 }

@@ -73,11 +73,14 @@ TEST_CASE("UNet: gradcheck of a tiny instance over its input and parameters") {
 TEST_CASE("UNet: errors name the sizes") {
   CHECK_THROWS_CONTAINING(nn::UNet({.channels = 6, .groups = 4}),
                           "UNet: groups=4 does not divide channels=6");
-  CHECK_THROWS_CONTAINING(nn::UNet({.channels = 0}), "UNet: in, out, channels and groups must be positive");
+  CHECK_THROWS_CONTAINING(nn::UNet({.channels = 0}),
+                          "UNet: in, out, channels and groups must be positive");
   CHECK_THROWS_CONTAINING(nn::UNet({.depth = -1}), "UNet: depth must be in [0, 16], got -1");
   nn::UNet net({.in = 1, .out = 1, .channels = 4, .depth = 2, .groups = 2});
-  CHECK_THROWS_CONTAINING(net(zeros({1, 1, 12, 6})),
-                          "UNet: H and W must be multiples of 2^depth = 4, got input [1, 1, 12, 6]");
-  CHECK_THROWS_CONTAINING(net(zeros({1, 2, 8, 8})), "UNet: expected input [N, 1, H, W], got [1, 2, 8, 8]");
+  CHECK_THROWS_CONTAINING(
+      net(zeros({1, 1, 12, 6})),
+      "UNet: H and W must be multiples of 2^depth = 4, got input [1, 1, 12, 6]");
+  CHECK_THROWS_CONTAINING(net(zeros({1, 2, 8, 8})),
+                          "UNet: expected input [N, 1, H, W], got [1, 2, 8, 8]");
   CHECK_THROWS_CONTAINING(net(zeros({8, 8})), "UNet: expected input [N, 1, H, W], got [8, 8]");
 }
