@@ -223,7 +223,7 @@ int run(int argc, char** argv) {
   fmt::print("\n{:<12} {:>5}  {:<14} {:>9} {:>7} {:>9}\n", "method", "accel", "test set",
              "PSNR (dB)", "SSIM", "seconds");
   for (const Row& r : rows)
-    fmt::print("{:<12} {:>4}x  {:<14} {:>9.2f} {:>7.3f} {:>9.4f}\n", r.method, r.acceleration,
+    fmt::print("{:<12} {:>4}x  {:<14} {:>9.2f} {:>7.3f} {:>9.5f}\n", r.method, r.acceleration,
                r.test_set, r.psnr, r.ssim, r.seconds);
   fmt::print("\nseconds: per image, reconstruction only (U-Net training above). "
              "Images: {}/mri_*.png\n", o.out);
