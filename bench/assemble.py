@@ -208,9 +208,21 @@ def build(metas, figures, info):
                    f"{ratio(value(tg), value(pt), better(key))} |")
     out.append("")
 
+    def peak_share(tg, fig):
+        """fig's useful GFLOP/s as a % of the square-sgemm peak tapegrad measured (same machine,
+        same thread setting); for rows whose tapegrad figure gives FLOPs per image, or GFLOP/s."""
+        if fig is None or tg is None or not tg.get("peak"):
+            return None
+        rate = fig["value"] * tg["flops"] / 1e9 if tg.get("flops") else (
+            fig["value"] if tg["unit"] == "GFLOP/s" else None)
+        return None if rate is None else 100 * rate / tg["peak"]
+
     out += ["## Every thread setting", "",
-            "| workload | setting | tapegrad | PyTorch | ratio | note |",
-            "|---|---|---|---|---|---|"]
+            "% of peak: useful GFLOP/s (convolutions' and linear layers' FLOPs) as a share of "
+            "the square 1024³ sgemm rate measured at the same thread setting, tapegrad / PyTorch.",
+            "",
+            "| workload | setting | tapegrad | PyTorch | ratio | % of peak | note |",
+            "|---|---|---|---|---|---|---|"]
     for key in order:
         workload, setting, unit = key
         for n in threads:
@@ -227,9 +239,13 @@ def build(metas, figures, info):
             if any(f is not None and "baseline" in f for f in (tg, pt)):
                 base = [fmt(f.get("baseline")) if f else "—" for f in (tg, pt)]
                 note = f"resident before the model, tapegrad / PyTorch: {base[0]} / {base[1]} MiB"
+            shares = [peak_share(tg, f) for f in (tg, pt)]
+            share = " / ".join("—" if v is None else f"{v:.0f}%" for v in shares)
+            if all(v is None for v in shares):
+                share = ""
             out.append(f"| {workload} ({unit}) | {setting}, {n} thread{'s' if n > 1 else ''} | "
                        f"{fmt(value(tg))} | {fmt(value(pt))} | "
-                       f"{ratio(value(tg), value(pt), better(key))} | {note} |")
+                       f"{ratio(value(tg), value(pt), better(key))} | {share} | {note} |")
     out.append("")
     missing = [f"{k[0]} / {k[1]}: no {side} figure" for k in order for side in SIDES
                if not rows[k][side]]

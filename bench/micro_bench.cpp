@@ -31,11 +31,6 @@ constexpr int kChainOps = 1000, kChainsPerRepeat = 20;
 // How many calls of `flops` each make one repeat (at least one).
 int64_t calls_for(double flops) { return std::max<int64_t>(1, int64_t(kFlopsPerRepeat / flops)); }
 
-std::vector<double> gflops(const std::vector<double>& seconds, double flops) {
-  std::vector<double> out;
-  for (double s : seconds) out.push_back(flops / s / 1e9);
-  return out;
-}
 
 // Workload 5: the cost of recording and replaying one tiny op.
 void bench_overhead(Reporter& out, const Cli& cli) {
@@ -101,17 +96,6 @@ void bench_matmul(Reporter& out, const Cli& cli, int64_t m, int64_t k, int64_t n
            .reference = median(gflops(raw, flops * double(calls)))});
 }
 
-// GFLOP/s of raw cblas_sgemm on square 1024 x 1024 products at this thread setting: the
-// machine's GEMM peak, against which the conv rates are read beside the per-shape rate.
-double square_gemm_peak(const Cli& cli) {
-  const int n = 1024;
-  std::vector<float> a(size_t(n) * n, 0.5f), b(size_t(n) * n, 0.25f), c(size_t(n) * n);
-  std::vector<double> t = sample_seconds([&] {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.data(), n, b.data(), n,
-                0, c.data(), n);
-  }, cli.repeats);
-  return median(gflops(t, 2.0 * n * n * n));
-}
 
 // Workload 6b: conv2d forward + backward (dW, db, and dX where LeNet needs it).
 void bench_conv(Reporter& out, const Cli& cli, const char* name, int64_t batch, int64_t in,
@@ -184,7 +168,7 @@ int main(int argc, char** argv) {
       bench_matmul(out, cli, batch, 120, 84);
       bench_matmul(out, cli, batch, 84, 10);
     }
-    double peak = square_gemm_peak(cli);
+    double peak = square_gemm_peak(cli.repeats);
     for (int64_t batch : {64, 256}) {
       bench_conv(out, cli, "conv1 3->6 k5 32x32", batch, 3, 6, 32, 5, false, peak);
       bench_conv(out, cli, "conv2 6->16 k5 14x14", batch, 6, 16, 14, 5, true, peak);

@@ -147,6 +147,26 @@ inline std::string cpu_model() {
   return "unknown";
 }
 
+/// GFLOP/s of `flops` of work done in each of `seconds`.
+inline std::vector<double> gflops(const std::vector<double>& seconds, double flops) {
+  std::vector<double> out;
+  for (double s : seconds) out.push_back(flops / s / 1e9);
+  return out;
+}
+
+/// GFLOP/s of raw cblas_sgemm on square 1024 x 1024 products at this thread setting: the
+/// machine's GEMM peak (the FMA peak as reachable from memory), which conv and model rates are
+/// read against.
+inline double square_gemm_peak(int repeats) {
+  const int n = 1024;
+  std::vector<float> a(size_t(n) * n, 0.5f), b(size_t(n) * n, 0.25f), c(size_t(n) * n);
+  std::vector<double> t = sample_seconds([&] {
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, n, n, n, 1, a.data(), n, b.data(), n,
+                0, c.data(), n);
+  }, repeats);
+  return median(gflops(t, 2.0 * n * n * n));
+}
+
 /// One figure: a workload at one setting, on this side, at the current thread count.
 struct Result {
   std::string workload, setting;
@@ -158,6 +178,7 @@ struct Result {
   double reference = 0;          ///< raw cblas_sgemm on the same GEMMs (0: none), in `unit`
   double baseline = 0;           ///< memory: MiB resident before the workload (0: none)
   double peak = 0;               ///< raw cblas_sgemm on square 1024^3 products (0: none)
+  double flops = 0;              ///< useful FLOPs per image (0: none); with `peak`, the % of it
 };
 
 /// Prints results as they come: markdown rows, or JSON lines for bench/assemble.py.
@@ -202,13 +223,18 @@ class Reporter {
       if (r.reference > 0) line["reference"] = r.reference;
       if (r.baseline > 0) line["baseline"] = r.baseline;
       if (r.peak > 0) line["peak"] = r.peak;
+      if (r.flops > 0) line["flops"] = r.flops;
       fmt::print("{}\n", line.dump());
     } else {
       std::string note = r.note;
       if (r.reference > 0)
         note = fmt::format("{}sgemm reference {} {}", note.empty() ? "" : note + "; ",
                            format_value(r.reference), r.unit);
-      if (r.peak > 0)
+      if (r.peak > 0 && r.flops > 0)
+        note = fmt::format("{}; {:.1f} GFLOP/s, {:.0f}% of the square-GEMM peak {} GFLOP/s", note,
+                           r.value * r.flops / 1e9, 100 * r.value * r.flops / 1e9 / r.peak,
+                           format_value(r.peak));
+      else if (r.peak > 0)
         note = fmt::format("{}; square-GEMM peak {} {}", note, format_value(r.peak), r.unit);
       fmt::print("| {} | {} | {} | {} | {} |\n", r.workload, r.setting, format_value(r.value),
                  r.unit, note);

@@ -71,7 +71,7 @@ if [ ! -f "$build/build.ninja" ]; then
 else
   meson configure "$build" -Dbench=enabled >&2
 fi
-ninja -C "$build" bench/lenet_bench bench/airfoil_bench bench/micro_bench >&2
+ninja -C "$build" bench/lenet_bench bench/airfoil_bench bench/micro_bench bench/resnet_bench >&2
 
 results="$(mktemp -d)"
 trap 'rm -rf "$results"' EXIT
@@ -95,6 +95,8 @@ start=$(date +%s)
 for t in $threads_list; do
   tapegrad lenet_bench "$t" --repeats "$repeats" --images "$images"
   pytorch lenet "$t" --repeats "$repeats" --images "$images"
+  tapegrad resnet_bench "$t" --repeats "$repeats" --images 512
+  pytorch resnet "$t" --repeats "$repeats" --images 512
   tapegrad lenet_bench "$t" --memory --steps "$steps"
   pytorch memory "$t" --steps "$steps"
   tapegrad airfoil_bench "$t" --repeats "$repeats" --data "$airfoil"

@@ -1,11 +1,12 @@
 #!/usr/bin/python3
 """The PyTorch side of tapegrad's benchmark (issue 7): the same workloads as
-bench/lenet_bench.cpp, bench/airfoil_bench.cpp and bench/micro_bench.cpp, written
+bench/lenet_bench.cpp, bench/airfoil_bench.cpp, bench/micro_bench.cpp and
+bench/resnet_bench.cpp, written
 the way PyTorch's CIFAR-10 tutorial and the d2l course write them, printing one JSON
 object per line in the same format (bench/assemble.py joins the two sides).
 
-    torch_bench.py --workload lenet|memory|cifar|airfoil|micro [--threads N] [--repeats N]
-                   [--batches 4,32,64,256] [--images N] [--steps N]
+    torch_bench.py --workload lenet|memory|cifar|airfoil|micro|resnet [--threads N]
+                   [--repeats N] [--batches 4,32,64,256] [--images N] [--steps N]
                    [--cifar DIR] [--epochs N] [--data FILE]
 
 Each figure is the median of --repeats timed repeats after one untimed warm-up repeat
@@ -388,16 +389,87 @@ def bench_micro(args):
                    note=f"{'dX, dW, db' if input_grad else 'dW, db'}; {calls} calls per repeat")
 
 
+# ---- ResNet-20: the CIFAR ResNet of He et al. 2016 (shortcut A), as nn/resnet.h -------------
+
+class BasicBlock(nn.Module):
+    def __init__(self, inp, out, stride):
+        super().__init__()
+        self.conv1 = nn.Conv2d(inp, out, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(out)
+        self.conv2 = nn.Conv2d(out, out, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(out)
+        self.stride, self.extra = stride, out - inp
+
+    def forward(self, x):
+        out = self.bn2(self.conv2(F.relu(self.bn1(self.conv1(x)))))
+        s = x
+        if self.stride != 1 or self.extra:  # option A: subsample, zero channels on both sides
+            s = F.pad(x[:, :, ::self.stride, ::self.stride],
+                      (0, 0, 0, 0, self.extra // 2, self.extra - self.extra // 2))
+        return F.relu(out + s)
+
+
+class ResNet20(nn.Module):
+    def __init__(self, classes=10):
+        super().__init__()
+        self.conv1 = nn.Conv2d(3, 16, 3, 1, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(16)
+        blocks = []
+        for inp, out, stride in ((16, 16, 1), (16, 32, 2), (32, 64, 2)):
+            blocks += [BasicBlock(inp, out, stride), BasicBlock(out, out, 1),
+                       BasicBlock(out, out, 1)]
+        self.layers = nn.Sequential(*blocks)
+        self.fc = nn.Linear(64, classes)
+
+    def forward(self, x):
+        h = self.layers(F.relu(self.bn1(self.conv1(x))))
+        return self.fc(h.mean((2, 3)))
+
+
+def bench_resnet(args):
+    torch.manual_seed(0)
+    net = ResNet20()
+    optimizer = optim.SGD(net.parameters(), lr=0.1, momentum=0.9, weight_decay=5e-4)
+    criterion = nn.CrossEntropyLoss()
+    x = torch.randn(args.train_batch, 3, 32, 32)
+    y = torch.arange(args.train_batch) % 10
+    steps = max(1, args.images // args.train_batch)
+
+    def repeat():
+        for _ in range(steps):
+            train_step(net, criterion, optimizer, x, y)
+
+    rate = [steps * args.train_batch / t for t in sample_seconds(repeat, args.repeats)]
+    report(args, "ResNet-20 training step", f"batch {args.train_batch}",
+           statistics.median(rate), "images/s", samples=rate, note=f"{steps} steps per repeat")
+
+    net.eval()
+    xi = torch.randn(args.infer_batch, 3, 32, 32)
+    batches = max(1, args.images // args.infer_batch)
+
+    def infer():
+        with torch.no_grad():
+            for _ in range(batches):
+                net(xi)
+
+    rate = [batches * args.infer_batch / t for t in sample_seconds(infer, args.repeats)]
+    report(args, "ResNet-20 inference (eval, no grad)", f"batch {args.infer_batch}",
+           statistics.median(rate), "images/s", samples=rate,
+           note=f"{batches} batches per repeat")
+
+
 def main():
     parser = Parser(prog="torch_bench.py", description=__doc__.splitlines()[0])
     parser.add_argument("--workload", required=True,
-                        choices=["lenet", "memory", "cifar", "airfoil", "micro"])
+                        choices=["lenet", "memory", "cifar", "airfoil", "micro", "resnet"])
     parser.add_argument("--threads", type=positive_int, default=0)
     parser.add_argument("--repeats", type=positive_int, default=5)
     parser.add_argument("--json", action="store_true", help="accepted; output is always JSON")
     parser.add_argument("--batches", type=int_list, default=[4, 32, 64, 256])
     parser.add_argument("--images", type=positive_int, default=4096)
     parser.add_argument("--steps", type=positive_int, default=50)
+    parser.add_argument("--train-batch", type=positive_int, default=128)
+    parser.add_argument("--infer-batch", type=positive_int, default=256)
     parser.add_argument("--cifar", metavar="DIR")
     parser.add_argument("--epochs", type=positive_int, default=2)
     parser.add_argument("--data", metavar="FILE", default="datasets/airfoil_self_noise.dat")
@@ -408,7 +480,7 @@ def main():
         torch.set_num_threads(args.threads)
     meta(args)
     {"lenet": bench_lenet, "memory": bench_memory, "cifar": bench_cifar,
-     "airfoil": bench_airfoil, "micro": bench_micro}[args.workload](args)
+     "airfoil": bench_airfoil, "micro": bench_micro, "resnet": bench_resnet}[args.workload](args)
 
 
 if __name__ == "__main__":

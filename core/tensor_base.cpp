@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <new>
 
+#include <tapegrad/core/allocator.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/kernels.h>
 
@@ -64,8 +65,35 @@ TensorBase empty(const Shape& shape) {
   check(double(n) * sizeof(float) <= memory,
         "tensor: shape {} needs {:.3g} GB, more than this machine's {:.3g} GB of memory", shape,
         double(n) * sizeof(float) / 1e9, memory / 1e9);
-  // One allocation, left uninitialised (kernels write every element): the Storage in the
-  // first chunk, the floats from the second. 16-byte chunks, as malloc aligns: an
+  // Large tensors: the floats from the caching allocator, handed back when the storage dies.
+  const size_t bytes = size_t(n) * sizeof(float);
+  if (allocator::is_cached_size(bytes)) {
+    std::shared_ptr<Storage> storage;
+    try {
+      float* data = static_cast<float*>(allocator::allocate(bytes));
+      Storage* header = nullptr;
+      try {
+        header = new Storage{data, n, 0};
+      } catch (...) {
+        allocator::release(data, bytes);
+        throw;
+      }
+      // On failure this constructor calls the deleter itself.
+      storage = std::shared_ptr<Storage>(header, [bytes](Storage* s) {
+        allocator::release(s->data, bytes);
+        delete s;
+      });
+    } catch (const std::bad_alloc&) {
+      fail("tensor: out of memory allocating shape {} ({:.3g} GB)", shape, double(bytes) / 1e9);
+    }
+    auto impl = std::make_shared<TensorImpl>();
+    impl->storage = std::move(storage);
+    impl->shape = shape;
+    impl->strides = contiguous_strides(shape);
+    return TensorBase(std::move(impl));
+  }
+  // Small tensors: one allocation, left uninitialised (kernels write every element): the
+  // Storage in the first chunk, the floats from the second. 16-byte chunks, as malloc aligns: an
   // over-aligned type would go through aligned new, twice as slow for tiny tensors.
   struct alignas(16) Chunk {
     std::byte bytes[32];

@@ -16,6 +16,7 @@
 
 #include <tapegrad/autograd/node.h>
 #include <tapegrad/autograd/tangent.h>
+#include <tapegrad/core/conv3x3.h>
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/im2col.h>
 #include <tapegrad/core/kernels.h>
@@ -91,12 +92,39 @@ const float* columns(const float* xg, const ConvShape& s) {
   return col;
 }
 
+// A 3x3 conv with stride 1, padding 1, no dilation or groups, on a CPU that runs the direct
+// kernel (core/conv3x3.h): ResNet's shape, computed without im2col.
+bool direct_3x3(const ConvShape& s) {
+  const kernels::ConvGeometry& g = s.geom;
+  return s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 &&
+         g.stride_w == 1 && g.pad_h == 1 && g.pad_w == 1 && g.dilation_h == 1 &&
+         g.dilation_w == 1 && kernels::conv3x3_available();
+}
+
+// The weight packed for kernels::conv3x3 (transpose_flip: for the input gradient).
+std::vector<float> packed_3x3(const Tensor& w, const ConvShape& s, bool transpose_flip) {
+  const int64_t out = transpose_flip ? s.in_channels : s.out_channels;
+  const int64_t in = transpose_flip ? s.out_channels : s.in_channels;
+  std::vector<float> packed(size_t(kernels::conv3x3_packed_size(out, in)));
+  kernels::pack_conv3x3_weight(w.data(), s.out_channels, s.in_channels, transpose_flip,
+                               packed.data());
+  return packed;
+}
+
 // y = conv(x, w) + b, all contiguous.
 Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShape& s) {
   Tensor y = empty({s.batch, s.out_channels, s.geom.out_h, s.geom.out_w});
   const int64_t K = s.k(), P = s.p(), M = s.out_per_group();
   const float *xd = x.data(), *wd = w.data(), *bd = b.defined() ? b.data() : nullptr;
   float* yd = y.data();
+  if (direct_3x3(s)) {
+    const std::vector<float> packed = packed_3x3(w, s, false);
+    for_each_image(s.batch, [&](int64_t n, int) {
+      kernels::conv3x3(xd + n * s.image_size(), s.in_channels, s.geom.height, s.geom.width,
+                       packed.data(), s.out_channels, bd, yd + n * s.out_channels * P);
+    });
+    return y;
+  }
   for_each_image(s.batch, [&](int64_t n, int) {
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
@@ -123,10 +151,16 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
   std::vector<float> partial(need_w || need_b ? threads * (W + s.out_channels) : 0, 0.0f);
   const float *xd = x.data(), *wd = w.data(), *gyd = gy.data();
   float* gxd = need_x ? gx.data() : nullptr;
+  // The direct kernel computes dx as a conv of dy with the transposed, flipped weight.
+  const bool direct = need_x && direct_3x3(s);
+  const std::vector<float> packed = direct ? packed_3x3(w, s, true) : std::vector<float>();
   int used = for_each_image(s.batch, [&](int64_t n, int t) {
     float* gw = partial.data() + t * (W + s.out_channels);
     float* gb = gw + W;
-    if (need_x && !s.geom.is_identity())
+    if (direct)
+      kernels::conv3x3(gyd + n * s.out_channels * P, s.out_channels, s.geom.height, s.geom.width,
+                       packed.data(), s.in_channels, nullptr, gxd + n * s.image_size());
+    if (need_x && !direct && !s.geom.is_identity())
       std::fill(gxd + n * s.image_size(), gxd + (n + 1) * s.image_size(), 0.0f);
     for (int64_t g = 0; g < s.groups; ++g) {
       const float* gyg = gyd + (n * s.out_channels + g * M) * P;
@@ -137,7 +171,7 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
         // dw [M, K] += dy col^T on conv2's shape (M = 16, K = 150, P = 100).
         kernels::gemm(false, true, K, M, P, 1.0f, col, P, gyg, P, 1.0f, gw + g * M * K, M);
       }
-      if (need_x) {
+      if (need_x && !direct) {
         float* gxg = gxd + n * s.image_size() + g * s.group_size();
         if (s.geom.is_identity()) {  // col2im is the identity: write dx directly
           kernels::gemm(true, false, K, P, M, 1.0f, wg, K, gyg, P, 0.0f, gxg, P);

@@ -13,7 +13,9 @@
 // scripts/test.sh checks that it reaches each one.
 #pragma once
 
+#include <tapegrad/core/allocator.h>
 #include <tapegrad/core/atomic_file.h>
+#include <tapegrad/core/conv3x3.h>
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/error.h>
 #include <tapegrad/core/fft.h>
@@ -27,6 +29,7 @@
 #include <tapegrad/core/tensor_base.h>
 
 #include <tapegrad/plot/svg.h>
+#include <tapegrad/plot/png.h>
 
 #include <tapegrad/autograd/anomaly.h>
 #include <tapegrad/autograd/dual.h>
@@ -57,6 +60,7 @@
 #include <tapegrad/nn/norm.h>
 #include <tapegrad/nn/padding.h>
 #include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/resnet.h>
 #include <tapegrad/nn/sequential.h>
 #include <tapegrad/nn/unet.h>
 #include <tapegrad/nn/upsample.h>
@@ -73,6 +77,7 @@
 #include <tapegrad/optim/nadam.h>
 #include <tapegrad/optim/newton.h>
 #include <tapegrad/optim/optimizer.h>
+#include <tapegrad/optim/prox_tv.h>
 #include <tapegrad/optim/rmsprop.h>
 #include <tapegrad/optim/sgd.h>
 #include <tapegrad/optim/yogi.h>
@@ -89,6 +94,7 @@
 #include <tapegrad/train/checkpoint.h>
 #include <tapegrad/train/cli.h>
 #include <tapegrad/train/history.h>
+#include <tapegrad/train/image_quality.h>
 #include <tapegrad/train/metrics.h>
 #include <tapegrad/train/progress.h>
 #include <tapegrad/train/recipe.h>

@@ -3,7 +3,8 @@
 # format (200 training and 100 test records; each class has its own mean colour, so it is
 # learnable in a few steps): training writes the CSV log, both SVG plots and the checkpoint;
 # 1 epoch + --resume equals 2 epochs straight (augmentation included); --eval-only reproduces
-# the test accuracy; the other norm, optimizer and schedule run; a diverging run stops with
+# the test accuracy; the other norm, optimizer and schedule run; --model resnet20 trains and
+# resumes exactly; a diverging run stops with
 # exit code 1 and leaves the checkpoint untouched; a bad --data path gives exit code 1 naming
 # the path, and a bad option exit code 2 (tests/smoke/cli.sh checks the conventions shared by all
 # examples).
@@ -71,7 +72,18 @@ test -s "$dir/e/lenet_cifar10_confusion.csv"
   --batch-size 25 --epochs 1 --threads 1 > "$dir/g.log"
 grep -q '^epoch 1/1: ' "$dir/g.log"
 
+# --model resnet20: trains (BatchNorm buffers included) and resumes to the same numbers.
+resnet=(--data "$dir" --model resnet20 --lr 0.05 --weight-decay 5e-4 --augment --crop-padding 4
+        --batch-size 25 --threads 1 --seed 2)
+"$bin" "${resnet[@]}" --epochs 2 --out "$dir/r" > "$dir/r.log" || { cat "$dir/r.log"; exit 1; }
+grep -q '^CifarResNet(depth=20, num_classes=10, shortcut=A, .*# 269,722' "$dir/r.log"
+"$bin" "${resnet[@]}" --epochs 1 --out "$dir/r1" > /dev/null
+"$bin" --resume "$dir/r1/lenet_cifar10.safetensors" --epochs 2 --data "$dir" --out "$dir/r1" \
+  --threads 1 > /dev/null
+diff <(cut -d, -f1-6 "$dir/r/lenet_cifar10.csv") <(cut -d, -f1-6 "$dir/r1/lenet_cifar10.csv")
+
 set +e
+"$bin" --model resnet20 --norm batchnorm 2> "$dir/resnet_norm.err"; resnet_norm_code=$?
 "$bin" --resume "$dir/g/lenet_cifar10.safetensors" --data "$dir" --out "$dir/g" --epochs 3 \
   2> "$dir/cosine.err"; cosine_code=$?
 # A diverging run stops at the first non-finite loss and leaves the old checkpoint as it was.
@@ -93,5 +105,6 @@ cmp "$dir/a/lenet_cifar10.safetensors" "$dir/good.safetensors"
 [ "$data_code" -eq 1 ] && grep -q "^lenet_cifar10: error: .*$dir/missing" "$dir/data.err"
 [ "$option_code" -eq 2 ] && grep -q "unknown option '--bogus'" "$dir/option.err"
 [ "$norm_code" -eq 2 ] && grep -q "layernorm" "$dir/norm.err"
+[ "$resnet_norm_code" -eq 2 ] && grep -q "norm applies to --model lenet only" "$dir/resnet_norm.err"
 [ "$cosine_code" -eq 2 ] && grep -q "epochs 3 differs from the checkpoint's 1" "$dir/cosine.err"
 echo "lenet smoke: ok"
