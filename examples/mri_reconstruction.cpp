@@ -50,9 +50,10 @@ Tensor kspace(const Tensor& x) { return fft2(complex(x, zeros_like(x)), "ortho")
 // The zero-filled reconstruction: the magnitude of the inverse transform of masked k-space.
 Tensor zero_filled(const Tensor& y) { return complex_abs(ifft2(y, "ortho")); }
 
-// Smoothed isotropic total variation of x [B, H, W]: sum sqrt(dx^2 + dy^2 + eps) over the
-// pixels that have a right and a lower neighbour.
-Tensor total_variation(const Tensor& x, float eps = 1e-4f) {
+// Smoothed isotropic total variation of x [B, H, W] as a recorded op (optim::total_variation
+// is the plain value): sum sqrt(dx^2 + dy^2 + eps) over the pixels with a right and a lower
+// neighbour.
+Tensor smoothed_tv(const Tensor& x, float eps = 1e-4f) {
   int64_t h = x.size(-2), w = x.size(-1);
   Tensor corner = x.narrow(-2, 0, h - 1).narrow(-1, 0, w - 1);
   Tensor dx = x.narrow(-2, 0, h - 1).narrow(-1, 1, w - 1) - corner;
@@ -69,7 +70,7 @@ Tensor solve_tv(const Tensor& y, const Tensor& mask, const Options& o) {
   for (int64_t it = 0; it < o.tv_iters; ++it) {
     opt.zero_grad();
     Tensor residual = kspace(x) * mask - y;
-    Tensor loss = 0.5f * residual.pow(2).sum() + float(o.tv_lambda) * total_variation(x);
+    Tensor loss = 0.5f * residual.pow(2).sum() + float(o.tv_lambda) * smoothed_tv(x);
     loss.backward();
     opt.step();
     NoGradGuard no_grad;
