@@ -14,6 +14,8 @@ packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
 # zlib1g-dev: the gzip IDX files (data/mnist.cpp); dataset-fashion-mnist: the data of
 # examples/fashion_mnist (30 MB, in /usr/share/datasets/fashion-mnist).
 packages+=(zlib1g-dev dataset-fashion-mnist)
+# libkissfft-dev: the 2-D FFTs of core/fft.cpp (fft2/ifft2; examples/mri_reconstruction), BSD.
+packages+=(libkissfft-dev)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;

@@ -12,6 +12,7 @@
 #include <utility>
 #include <vector>
 
+#include <tapegrad/autograd/fft.h>
 #include <tapegrad/autograd/forward.h>
 #include <tapegrad/autograd/gradcheck.h>
 #include <tapegrad/autograd/indexing.h>
@@ -186,6 +187,18 @@ inline std::vector<OpCase> core_op_table() {
        [](V x) { using namespace indexing; return x[0].index({-1, Slice(1, None, 2), None, Ellipsis, Slice(None, -1)}); }},
       {"index: index tensor", {in({3, 4})},
        [](V x) { return x[0].index({indexing::Ellipsis, tensor({-1, 0, 3, 3}, {2, 2})}); }},
+      // ---- FFTs and complex helpers (autograd/ops_fft.cpp); complex as a trailing 2 ----
+      {"fft2 ortho", {in({2, 3, 4, 2})}, [](V x) { return fft2(x[0], "ortho"); }},
+      {"fft2 backward norm, odd sizes", {in({5, 3, 2})}, [](V x) { return fft2(x[0]); }},
+      {"ifft2 ortho", {in({2, 4, 3, 2})}, [](V x) { return ifft2(x[0], "ortho"); }},
+      {"ifft2 forward norm, batch of 2 x 2", {in({2, 2, 3, 5, 2})},
+       [](V x) { return ifft2(x[0], "forward"); }},
+      {"complex", {m23, m23}, [](V x) { return complex(x[0], x[1]); }},
+      {"complex_abs", {in({3, 4, 2}, 0.2f, 2, true)}, [](V x) { return complex_abs(x[0]); }},
+      {"undersampled ifft2 magnitude", {in({1, 4, 4})}, [](V x) {
+         Tensor mask = tensor({1, 0, 1, 1}, {1, 4, 1});  // keep columns 0, 2, 3 of k-space
+         return complex_abs(ifft2(fft2(complex(x[0], x[0] * 0.5f), "ortho") * mask, "ortho"));
+       }},
   };
 }
 

@@ -18,6 +18,7 @@
 #include <tapegrad/core/conv3x3.h>
 #include <tapegrad/core/cpu.h>
 #include <tapegrad/core/error.h>
+#include <tapegrad/core/fft.h>
 #include <tapegrad/core/im2col.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/core/parallel.h>
@@ -32,6 +33,7 @@
 
 #include <tapegrad/autograd/anomaly.h>
 #include <tapegrad/autograd/dual.h>
+#include <tapegrad/autograd/fft.h>
 #include <tapegrad/autograd/forward.h>
 #include <tapegrad/autograd/forward_trace.h>
 #include <tapegrad/autograd/grad.h>
@@ -60,6 +62,7 @@
 #include <tapegrad/nn/pool.h>
 #include <tapegrad/nn/resnet.h>
 #include <tapegrad/nn/sequential.h>
+#include <tapegrad/nn/unet.h>
 #include <tapegrad/nn/upsample.h>
 
 #include <tapegrad/optim/adadelta.h>
