@@ -12,7 +12,7 @@
 namespace tg {
 
 struct GradOptions {
-  std::optional<bool> retain_graph;  ///< keep the graph for another backward (default: create_graph)
+  std::optional<bool> retain_graph{};  ///< keep the graph for another backward (default: create_graph)
   bool create_graph = false;         ///< record the backward pass (for higher derivatives)
   bool allow_unused = false;         ///< an input the outputs do not depend on gives undefined
 };
