@@ -57,7 +57,7 @@ Tensor BasicBlock::forward(const Tensor& x) {
         "BasicBlock: expected an input of shape [N, {}, H, W], got {}", options.in, x.shape());
   Tensor out = (*bn1)((*conv1)(x)).relu();
   out = (*bn2)((*conv2)(out));
-  return (out + shortcut(x)).relu();
+  return functional::add_relu(out, shortcut(x));
 }
 
 std::string BasicBlock::extra_repr() const {
