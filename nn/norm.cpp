@@ -75,18 +75,21 @@ struct Moments {
 };
 Moments moments(const float* p, int64_t rows, int64_t stride, int64_t run) {
   Moments result{rows > 0 && run > 0 ? p[0] : 0.0f, 0, 0};
-  const float k = result.shift;
   cpu::dispatch([&](auto) {
-    double sum = 0, squares = 0;  // reductions of the loop's own: see cpu::dispatch
+    // The shift, pointers and counts local and the loop from 0: g++ 12 leaves this loop
+    // scalar otherwise. Reductions of the loop's own: see cpu::dispatch.
+    const float k = result.shift;
+    double sum = 0, squares = 0;
     for (int64_t i = 0; i < rows; ++i) {
-      const float* r = p + i * stride;
       for (int64_t j0 = 0; j0 < run; j0 += kChunk) {
-        const int64_t j1 = std::min(run, j0 + kChunk);
+        const float* r = p + i * stride + j0;
+        const int64_t n = std::min(run - j0, kChunk);
         float s = 0, q = 0;
 #pragma omp simd reduction(+ : s, q)
-        for (int64_t j = j0; j < j1; ++j) {
+        for (int64_t j = 0; j < n; ++j) {
           const float d = r[j] - k;
-          s += d, q += d * d;
+          s += d;
+          q += d * d;
         }
         sum += s, squares += q;
       }
@@ -177,12 +180,15 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
         cpu::dispatch([&](auto) {
           double sg = 0, sgx = 0;  // reductions of the loop's own: see cpu::dispatch
           for (int64_t n = 0; n < L.n; ++n) {
-            const float *xr = xd + (n * L.c + c) * L.s, *gr = gyd + (n * L.c + c) * L.s;
             for (int64_t s0 = 0; s0 < L.s; s0 += kChunk) {  // float chunks, as in moments
-              const int64_t s1 = std::min(L.s, s0 + kChunk);
+              const int64_t o = (n * L.c + c) * L.s + s0, len = std::min(L.s - s0, kChunk);
+              const float *xr = xd + o, *gr = gyd + o, mu = m;
               float a = 0, b = 0;
 #pragma omp simd reduction(+ : a, b)
-              for (int64_t s = s0; s < s1; ++s) a += gr[s], b += gr[s] * (xr[s] - m);
+              for (int64_t s = 0; s < len; ++s) {
+                a += gr[s];
+                b += gr[s] * (xr[s] - mu);
+              }
               sg += a, sgx += b;
             }
           }
