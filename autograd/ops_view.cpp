@@ -161,7 +161,10 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   strides[w] *= step;
   Tensor y = alias(*this, shape, strides, offset() + start * this->strides()[w]);
   record("slice", y, {*this}, [in = this->shape(), w, start, end, step](const Tensor& gy) {
-    return grads(slice_scatter(zeros(in), gy, w, start, end, step));
+    if (recording_backward()) return grads(slice_scatter(zeros(in), gy, w, start, end, step));
+    Tensor gx = zeros(in);  // slice_scatter would copy these zeros once more
+    kernels::copy_into(gx.slice(w, start, end, step), gy);
+    return grads(gx);
   });
   record_tangent(y, {*this}, [&](const Tensor& t) { return t.slice(w, start, end, step); });
   return y;

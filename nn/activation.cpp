@@ -1,6 +1,7 @@
 // Activation ops and layers. leaky_relu and log_softmax are primitives with their
 // own backward and tangent rules (log_softmax because exp then log loses
 // everything to overflow); softmax and dropout are composed from other ops.
+// add_relu fuses a residual addition with the ReLU after it (one pass, one node).
 #include <tapegrad/nn/activation.h>
 
 #include <algorithm>
@@ -18,6 +19,27 @@ namespace tg::nn {
 namespace functional {
 
 Tensor relu(const Tensor& input) { return input.relu(); }
+
+// y = relu(a + b) in one pass and one node (a ResNet block's residual add).
+// dy/da = dy/db = [y > 0], summed back over broadcast dims.
+Tensor add_relu(const Tensor& a, const Tensor& b) {
+  Tensor y = kernels::zip(a, b, [](float x, float z) { return x + z > 0 ? x + z : 0.0f; },
+                          "add_relu");
+  record("add_relu", y, {a, b}, [y0 = SavedOutput(y), sa = a.shape(), sb = b.shape()](
+                                    const Tensor& gy, NeedsGrad need) {
+    // Under create_graph the mask multiplies as a Tensor op (twice differentiable, as relu's).
+    Tensor g = recording_backward()
+                   ? gy * y0.get().detach().gt(scalar_tensor(0))
+                   : Tensor(kernels::zip(gy, y0.get(),
+                                         [](float g, float v) { return v > 0 ? g : 0.0f; },
+                                         "add_relu"));
+    return grads(need[0] ? sum_to(g, sa) : Tensor(), need[1] ? sum_to(g, sb) : Tensor());
+  }).saves(y);
+  record_tangent(y, {a, b}, [&](const Tensor& ta, const Tensor& tb) {
+    return (ta + tb) * y.gt(scalar_tensor(0));
+  });
+  return y;
+}
 
 // y = x (x > 0), slope x (x <= 0).   dy/dx = 1 or slope
 Tensor leaky_relu(const Tensor& input, float negative_slope) {

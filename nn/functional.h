@@ -222,5 +222,11 @@ Tensor interpolate(const Tensor& input, const InterpolateOptions& options);
 
 // ---- end of the padding / conv1d / conv_transpose2d / interpolate section --------------------
 
+// ---- fusions for residual networks (activation.cpp) -----------------------------------------
+/// relu(a + b) in one pass and one tape node: a residual block's closing add + ReLU. a and b
+/// broadcast as in `+`. Backward: dy * [y > 0] to both (summed over broadcast dims); twice
+/// differentiable. PyTorch has it only internally (torch.ops.aten._add_relu).
+Tensor add_relu(const Tensor& a, const Tensor& b);
+
 }  // namespace functional
 }  // namespace tg::nn

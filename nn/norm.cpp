@@ -1,8 +1,9 @@
 // batch_norm and group_norm as fused ops. An input [N, C, *] is viewed as
 // [N, C, S]; batch norm takes statistics per channel over (N, S), group norm per
 // (sample, group) over a contiguous block of C/G * S values. Forward: one pass for
-// the sums (accumulated in double), one to write y = x * scale + shift. Backward is
-// the closed form over xhat = (x - mean) * inv_std, with m values per statistic:
+// the sums (float within chunks of 512 values, double across them), one to write
+// y = x * scale + shift. Backward: one pass for its two sums, one to write dx, by the
+// closed form over xhat = (x - mean) * inv_std, with m values per statistic:
 //   dx = inv_std / m * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)),  dxhat = dy * gamma
 // layer_norm reuses group_norm (one group, the normalised dims as channels).
 #include <tapegrad/nn/norm.h>
@@ -60,17 +61,40 @@ void check_channels(const Tensor& t, int64_t channels, const char* what, const T
 // Adds `term` to the tangent being built (undefined = no term yet).
 void accumulate(Tensor& t, const Tensor& term) { t = t.defined() ? t + term : term; }
 
-// Sum and sum of squares of the strided set {p[i * stride + j] : i < rows, j < run}, in double.
-std::pair<double, double> moments(const float* p, int64_t rows, int64_t stride, int64_t run) {
-  std::pair<double, double> result;
+// Partial sums run in float over chunks of at most this many values, each chunk then added
+// in double: float keeps twice the lanes per vector and no conversions (in double these loops
+// ran at half the speed of the memory), the chunks bound the float rounding.
+constexpr int64_t kChunk = 512;
+
+// Sums of d = v - shift and d^2 over the strided set {p[i * stride + j] : i < rows, j < run},
+// shift = its first value: E[d^2] - E[d]^2 then stays free of cancellation when the mean is
+// large against the spread (the shifted-data variance algorithm).
+struct Moments {
+  float shift;
+  double sum, squares;
+};
+Moments moments(const float* p, int64_t rows, int64_t stride, int64_t run) {
+  Moments result{rows > 0 && run > 0 ? p[0] : 0.0f, 0, 0};
   cpu::dispatch([&](auto) {
-    double sum = 0, squares = 0;  // reductions of the loop's own: see cpu::dispatch
+    // The shift, pointers and counts local and the loop from 0: g++ 12 leaves this loop
+    // scalar otherwise. Reductions of the loop's own: see cpu::dispatch.
+    const float k = result.shift;
+    double sum = 0, squares = 0;
     for (int64_t i = 0; i < rows; ++i) {
-      const float* r = p + i * stride;
-#pragma omp simd reduction(+ : sum, squares)
-      for (int64_t j = 0; j < run; ++j) sum += r[j], squares += double(r[j]) * r[j];
+      for (int64_t j0 = 0; j0 < run; j0 += kChunk) {
+        const float* r = p + i * stride + j0;
+        const int64_t n = std::min(run - j0, kChunk);
+        float s = 0, q = 0;
+#pragma omp simd reduction(+ : s, q)
+        for (int64_t j = 0; j < n; ++j) {
+          const float d = r[j] - k;
+          s += d;
+          q += d * d;
+        }
+        sum += s, squares += q;
+      }
     }
-    result = {sum, squares};
+    result.sum = sum, result.squares = squares;
   });
   return result;
 }
@@ -113,9 +137,9 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
       const float* xc = xd + c * L.s;
       double var;
       if (training) {
-        auto [sum, squares] = moments(xc, L.n, L.c * L.s, L.s);
-        md[c] = float(sum / count);
-        var = std::max(squares / count - (sum / count) * (sum / count), 0.0);
+        const Moments mo = moments(xc, L.n, L.c * L.s, L.s);
+        md[c] = float(mo.shift + mo.sum / count);
+        var = std::max(mo.squares / count - (mo.sum / count) * (mo.sum / count), 0.0);
         if (running_mean.defined()) {  // PyTorch stores the unbiased variance
           float* rm = running_mean.data() + c;
           float* rv = running_var.data() + c;
@@ -156,11 +180,19 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
         cpu::dispatch([&](auto) {
           double sg = 0, sgx = 0;  // reductions of the loop's own: see cpu::dispatch
           for (int64_t n = 0; n < L.n; ++n) {
-            const float *xr = xd + (n * L.c + c) * L.s, *gr = gyd + (n * L.c + c) * L.s;
-#pragma omp simd reduction(+ : sg, sgx)
-            for (int64_t s = 0; s < L.s; ++s) sg += gr[s], sgx += gr[s] * (xr[s] - m) * is;
+            for (int64_t s0 = 0; s0 < L.s; s0 += kChunk) {  // float chunks, as in moments
+              const int64_t o = (n * L.c + c) * L.s + s0, len = std::min(L.s - s0, kChunk);
+              const float *xr = xd + o, *gr = gyd + o, mu = m;
+              float a = 0, b = 0;
+#pragma omp simd reduction(+ : a, b)
+              for (int64_t s = 0; s < len; ++s) {
+                a += gr[s];
+                b += gr[s] * (xr[s] - mu);
+              }
+              sg += a, sgx += b;
+            }
           }
-          sum_gy = sg, sum_gy_xhat = sgx;
+          sum_gy = sg, sum_gy_xhat = sgx * is;
         });
         if (need[1]) gw.data()[c] = float(sum_gy_xhat);
         if (need[2]) gb.data()[c] = float(sum_gy);
@@ -230,8 +262,10 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
   const int64_t grain = std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(m, 1));
   kernels::parallel_for(L.n * G, grain, [&](int64_t begin, int64_t end) {
     for (int64_t ng = begin; ng < end; ++ng) {
-      auto [sum, squares] = moments(xd + ng * m, 1, 0, m);
-      double mu = m ? sum / m : 0, var = m ? std::max(squares / m - mu * mu, 0.0) : 0;
+      const Moments mo = moments(xd + ng * m, 1, 0, m);
+      const double shifted_mean = m ? mo.sum / m : 0;
+      double mu = mo.shift + shifted_mean,
+             var = m ? std::max(mo.squares / m - shifted_mean * shifted_mean, 0.0) : 0;
       md[ng] = float(mu), isd[ng] = float(1 / std::sqrt(var + eps));
       for (int64_t j = 0; j < cg; ++j) {
         int64_t c = ng % G * cg + j;

@@ -5,6 +5,7 @@
 
 #include <tapegrad/core/error.h>
 #include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/fusion.h>
 #include <tapegrad/nn/init.h>
 
 namespace tg::nn {
@@ -38,7 +39,12 @@ BasicBlock::BasicBlock(const BasicBlockOptions& o) : options(o) {
 }
 
 Tensor BasicBlock::shortcut(const Tensor& x) const {
-  if (downsample) return (*downsample)(x);
+  if (downsample) {
+    auto conv = std::dynamic_pointer_cast<Conv2d>((*downsample)[0]);
+    auto bn = downsample->size() == 2 ? std::dynamic_pointer_cast<BatchNorm2d>((*downsample)[1])
+                                      : nullptr;
+    return conv && bn ? conv_bn(*conv, *bn, x) : (*downsample)(x);
+  }
   if (options.stride == 1 && options.in == options.out) return x;
   Tensor sub = options.stride == 1
                    ? x
@@ -55,9 +61,10 @@ Tensor BasicBlock::shortcut(const Tensor& x) const {
 Tensor BasicBlock::forward(const Tensor& x) {
   check(x.dim() == 4 && x.size(1) == options.in,
         "BasicBlock: expected an input of shape [N, {}, H, W], got {}", options.in, x.shape());
-  Tensor out = (*bn1)((*conv1)(x)).relu();
-  out = (*bn2)((*conv2)(out));
-  return (out + shortcut(x)).relu();
+  // conv_bn folds each BatchNorm into its convolution in eval mode (fusion.h).
+  Tensor out = conv_bn(*conv1, *bn1, x).relu();
+  out = conv_bn(*conv2, *bn2, out);
+  return functional::add_relu(out, shortcut(x));
 }
 
 std::string BasicBlock::extra_repr() const {
@@ -91,7 +98,7 @@ CifarResNet::CifarResNet(const CifarResNetOptions& o) : options(o) {
 Tensor CifarResNet::forward(const Tensor& x) {
   check(x.dim() == 4 && x.size(1) == 3,
         "CifarResNet: expected images of shape [N, 3, H, W], got {}", x.shape());
-  Tensor h = (*bn1)((*conv1)(x)).relu();
+  Tensor h = conv_bn(*conv1, *bn1, x).relu();
   h = (*layer3)((*layer2)((*layer1)(h)));
   return (*fc)(h.mean({2, 3}));
 }

@@ -38,7 +38,9 @@ struct BasicBlockOptions {
 };
 
 /// relu(bn2(conv2(relu(bn1(conv1(x))))) + shortcut(x)), both convolutions 3x3 with padding 1 and
-/// no bias. torchvision.models.resnet.BasicBlock.
+/// no bias. torchvision.models.resnet.BasicBlock. The closing add + ReLU is one op
+/// (functional::add_relu); in eval mode without weight gradients each BatchNorm is folded into
+/// its convolution (nn::conv_bn in fusion.h), which gives the same values up to rounding.
 class BasicBlock : public Module {
  public:
   explicit BasicBlock(const BasicBlockOptions& options);
@@ -64,7 +66,7 @@ struct CifarResNetOptions {
 /// The CIFAR-10 ResNet of He et al. 2016, section 4.2, for [N, 3, H, W] inputs (32 x 32 in the
 /// paper; any size works, the pooling is global). Convolution weights start from
 /// kaiming_normal_(mode fan_out, relu) and BatchNorm from weight 1, bias 0, as torchvision's
-/// ResNets; the classifier keeps Linear's default.
+/// ResNets; the classifier keeps Linear's default. Eval mode folds BatchNorm as BasicBlock does.
 class CifarResNet : public Module {
  public:
   explicit CifarResNet(const CifarResNetOptions& options = {});

@@ -348,6 +348,13 @@ inline std::vector<OpCase> nn_op_table() {
        [](V x) { return F::group_norm(x[0], 3); }, norm, 1e-3},
       {"layer_norm", {in({2, 3, 2}), in({3, 2}, 0.5f, 1.5f), in({3, 2})},
        [](V x) { return F::layer_norm(x[0], {3, 2}, x[1], x[2]); }, norm, 1e-3},
+      // ---- add_relu (activation.cpp): a + b kept at least 0.1 away from the kink at 0 ----
+      {"add_relu", {in({2, 3}, 0.2f, 2, true), in({2, 3}, -0.1f, 0.1f)},
+       [](V x) { return F::add_relu(x[0], x[1]); }},
+      {"add_relu broadcast", {in({2, 3, 4}, 0.2f, 2, true), in({3, 1}, -0.1f, 0.1f)},
+       [](V x) { return F::add_relu(x[0], x[1]); }},
+      {"add_relu broadcast first", {in({4}, -0.1f, 0.1f), in({3, 4}, 0.2f, 2, true)},
+       [](V x) { return F::add_relu(x[0], x[1]); }},
       // ---- activation.cpp ----
       {"leaky_relu", {in({3, 4}, 0.1f, 2, true)}, [](V x) { return F::leaky_relu(x[0], 0.2f); }},
       {"log_softmax dim 1", {in({3, 5})}, [](V x) { return F::log_softmax(x[0], 1); }},

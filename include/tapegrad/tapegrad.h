@@ -53,6 +53,7 @@
 #include <tapegrad/nn/conv.h>
 #include <tapegrad/nn/conv_transpose.h>
 #include <tapegrad/nn/functional.h>
+#include <tapegrad/nn/fusion.h>
 #include <tapegrad/nn/init.h>
 #include <tapegrad/nn/linear.h>
 #include <tapegrad/nn/loss.h>

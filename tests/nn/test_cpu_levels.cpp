@@ -166,3 +166,23 @@ TEST_CASE("cpu: the direct 3x3 convolution agrees with im2col + GEMM at every le
         1e-4f);
   }
 }
+
+// add_relu's forward (kernels::zip) and its backward mask, same shapes and broadcast, on sizes
+// ending in partial vectors; exact at every level (an add, a compare, a select).
+TEST_CASE("cpu: add_relu agrees with the baseline at every level") {
+  manual_seed(13);
+  std::mt19937 rng(13);
+  auto pick = [&](int lo, int hi) { return std::uniform_int_distribution<int>(lo, hi)(rng); };
+  for (int trial = 0; trial < 8; ++trial) {
+    const int64_t n = pick(1, 3), c = pick(1, 5), hw = pick(1, 70);
+    const bool broadcast = trial % 2 == 1;
+    INFO("add_relu: [", n, ", ", c, ", ", hw, "], broadcast ", broadcast);
+    Tensor a = randn({n, c, hw}), b = broadcast ? randn({c, 1}) : randn({n, c, hw});
+    Tensor gy = randn({n, c, hw});
+    check_levels_agree([&] {
+      return forward_backward({a, b}, gy, [](const std::vector<Tensor>& t) {
+        return F::add_relu(t[0], t[1]);
+      });
+    });
+  }
+}

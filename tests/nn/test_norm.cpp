@@ -147,6 +147,38 @@ TEST_CASE("nn normalisation: Hessian-vector products (reverse over forward) matc
   check_hvp([&](const Tensor& x) { return F::group_norm(x, 3, w, b); });
 }
 
+// The sums run in float chunks of the values minus a shift: a mean 10^3 times the spread
+// (x = 100 + 0.1 noise; float sums of x^2 would lose the variance entirely) must still give the
+// statistics of the same values in double, and a long plane (S = 3000, several chunks) must
+// not drift. (Much larger ratios lose the output to y = x * scale + shift's own rounding.)
+TEST_CASE("nn batch_norm and group_norm: statistics stay exact when the mean dwarfs the spread") {
+  manual_seed(12);
+  for (int64_t s : {int64_t(16), int64_t(3000)}) {
+    CAPTURE(s);
+    Tensor x = randn({6, 2, s}) * 0.1f + 100.0f;
+    std::vector<float> v = x.to_vector();
+    std::vector<double> mean(2, 0), var(2, 0);
+    const double count = 6.0 * double(s);
+    for (int64_t i = 0; i < x.numel(); ++i) mean[i / s % 2] += v[i] / count;
+    for (int64_t i = 0; i < x.numel(); ++i) var[i / s % 2] += std::pow(v[i] - mean[i / s % 2], 2);
+    Tensor rm = zeros({2}), rv = ones({2});
+    Tensor y = F::batch_norm(x, rm, rv, Tensor(), Tensor(), true, 1.0f);  // momentum 1: batch's
+    std::vector<float> expected(v.size());
+    for (int64_t i = 0; i < x.numel(); ++i) {
+      const int64_t c = i / s % 2;
+      expected[i] = float((v[i] - mean[c]) / std::sqrt(var[c] / count + 1e-5));
+    }
+    TG_CHECK_CLOSE(y, tensor(expected, x.shape()), 1e-3f, 1e-3f);
+    TG_CHECK_CLOSE(rm, tensor({float(mean[0]), float(mean[1])}), 1e-7f, 0);
+    TG_CHECK_CLOSE(rv, tensor({float(var[0] / (count - 1)), float(var[1] / (count - 1))}), 1e-3f,
+                   0);
+    // group_norm with one group per channel and sample shares the same sums.
+    Tensor g = F::group_norm(x.reshape({6 * 2, 1, s}), 1).reshape(x.shape());
+    Tensor centred = x - x.mean({2}, true);
+    TG_CHECK_CLOSE(g, centred * (centred.pow(2).mean({2}, true) + 1e-5f).rsqrt(), 2e-3f, 2e-3f);
+  }
+}
+
 TEST_CASE("nn normalisation: errors name the operation and the values") {
   Tensor rm = zeros({3}), rv = ones({3});
   CHECK(error_of([] { nn::BatchNorm1d(4)(randn({1, 4})); }) ==
