@@ -29,7 +29,7 @@ DistributedSampler::DistributedSampler(int64_t dataset_size, DistributedSamplerO
 
 std::vector<int64_t> DistributedSampler::indices() const {
   const int64_t n = dataset_size_, r = options_.num_replicas, total = num_samples_ * r;
-  std::vector<int64_t> order(size_t(n));
+  std::vector<int64_t> order(static_cast<size_t>(n));
   std::iota(order.begin(), order.end(), int64_t(0));
   if (options_.shuffle) {  // Fisher-Yates with a generator of its own: the same on every rank
     Generator g;

@@ -57,7 +57,7 @@ std::vector<std::string> all_gather_strings(const std::string& text) {
   check(text.size() <= INT32_MAX / size_t(n), "all_gather_strings: {} bytes is too long",
         text.size());
   int mine = int(text.size());
-  std::vector<int> sizes(size_t(n)), offsets(size_t(n));
+  std::vector<int> sizes(static_cast<size_t>(n)), offsets(static_cast<size_t>(n));
   detail::mpi_call(MPI_Allgather(&mine, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm),
                    "all_gather_strings");
   int64_t total = 0;

@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include <fmt/format.h>
+
 #include <tapegrad/autograd/grad_mode.h>
 #include <tapegrad/autograd/hooks.h>
 #include <tapegrad/distributed/collectives.h>

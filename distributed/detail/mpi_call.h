@@ -3,6 +3,7 @@
 // to MPI_ERRORS_RETURN by Environment, so MPI reports errors instead of aborting).
 #pragma once
 
+#define OMPI_SKIP_MPICXX 1  // the C API only (the C++ bindings are deprecated and warn)
 #include <mpi.h>
 
 #include <string>
