@@ -8,6 +8,8 @@
 //
 //   build/examples/lenet_cifar10 --data datasets --norm batchnorm --optimizer adam --lr 0.002
 //       --schedule cosine --augment --batch-size 32 --epochs 15      (one line; about 68-69%)
+// Built with MPI, the same command runs as N processes under `mpirun -np N` (data parallel,
+// --batch-size per process; rank 0 logs, evaluates and saves): see docs/distributed.md.
 #include <filesystem>
 #include <optional>
 
@@ -16,6 +18,8 @@
 #include <tapegrad/data/dataloader.h>
 #include <tapegrad/train/checkpoint.h>
 #include <tapegrad/tapegrad.h>
+
+#include "data_parallel.h"
 
 using namespace tg;
 namespace F = tg::nn::functional;
@@ -100,6 +104,7 @@ std::pair<double, train::ConfusionMatrix> evaluate(nn::Module& net, const data::
 }
 
 int run(int argc, char** argv) {
+  examples::DataParallel parallel;  // this process's rank among those of mpirun, if any
   Options o;
   train::ArgParser cli("lenet_cifar10", "The course's LeNet on CIFAR-10 (defaults: its recipe).");
   declare(cli, o);
@@ -133,9 +138,10 @@ int run(int argc, char** argv) {
   data::Transform scale = data::normalize({0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f});
   std::vector<data::Transform> augment = {data::random_horizontal_flip(), scale};
   if (o.crop_padding > 0) augment.insert(augment.begin(), data::random_crop(32, o.crop_padding));
-  data::DataLoader loader(train_set, {.batch_size = o.batch_size,
-                                      .shuffle = true,
-                                      .transform = o.augment ? data::compose(augment) : scale});
+  data::DataLoader loader(train_set, parallel.shard({.batch_size = o.batch_size,
+                                                     .shuffle = true,
+                                                     .transform = o.augment ? data::compose(augment) : scale},
+                                                    train_set->size(), uint64_t(o.seed)));
   data::DataLoader test_loader(test_set, {.batch_size = 500, .transform = scale});
   fmt::print("data: {} training and {} test images of {} classes from {}\n",
              training ? train_set->size() : 0, test_set->size(), classes.size(), o.data);
@@ -161,6 +167,7 @@ int run(int argc, char** argv) {
     fmt::print("checkpoint: {} (after epoch {}, {} steps)\n", from, start_epoch, step);
   }
   fmt::print("{}\nrecipe: {}; threads {}\n", net, train::recipe_options(cli), get_num_threads());
+  parallel.wrap(std::make_shared<nn::Sequential>(net));  // same parameters, averaged gradients
   std::filesystem::create_directories(o.out);
   set_detect_anomaly(o.detect_anomaly);
 
@@ -171,11 +178,12 @@ int run(int argc, char** argv) {
     train::ProgressBar bar({.desc = fmt::format("epoch {}/{}", epoch + 1, o.epochs),
                             .total = loader.size(),
                             .unit = "batch"});
+    parallel.set_epoch(epoch);
     double loss_sum = 0, window = 0;
     int64_t batch = 0, images = 0, correct = 0;
     for (auto [x, y] : loader) {
       opt->zero_grad();
-      Tensor logits = net(x);
+      Tensor logits = parallel.forward(net, x);
       Tensor loss = F::cross_entropy(logits, y);
       float value = loss.item();
       if (!std::isfinite(value))  // stop before the step: the last checkpoint stays the good one
@@ -199,6 +207,9 @@ int run(int argc, char** argv) {
       }
     }
     bar.close();
+    auto totals = parallel.sum({loss_sum, double(images), double(correct)});  // all processes'
+    loss_sum = totals[0], images = int64_t(totals[1]), correct = int64_t(totals[2]);
+    if (!parallel.lead()) continue;  // rank 0 alone evaluates, logs and saves
     double seconds = bar.elapsed(), train_loss = loss_sum / double(images),
            accuracy = 100.0 * double(correct) / double(images);
     test = evaluate(net, test_loader, classes);
@@ -230,6 +241,7 @@ int run(int argc, char** argv) {
                     o.out + "/lenet_cifar10_accuracy.svg");
   }
 
+  if (!parallel.lead()) return 0;
   if (!test) test = evaluate(net, test_loader, classes);
   auto& [test_loss, cm] = *test;
   fmt::print(
@@ -244,4 +256,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return train::guarded_main("lenet_cifar10", run, argc, argv); }
+int main(int argc, char** argv) { return examples::main_with("lenet_cifar10", run, argc, argv); }
