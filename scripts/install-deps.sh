@@ -14,6 +14,9 @@ packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
 # zlib1g-dev: the gzip IDX files (data/mnist.cpp); dataset-fashion-mnist: the data of
 # examples/fashion_mnist (30 MB, in /usr/share/datasets/fashion-mnist).
 packages+=(zlib1g-dev dataset-fashion-mnist)
+# libopenmpi-dev, openmpi-bin: the optional distributed/ library (data parallelism over MPI) and
+# its tests under mpirun (tests/distributed/run.sh).
+packages+=(libopenmpi-dev openmpi-bin)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;
