@@ -9,7 +9,9 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,20 +35,30 @@ std::shared_ptr<nn::Sequential> lenet() {
       nn::ReLU(), nn::Linear(84, 10));
 }
 
-int64_t option(int argc, char** argv, const std::string& name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (argv[i] == "--" + name) {
-      int64_t v = std::atoll(argv[i + 1]);
-      check(v >= 1, "ddp_bench: --{} must be a positive integer, got '{}'", name, argv[i + 1]);
-      return v;
+// --batch, --steps, --threads: positive integers; anything else is a usage error (exit 2).
+std::optional<std::map<std::string, int64_t>> parse(int argc, char** argv) {
+  std::map<std::string, int64_t> o = {{"batch", 64}, {"steps", 50}, {"threads", 1}};
+  for (int i = 1; i < argc; i += 2) {
+    std::string name = argv[i];
+    char* end = nullptr;
+    long long v = i + 1 < argc ? std::strtoll(argv[i + 1], &end, 10) : 0;
+    if (name.rfind("--", 0) != 0 || !o.count(name.substr(2)) || i + 1 >= argc || *end != 0 ||
+        v < 1) {
+      std::fprintf(stderr, "ddp_bench: bad option '%s' (--batch N, --steps N, --threads N)\n",
+                   argv[i]);
+      return std::nullopt;
     }
-  return fallback;
+    o[name.substr(2)] = v;
+  }
+  return o;
 }
 
 int run_bench(int argc, char** argv) {
   const int n = dist::world_size(), rank = dist::rank();
-  const int64_t batch = option(argc, argv, "batch", 64), steps = option(argc, argv, "steps", 50);
-  set_num_threads(int(option(argc, argv, "threads", 1)));
+  auto o = parse(argc, argv);
+  if (!o) return 2;
+  const int64_t batch = (*o)["batch"], steps = (*o)["steps"];
+  set_num_threads(int((*o)["threads"]));
   check(batch % n == 0, "ddp_bench: --batch {} does not divide among {} processes", batch, n);
   const int64_t local = batch / n;
   manual_seed(uint64_t(rank));

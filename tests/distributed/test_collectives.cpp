@@ -1,6 +1,7 @@
 // Collectives across the ranks of the job (run under mpirun with 2 or more processes): values
 // worked out from each rank's known contribution, and errors raised on every rank at once.
 #include <tapegrad/distributed/collectives.h>
+#include <tapegrad/distributed/detail/mpi_call.h>
 #include <tapegrad/distributed/environment.h>
 #include "tests/test_util.h"
 
@@ -80,4 +81,20 @@ TEST_CASE("distributed: collective errors are raised on every rank, without a ha
   Tensor after = ones({2});  // the collectives still line up after the errors
   dist::all_reduce(after);
   test::check_values(after, {float(n), float(n)});
+}
+
+TEST_CASE("distributed: an MPI error comes back as a tg::Error, not an abort") {
+  // The communicator returns errors (MPI_ERRORS_RETURN, set by Environment): a root that is
+  // no rank is refused by MPI itself on every rank, and the job goes on.
+  float value = 1;
+  CHECK_THROWS_CONTAINING(
+      dist::detail::mpi_call(MPI_Bcast(&value, 1, MPI_FLOAT, dist::world_size() + 3,
+                                       dist::detail::world("test")),
+                             "test_bcast"),
+      "test_bcast: MPI error");
+  CHECK_THROWS_CONTAINING(dist::detail::mpi_call(MPI_ERR_COUNT, "test_count"),
+                          "test_count: MPI error");
+  Tensor after = ones({1});
+  dist::all_reduce(after);
+  CHECK(after.item() == float(dist::world_size()));
 }
