@@ -228,9 +228,24 @@ DistributedDataParallel& DistributedDataParallel::operator=(DistributedDataParal
     default;
 
 Tensor DistributedDataParallel::forward(const Tensor& input) {
-  if (options_.broadcast_buffers && reducer_->world > 1) {
+  std::vector<Tensor> buffers = module_->buffers();
+  if (options_.broadcast_buffers && reducer_->world > 1 && !buffers.empty()) {
+    // One broadcast of all buffers packed together: a step pays one latency, not one a buffer.
     NoGradGuard no_grad;
-    for (const Tensor& b : module_->buffers()) broadcast(b, 0);
+    int64_t total = 0;
+    for (const Tensor& b : buffers) total += b.numel();
+    Tensor flat = empty({total});
+    int64_t offset = 0;
+    for (const Tensor& b : buffers) {
+      flat.narrow(0, offset, b.numel()).copy_(b.reshape({b.numel()}));
+      offset += b.numel();
+    }
+    broadcast(flat, 0);
+    offset = 0;
+    for (Tensor& b : buffers) {
+      b.copy_(flat.narrow(0, offset, b.numel()).reshape(b.shape()));
+      offset += b.numel();
+    }
   }
   return module_->forward(input);
 }

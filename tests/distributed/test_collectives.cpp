@@ -98,3 +98,14 @@ TEST_CASE("distributed: an MPI error comes back as a tg::Error, not an abort") {
   dist::all_reduce(after);
   CHECK(after.item() == float(dist::world_size()));
 }
+
+TEST_CASE("distributed: a second Environment while MPI runs is a no-op") {
+  {
+    dist::Environment again;  // MPI is already running (main's Environment): nothing to do
+    CHECK(dist::is_initialized());
+  }
+  CHECK(dist::is_initialized());  // and its destructor did not finalize MPI
+  Tensor t = ones({1});
+  dist::all_reduce(t);
+  CHECK(t.item() == float(dist::world_size()));
+}

@@ -177,3 +177,23 @@ TEST_CASE("DDP: different models are refused on every rank, naming the first dif
   dist::all_reduce(after);
   CHECK(after.item() == float(dist::world_size()));
 }
+
+TEST_CASE("DDP: forward copies rank 0's buffers to every rank first (broadcast_buffers)") {
+  int r = dist::rank();
+  for (bool on : {true, false}) {
+    CAPTURE(on);
+    auto net = make_net(6);
+    net->register_buffer("stats", zeros({2, 2}));
+    net->register_buffer("count", zeros({1}));
+    dist::DistributedDataParallel ddp(net, {.broadcast_buffers = on});
+    {  // the buffers drift apart, as BatchNorm's running statistics do during a step
+      NoGradGuard no_grad;
+      net->buffers()[0].copy_(full({2, 2}, float(r + 1)));
+      net->buffers()[1].copy_(full({1}, float(10 * r + 3)));
+    }
+    ddp(batch(0, 4).first);
+    float stats = on ? 1.0f : float(r + 1), count = on ? 3.0f : float(10 * r + 3);
+    test::check_values(net->buffers()[0], {stats, stats, stats, stats});
+    test::check_values(net->buffers()[1], {count});
+  }
+}
