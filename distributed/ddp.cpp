@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -83,6 +84,7 @@ struct DistributedDataParallel::Reducer {
   size_t next_launch = 0;  // buckets start in index order on every rank
   bool armed = false;      // a backward is running and finish() is queued
   bool sync = true;        // false inside no_sync()
+  BackwardStats stats, last_stats;
   MPI_Comm comm = MPI_COMM_NULL;
   int world = 1;
 
@@ -144,7 +146,7 @@ struct DistributedDataParallel::Reducer {
     ++buckets[where[i].first].ready;
     while (next_launch < buckets.size() &&
            buckets[next_launch].ready == buckets[next_launch].slots.size())
-      launch(buckets[next_launch++]);
+      launch(buckets[next_launch++]), ++stats.started_during_backward;
     progress();
   }
 
@@ -173,7 +175,7 @@ struct DistributedDataParallel::Reducer {
       Bucket& b = buckets[next_launch];
       for (const Slot& s : b.slots)
         if (!seen[s.param]) fill(s.param);
-      launch(b);
+      launch(b), ++stats.started_at_end;
     }
     for (Bucket& b : buckets)
       detail::mpi_call(MPI_Wait(&b.request, MPI_STATUS_IGNORE), "DistributedDataParallel");
@@ -192,6 +194,7 @@ struct DistributedDataParallel::Reducer {
     }
     next_launch = 0;
     std::fill(seen.begin(), seen.end(), 0);
+    last_stats = std::exchange(stats, BackwardStats{});
   }
 };
 
@@ -263,6 +266,10 @@ std::vector<std::vector<size_t>> DistributedDataParallel::bucket_indices() const
     }
   }
   return out;
+}
+
+DistributedDataParallel::BackwardStats DistributedDataParallel::last_backward_stats() const {
+  return reducer_->last_stats;
 }
 
 DistributedDataParallel::NoSyncGuard::NoSyncGuard(DistributedDataParallel& ddp)

@@ -72,6 +72,13 @@ class DistributedDataParallel {
   void zero_grad() { module_->zero_grad(); }
   /// The parameters in each bucket, as indices into parameters() (in launch order).
   std::vector<std::vector<size_t>> bucket_indices() const;
+  /// How the last synchronised backward went: buckets whose all-reduce started during
+  /// backward (overlapping it), and those started only at its end (a parameter without a
+  /// gradient on this rank holds its bucket back).
+  struct BackwardStats {
+    size_t started_during_backward = 0, started_at_end = 0;
+  };
+  BackwardStats last_backward_stats() const;
 
   /// While the guard lives, backward only accumulates into .grad() locally (no
   /// communication); the next backward outside it averages the accumulated sums.

@@ -81,7 +81,11 @@ TEST_CASE("DDP: 2 ranks x batch 32 train like 1 process x batch 64 (20 SGD steps
       ref_opt.step();
     }
     check_close(ddp.parameters(), reference->parameters(), 1e-5f);
-    if (cap_mb < 1) CHECK(ddp.bucket_indices().size() >= 3);
+    // Every bucket's all-reduce started inside backward, as soon as it was full (overlap).
+    size_t buckets = ddp.bucket_indices().size();
+    if (cap_mb < 1) CHECK(buckets >= 3);
+    CHECK(ddp.last_backward_stats().started_during_backward == buckets);
+    CHECK(ddp.last_backward_stats().started_at_end == 0);
   }
 }
 
@@ -157,6 +161,8 @@ TEST_CASE("DDP: a parameter unused on one rank counts as a zero gradient there")
   REQUIRE(last_bias.defined());
   float expected = 8.0f * float(n - 1) / float(n);
   test::check_values(last_bias, {expected, expected, expected});
+  // Rank 0's single bucket waited for the end of backward (its last layers had no gradient).
+  CHECK(ddp.last_backward_stats().started_at_end == (r == 0 ? 1u : 0u));
 }
 
 TEST_CASE("DDP: different models are refused on every rank, naming the first difference") {
