@@ -73,7 +73,6 @@ struct DistributedDataParallel::Reducer {
     std::vector<float> buffer;
     size_t ready = 0;
     MPI_Request request = MPI_REQUEST_NULL;
-    bool launched = false;
   };
 
   std::vector<Tensor> params;                     // those that require grad
@@ -129,14 +128,14 @@ struct DistributedDataParallel::Reducer {
       std::fill(out, out + params[i].numel(), 0.0f);
       return;
     }
-    check(!g.requires_grad(), "DistributedDataParallel: a recorded gradient (create_graph) "
-          "cannot be averaged across processes");
     g = g.contiguous();
     std::memcpy(out, g.data(), sizeof(float) * size_t(g.numel()));
   }
 
   void on_grad(size_t i) {
     if (!sync || seen[i]) return;
+    check(!params[i].grad().requires_grad(), "DistributedDataParallel: a recorded gradient "
+          "(create_graph) cannot be averaged across processes");
     if (!armed) {
       armed = true;
       queue_callback([this] { finish(); });
@@ -154,7 +153,6 @@ struct DistributedDataParallel::Reducer {
     detail::mpi_call(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), int(b.buffer.size()),
                                     MPI_FLOAT, MPI_SUM, comm, &b.request),
                      "DistributedDataParallel");
-    b.launched = true;
   }
 
   // Open MPI moves a non-blocking collective forward only inside MPI calls: test the ones
@@ -190,7 +188,6 @@ struct DistributedDataParallel::Reducer {
         p.set_grad(g);
       }
       b.ready = 0;
-      b.launched = false;
     }
     next_launch = 0;
     std::fill(seen.begin(), seen.end(), 0);

@@ -23,7 +23,8 @@
 // module's, without PyTorch's "module." prefix, so a checkpoint loads into a plain model and
 // into a wrapped one alike. A parameter that got no gradient on some rank counts as a zero
 // gradient there (PyTorch needs find_unused_parameters=True for that). Gradients must not be
-// recorded (no create_graph under DDP).
+// recorded (no create_graph under DDP). An exception during a synchronised backward leaves the
+// ranks out of step: treat it as fatal (distributed::run aborts the job).
 #pragma once
 
 #include <memory>

@@ -203,3 +203,15 @@ TEST_CASE("DDP: forward copies rank 0's buffers to every rank first (broadcast_b
     test::check_values(net->buffers()[1], {count});
   }
 }
+
+TEST_CASE("DDP: a recorded backward (create_graph) is refused on every rank") {
+  auto net = make_net(8);
+  dist::DistributedDataParallel ddp(net);
+  auto [x, y] = batch(1, 4);
+  CHECK_THROWS_CONTAINING(F::cross_entropy(ddp(x), y).backward({}, true, true),
+                          "DistributedDataParallel: a recorded gradient (create_graph) cannot "
+                          "be averaged across processes");
+  ddp.zero_grad();  // the wrapper is still usable: the refusal came before any all-reduce
+  F::cross_entropy(ddp(x), y).backward();
+  CHECK(ddp.last_backward_stats().started_during_backward == 1);
+}
