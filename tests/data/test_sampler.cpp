@@ -114,4 +114,10 @@ TEST_CASE("DistributedSampler and DataLoader errors") {
       6, DistributedSamplerOptions{.shuffle = false});  // made for another dataset
   DataLoader loader(set, {.batch_size = 2, .sampler = too_big});
   CHECK_THROWS_CONTAINING(loader.begin(), "DataLoader: the sampler gave index 4 for a dataset of 4 examples");
+  struct Liar : Sampler {  // says 3, gives 2
+    std::vector<int64_t> indices() const override { return {0, 1}; }
+    int64_t size() const override { return 3; }
+  };
+  DataLoader lied(set, {.sampler = std::make_shared<Liar>()});
+  CHECK_THROWS_CONTAINING(lied.begin(), "DataLoader: the sampler gave 2 indices but its size() is 3");
 }

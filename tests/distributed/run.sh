@@ -42,6 +42,10 @@ report "an exception on rank 1 aborts the job with its message (exit $rc)" $? "$
 rc=$?
 [ $rc != 0 ] && [ $rc != 124 ]
 report "a killed rank ends the job (exit $rc)" $? "$dir/kill.log"
+timeout 60 "$fails" lifecycle >"$dir/lifecycle.log" 2>&1 &&
+  grep -q '^rank: MPI is not initialized; hint: create a distributed::Environment first' "$dir/lifecycle.log" &&
+  grep -q '^Environment: MPI was already finalized and cannot be started again' "$dir/lifecycle.log"
+report "MPI used before it starts or after it ends: tg::Error" $? "$dir/lifecycle.log"
 
 # 3. The CIFAR-10 example as 2 processes, on generated files (the format of tests/smoke/lenet.sh).
 bin="$build/examples/lenet_cifar10"

@@ -215,3 +215,8 @@ TEST_CASE("DDP: a recorded backward (create_graph) is refused on every rank") {
   F::cross_entropy(ddp(x), y).backward();
   CHECK(ddp.last_backward_stats().started_during_backward == 1);
 }
+
+TEST_CASE("DDP: a null module is refused") {
+  CHECK_THROWS_CONTAINING(dist::DistributedDataParallel(nullptr),
+                          "DistributedDataParallel: the module is null");
+}
