@@ -29,10 +29,10 @@ namespace F = tg::nn::functional;
 namespace {
 
 std::shared_ptr<nn::Sequential> lenet() {
-  return std::make_shared<nn::Sequential>(
-      nn::Conv2d(3, 6, 5), nn::ReLU(), nn::MaxPool2d(2), nn::Conv2d(6, 16, 5), nn::ReLU(),
-      nn::MaxPool2d(2), nn::Flatten(), nn::Linear(400, 120), nn::ReLU(), nn::Linear(120, 84),
-      nn::ReLU(), nn::Linear(84, 10));
+  return std::make_shared<nn::Sequential>(nn::Conv2d(3, 6, 5), nn::ReLU(), nn::MaxPool2d(2),
+                                          nn::Conv2d(6, 16, 5), nn::ReLU(), nn::MaxPool2d(2),
+                                          nn::Flatten(), nn::Linear(400, 120), nn::ReLU(),
+                                          nn::Linear(120, 84), nn::ReLU(), nn::Linear(84, 10));
 }
 
 // --batch, --steps, --threads: positive integers; anything else is a usage error (exit 2).
@@ -98,11 +98,12 @@ int run_bench(int argc, char** argv) {
     fmt::print("ddp_bench: 1 process x {} thread(s), batch {}: {:.0f} images/s; step {:.3f} ms\n",
                get_num_threads(), batch, double(batch) / synced, 1e3 * synced);
   if (rank == 0 && n > 1)
-    fmt::print("ddp_bench: {} processes x {} thread(s), batch {} ({} per process): {:.0f} "
-               "images/s; step {:.3f} ms, local work {:.3f} ms, exposed communication {:.3f} "
-               "ms; one all-reduce of {} floats {:.1f} us\n",
-               n, get_num_threads(), batch, local, double(batch) / synced, 1e3 * synced,
-               1e3 * alone, 1e3 * (synced - alone), params, 1e6 * reduce);
+    fmt::print(
+        "ddp_bench: {} processes x {} thread(s), batch {} ({} per process): {:.0f} "
+        "images/s; step {:.3f} ms, local work {:.3f} ms, exposed communication {:.3f} "
+        "ms; one all-reduce of {} floats {:.1f} us\n",
+        n, get_num_threads(), batch, local, double(batch) / synced, 1e3 * synced, 1e3 * alone,
+        1e3 * (synced - alone), params, 1e6 * reduce);
   return 0;
 }
 

@@ -19,8 +19,8 @@ DistributedSampler::DistributedSampler(int64_t dataset_size, DistributedSamplerO
         "DistributedSampler: invalid rank {}, rank should be in the interval [0, {}]",
         options_.rank, r - 1);
   if (options_.drop_last && n % r != 0) {
-    check(n >= r, "DistributedSampler: drop_last with {} examples for {} replicas leaves none",
-          n, r);
+    check(n >= r, "DistributedSampler: drop_last with {} examples for {} replicas leaves none", n,
+          r);
     num_samples_ = (n - r) / r + ((n - r) % r != 0);  // ceil((n - R) / R), as PyTorch
   } else {
     num_samples_ = n / r + (n % r != 0);

@@ -15,12 +15,16 @@ namespace {
 // same number of elements (an MPI collective with different counts is undefined behaviour).
 float* checked_data(const Tensor& tensor, const char* op, MPI_Comm comm) {
   check(tensor.defined(), "{}: the tensor is undefined", op);
-  check(tensor.is_contiguous(), "{}: the tensor of shape {} is not contiguous; hint: pass "
-        "t.contiguous() and copy the result back", op, tensor.shape());
+  check(tensor.is_contiguous(),
+        "{}: the tensor of shape {} is not contiguous; hint: pass "
+        "t.contiguous() and copy the result back",
+        op, tensor.shape());
   int64_t mine = tensor.numel(), range[2] = {mine, -mine};  // max and -min in one call
   detail::mpi_call(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_INT64_T, MPI_MAX, comm), op);
-  check(range[0] == -range[1], "{}: the ranks pass tensors of different sizes, from {} to {} "
-        "elements (rank {}: shape {})", op, -range[1], range[0], rank(), tensor.shape());
+  check(range[0] == -range[1],
+        "{}: the ranks pass tensors of different sizes, from {} to {} "
+        "elements (rank {}: shape {})",
+        op, -range[1], range[0], rank(), tensor.shape());
   check(mine <= INT32_MAX, "{}: {} elements are more than one MPI call can move ({})", op, mine,
         INT32_MAX);
   return tensor.data();
@@ -33,8 +37,7 @@ void all_reduce(const Tensor& tensor, ReduceOp op) {
   float* data = checked_data(tensor, "all_reduce", comm);
   MPI_Op mpi_op = op == ReduceOp::Max ? MPI_MAX : op == ReduceOp::Min ? MPI_MIN : MPI_SUM;
   int count = int(tensor.numel());
-  detail::mpi_call(MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, mpi_op, comm),
-                   "all_reduce");
+  detail::mpi_call(MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, mpi_op, comm), "all_reduce");
   if (op == ReduceOp::Mean) {
     float scale = 1.0f / float(world_size());
     for (int i = 0; i < count; ++i) data[i] *= scale;
@@ -68,7 +71,8 @@ std::vector<std::string> all_gather_strings(const std::string& text) {
                                   offsets.data(), MPI_CHAR, comm),
                    "all_gather_strings");
   std::vector<std::string> out;
-  for (int r = 0; r < n; ++r) out.push_back(all.substr(size_t(offsets[size_t(r)]), size_t(sizes[size_t(r)])));
+  for (int r = 0; r < n; ++r)
+    out.push_back(all.substr(size_t(offsets[size_t(r)]), size_t(sizes[size_t(r)])));
   return out;
 }
 

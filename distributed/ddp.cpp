@@ -53,10 +53,11 @@ void check_same_model(const nn::Module& module) {
     auto at = [k](const std::vector<std::string>& lines) {
       return k < lines.size() ? lines[k] : std::string("nothing (no more parameters or buffers)");
     };
-    fail("DistributedDataParallel: the model on rank {} differs from rank 0's: entry {} is {} "
-         "on rank {} but {} on rank 0 ({} vs {} parameters and buffers); hint: build the same "
-         "model on every process", r, k, at(other), r, at(reference), other.size(),
-         reference.size());
+    fail(
+        "DistributedDataParallel: the model on rank {} differs from rank 0's: entry {} is {} "
+        "on rank {} but {} on rank 0 ({} vs {} parameters and buffers); hint: build the same "
+        "model on every process",
+        r, k, at(other), r, at(reference), other.size(), reference.size());
   }
 }
 
@@ -75,9 +76,9 @@ struct DistributedDataParallel::Reducer {
     MPI_Request request = MPI_REQUEST_NULL;
   };
 
-  std::vector<Tensor> params;                     // those that require grad
-  std::vector<std::pair<size_t, size_t>> where;   // param -> (bucket, slot)
-  std::vector<char> seen;                         // its hook ran in this backward
+  std::vector<Tensor> params;                    // those that require grad
+  std::vector<std::pair<size_t, size_t>> where;  // param -> (bucket, slot)
+  std::vector<char> seen;                        // its hook ran in this backward
   std::vector<Bucket> buckets;
   std::vector<HookHandle> hooks;
   size_t next_launch = 0;  // buckets start in index order on every rank
@@ -101,12 +102,13 @@ struct DistributedDataParallel::Reducer {
       b.buffer.resize(b.buffer.size() + size_t(params[i].numel()));
     }
     for (Bucket& b : buckets)
-      check(b.buffer.size() <= size_t(INT32_MAX), "DistributedDataParallel: a bucket of {} "
+      check(b.buffer.size() <= size_t(INT32_MAX),
+            "DistributedDataParallel: a bucket of {} "
             "floats is more than one MPI call can move; hint: a smaller bucket_cap_mb",
             b.buffer.size());
     for (size_t i = 0; i < params.size(); ++i)
-      hooks.push_back(params[i].register_post_accumulate_grad_hook(
-          [this, i](const Tensor&) { on_grad(i); }));
+      hooks.push_back(
+          params[i].register_post_accumulate_grad_hook([this, i](const Tensor&) { on_grad(i); }));
   }
 
   ~Reducer() {
@@ -134,7 +136,8 @@ struct DistributedDataParallel::Reducer {
 
   void on_grad(size_t i) {
     if (!sync || seen[i]) return;
-    check(!params[i].grad().requires_grad(), "DistributedDataParallel: a recorded gradient "
+    check(!params[i].grad().requires_grad(),
+          "DistributedDataParallel: a recorded gradient "
           "(create_graph) cannot be averaged across processes");
     if (!armed) {
       armed = true;
@@ -150,8 +153,8 @@ struct DistributedDataParallel::Reducer {
   }
 
   void launch(Bucket& b) {
-    detail::mpi_call(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), int(b.buffer.size()),
-                                    MPI_FLOAT, MPI_SUM, comm, &b.request),
+    detail::mpi_call(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), int(b.buffer.size()), MPI_FLOAT,
+                                    MPI_SUM, comm, &b.request),
                      "DistributedDataParallel");
   }
 
@@ -199,8 +202,10 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
                                                  DistributedDataParallelOptions options)
     : module_(std::move(module)), options_(options) {
   check(module_ != nullptr, "DistributedDataParallel: the module is null");
-  check(options_.bucket_cap_mb > 0, "DistributedDataParallel: bucket_cap_mb must be positive, "
-        "got {}", options_.bucket_cap_mb);
+  check(options_.bucket_cap_mb > 0,
+        "DistributedDataParallel: bucket_cap_mb must be positive, "
+        "got {}",
+        options_.bucket_cap_mb);
   detail::world("DistributedDataParallel");
   check_same_model(*module_);
   {

@@ -13,7 +13,8 @@ namespace detail {
 MPI_Comm world(const char* op) {
   check(is_initialized(),
         "{}: MPI is not initialized; hint: create a distributed::Environment first (or use "
-        "distributed::run), and start the program with mpirun", op);
+        "distributed::run), and start the program with mpirun",
+        op);
   return MPI_COMM_WORLD;
 }
 

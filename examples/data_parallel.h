@@ -27,7 +27,8 @@ class DataParallel {
     rank_ = distributed::rank(), world_ = distributed::world_size();
     if (world_ > 1) set_num_threads(1);  // the processes share the cores (--threads overrides)
 #endif
-    if (rank_ != 0 && !std::freopen("/dev/null", "w", stdout)) fail("cannot silence rank {}", rank_);
+    if (rank_ != 0 && !std::freopen("/dev/null", "w", stdout))
+      fail("cannot silence rank {}", rank_);
   }
   int rank() const { return rank_; }
   int world_size() const { return world_; }
@@ -39,8 +40,9 @@ class DataParallel {
   data::DataLoaderOptions shard(data::DataLoaderOptions options, int64_t examples, uint64_t seed) {
     if (world_ == 1) return options;
     sampler_ = std::make_shared<data::DistributedSampler>(
-        examples, data::DistributedSamplerOptions{
-                      .num_replicas = world_, .rank = rank_, .shuffle = options.shuffle, .seed = seed});
+        examples,
+        data::DistributedSamplerOptions{
+            .num_replicas = world_, .rank = rank_, .shuffle = options.shuffle, .seed = seed});
     options.shuffle = false;
     options.sampler = sampler_;
     return options;
@@ -90,9 +92,8 @@ class DataParallel {
 /// fails prints its error and ends the whole job, instead of leaving the others waiting).
 inline int main_with(const char* program, int (*run)(int, char**), int argc, char** argv) {
 #ifdef TAPEGRAD_DISTRIBUTED
-  return distributed::run(argc, argv, [&](int c, char** v) {
-    return train::guarded_main(program, run, c, v);
-  });
+  return distributed::run(argc, argv,
+                          [&](int c, char** v) { return train::guarded_main(program, run, c, v); });
 #else
   return train::guarded_main(program, run, argc, argv);
 #endif

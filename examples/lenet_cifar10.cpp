@@ -138,10 +138,11 @@ int run(int argc, char** argv) {
   data::Transform scale = data::normalize({0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f});
   std::vector<data::Transform> augment = {data::random_horizontal_flip(), scale};
   if (o.crop_padding > 0) augment.insert(augment.begin(), data::random_crop(32, o.crop_padding));
-  data::DataLoader loader(train_set, parallel.shard({.batch_size = o.batch_size,
-                                                     .shuffle = true,
-                                                     .transform = o.augment ? data::compose(augment) : scale},
-                                                    train_set->size(), uint64_t(o.seed)));
+  data::DataLoader loader(
+      train_set, parallel.shard({.batch_size = o.batch_size,
+                                 .shuffle = true,
+                                 .transform = o.augment ? data::compose(augment) : scale},
+                                train_set->size(), uint64_t(o.seed)));  // one shard a process
   data::DataLoader test_loader(test_set, {.batch_size = 500, .transform = scale});
   fmt::print("data: {} training and {} test images of {} classes from {}\n",
              training ? train_set->size() : 0, test_set->size(), classes.size(), o.data);

@@ -16,8 +16,11 @@ namespace {
 
 std::vector<int64_t> shard(int64_t n, int64_t replicas, int64_t rank, bool shuffle, bool drop_last,
                            int64_t epoch = 0, uint64_t seed = 0) {
-  DistributedSampler s(n, {.num_replicas = replicas, .rank = rank, .shuffle = shuffle,
-                           .seed = seed, .drop_last = drop_last});
+  DistributedSampler s(n, {.num_replicas = replicas,
+                           .rank = rank,
+                           .shuffle = shuffle,
+                           .seed = seed,
+                           .drop_last = drop_last});
   s.set_epoch(epoch);
   std::vector<int64_t> out = s.indices();
   CHECK(int64_t(out.size()) == s.size());
@@ -96,15 +99,18 @@ TEST_CASE("DistributedSampler: a DataLoader draws each rank's shard, in batches"
 }
 
 TEST_CASE("DistributedSampler and DataLoader errors") {
-  CHECK_THROWS_CONTAINING(DistributedSampler(10, {.num_replicas = 2, .rank = 2}),
-                          "DistributedSampler: invalid rank 2, rank should be in the interval [0, 1]");
+  CHECK_THROWS_CONTAINING(
+      DistributedSampler(10, {.num_replicas = 2, .rank = 2}),
+      "DistributedSampler: invalid rank 2, rank should be in the interval [0, 1]");
   CHECK_THROWS_CONTAINING(DistributedSampler(10, {.num_replicas = 2, .rank = -1}),
                           "DistributedSampler: invalid rank -1");
   CHECK_THROWS_CONTAINING(DistributedSampler(10, {.num_replicas = 0}),
                           "DistributedSampler: num_replicas must be at least 1, got 0");
-  CHECK_THROWS_CONTAINING(DistributedSampler(0), "DistributedSampler: the dataset is empty (size 0)");
-  CHECK_THROWS_CONTAINING(DistributedSampler(2, {.num_replicas = 3, .drop_last = true}),
-                          "DistributedSampler: drop_last with 2 examples for 3 replicas leaves none");
+  CHECK_THROWS_CONTAINING(DistributedSampler(0),
+                          "DistributedSampler: the dataset is empty (size 0)");
+  CHECK_THROWS_CONTAINING(
+      DistributedSampler(2, {.num_replicas = 3, .drop_last = true}),
+      "DistributedSampler: drop_last with 2 examples for 3 replicas leaves none");
   Tensor x = zeros({4, 1}), y = zeros({4});
   auto set = std::make_shared<TensorDataset>(x, y);
   auto sampler = std::make_shared<DistributedSampler>(4);
@@ -113,11 +119,13 @@ TEST_CASE("DistributedSampler and DataLoader errors") {
   auto too_big = std::make_shared<DistributedSampler>(
       6, DistributedSamplerOptions{.shuffle = false});  // made for another dataset
   DataLoader loader(set, {.batch_size = 2, .sampler = too_big});
-  CHECK_THROWS_CONTAINING(loader.begin(), "DataLoader: the sampler gave index 4 for a dataset of 4 examples");
+  CHECK_THROWS_CONTAINING(loader.begin(),
+                          "DataLoader: the sampler gave index 4 for a dataset of 4 examples");
   struct Liar : Sampler {  // says 3, gives 2
     std::vector<int64_t> indices() const override { return {0, 1}; }
     int64_t size() const override { return 3; }
   };
   DataLoader lied(set, {.sampler = std::make_shared<Liar>()});
-  CHECK_THROWS_CONTAINING(lied.begin(), "DataLoader: the sampler gave 2 indices but its size() is 3");
+  CHECK_THROWS_CONTAINING(lied.begin(),
+                          "DataLoader: the sampler gave 2 indices but its size() is 3");
 }

@@ -69,12 +69,15 @@ TEST_CASE("distributed: collective errors are raised on every rank, without a ha
   int n = dist::world_size(), r = dist::rank();
   // Rank 0 passes 3 elements, the others 4: every rank must refuse, not only the odd one.
   Tensor t = r == 0 ? zeros({3}) : zeros({2, 2});
-  CHECK_THROWS_CONTAINING(dist::all_reduce(t), "all_reduce: the ranks pass tensors of different "
-                                               "sizes, from 3 to 4 elements");
-  CHECK_THROWS_CONTAINING(dist::broadcast(t, 0), "broadcast: the ranks pass tensors of different "
-                                                 "sizes, from 3 to 4 elements");
-  CHECK_THROWS_CONTAINING(dist::broadcast(zeros({2}), n),
-                          fmt::format("broadcast: root {} is not a rank of a world of size {}", n, n));
+  CHECK_THROWS_CONTAINING(dist::all_reduce(t),
+                          "all_reduce: the ranks pass tensors of different "
+                          "sizes, from 3 to 4 elements");
+  CHECK_THROWS_CONTAINING(dist::broadcast(t, 0),
+                          "broadcast: the ranks pass tensors of different "
+                          "sizes, from 3 to 4 elements");
+  CHECK_THROWS_CONTAINING(
+      dist::broadcast(zeros({2}), n),
+      fmt::format("broadcast: root {} is not a rank of a world of size {}", n, n));
   CHECK_THROWS_CONTAINING(dist::all_reduce(zeros({2, 3}).t()),
                           "all_reduce: the tensor of shape [3, 2] is not contiguous");
   CHECK_THROWS_CONTAINING(dist::all_reduce(Tensor()), "all_reduce: the tensor is undefined");
@@ -88,9 +91,9 @@ TEST_CASE("distributed: an MPI error comes back as a tg::Error, not an abort") {
   // no rank is refused by MPI itself on every rank, and the job goes on.
   float value = 1;
   CHECK_THROWS_CONTAINING(
-      dist::detail::mpi_call(MPI_Bcast(&value, 1, MPI_FLOAT, dist::world_size() + 3,
-                                       dist::detail::world("test")),
-                             "test_bcast"),
+      dist::detail::mpi_call(
+          MPI_Bcast(&value, 1, MPI_FLOAT, dist::world_size() + 3, dist::detail::world("test")),
+          "test_bcast"),
       "test_bcast: MPI error");
   CHECK_THROWS_CONTAINING(dist::detail::mpi_call(MPI_ERR_COUNT, "test_count"),
                           "test_count: MPI error");

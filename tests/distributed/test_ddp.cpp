@@ -61,7 +61,7 @@ void check_close(const std::vector<Tensor>& got, const std::vector<Tensor>& want
 
 TEST_CASE("DDP: 2 ranks x batch 32 train like 1 process x batch 64 (20 SGD steps)") {
   int n = dist::world_size(), r = dist::rank();
-  REQUIRE(n == 2);  // the equivalence is stated for two processes
+  REQUIRE(n == 2);                        // the equivalence is stated for two processes
   for (double cap_mb : {25.0, 0.0001}) {  // one bucket; about 26 floats a bucket (3 buckets)
     CAPTURE(cap_mb);
     auto net = make_net(7 + uint64_t(r));
@@ -122,7 +122,9 @@ TEST_CASE("DDP: no_sync accumulates locally; the next backward averages the sum"
   auto reference = make_net(5);
   copy_parameters(*reference, *net);
   auto [x, y] = batch(0, 16 * 2 * n);  // rank r: micro-batches 2r and 2r + 1 of 16
-  auto micro = [&](int64_t k) { return std::pair{x.narrow(0, 16 * k, 16), y.narrow(0, 16 * k, 16)}; };
+  auto micro = [&](int64_t k) {
+    return std::pair{x.narrow(0, 16 * k, 16), y.narrow(0, 16 * k, 16)};
+  };
   ddp.zero_grad();
   {
     auto guard = ddp.no_sync();
@@ -176,9 +178,10 @@ TEST_CASE("DDP: different models are refused on every rank, naming the first dif
       "'0.weight' of shape [3, 4] on rank 1 but parameter '0.weight' of shape [5, 4] on rank 0");
   auto fewer = r == 1 ? std::make_shared<nn::Sequential>(nn::Linear(4, 5, false))
                       : std::make_shared<nn::Sequential>(nn::Linear(4, 5));
-  CHECK_THROWS_CONTAINING(dist::DistributedDataParallel(fewer),
-                          "entry 1 is nothing (no more parameters or buffers) on rank 1 but "
-                          "parameter '0.bias' of shape [5] on rank 0 (1 vs 2 parameters and buffers)");
+  CHECK_THROWS_CONTAINING(
+      dist::DistributedDataParallel(fewer),
+      "entry 1 is nothing (no more parameters or buffers) on rank 1 but "
+      "parameter '0.bias' of shape [5] on rank 0 (1 vs 2 parameters and buffers)");
   Tensor after = ones({1});  // the ranks are still in step
   dist::all_reduce(after);
   CHECK(after.item() == float(dist::world_size()));
