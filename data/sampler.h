@@ -15,6 +15,8 @@
 #include <cstdint>
 #include <vector>
 
+#include <tapegrad/data/dataset.h>
+
 namespace tg::data {
 
 /// An epoch order of dataset indices.
@@ -43,6 +45,9 @@ struct DistributedSamplerOptions {
 class DistributedSampler : public Sampler {
  public:
   DistributedSampler(int64_t dataset_size, DistributedSamplerOptions options = {});
+  /// PyTorch's spelling: DistributedSampler(dataset, ...) samples dataset.size() examples.
+  DistributedSampler(const Dataset& dataset, DistributedSamplerOptions options = {})
+      : DistributedSampler(dataset.size(), options) {}
   std::vector<int64_t> indices() const override;
   /// Examples per rank: ceil(n / R), or with drop_last ceil((n - R) / R) when R does not
   /// divide n (PyTorch's num_samples).

@@ -96,6 +96,8 @@ TEST_CASE("DistributedSampler: a DataLoader draws each rank's shard, in batches"
   CHECK(seen.count(0.0f) == 2);
   CHECK(seen.count(1.0f) == 2);
   CHECK(seen.count(9.0f) == 1);
+  DistributedSampler from_dataset(*set, {.num_replicas = 3, .rank = 2, .shuffle = false});
+  CHECK(from_dataset.indices() == std::vector<int64_t>{2, 5, 8, 1});  // torch's, by hand
 }
 
 TEST_CASE("DistributedSampler and DataLoader errors") {
