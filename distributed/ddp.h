@@ -19,8 +19,9 @@
 // the same order on every rank. At the end of backward (autograd's queue_callback) the
 // remaining buckets start, all are waited for, and .grad() becomes the mean over the ranks.
 //
-// Deviations from PyTorch: parameters(), state_dict() and load_state_dict() are the wrapped
-// module's, without PyTorch's "module." prefix, so a checkpoint loads into a plain model and
+// Deviations from PyTorch: it is a wrapper with a module's calls, not an nn::Module itself;
+// parameters(), state_dict() and load_state_dict() are the wrapped module's, without
+// PyTorch's "module." prefix, so a checkpoint loads into a plain model and
 // into a wrapped one alike. A parameter that got no gradient on some rank counts as a zero
 // gradient there (PyTorch needs find_unused_parameters=True for that). Gradients must not be
 // recorded (no create_graph under DDP). An exception during a synchronised backward leaves the
