@@ -12,6 +12,7 @@
 #include <tapegrad/autograd/grad.h>
 
 #include <algorithm>
+#include <functional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -28,6 +29,8 @@ namespace {
 uint64_t visit_counter = 0;  // marks the nodes and leaves reached by the current pass
 // The node whose closure runs while a backward is being recorded (SavedOutput::get).
 thread_local Node* running_node = nullptr;
+// The callbacks of the innermost running pass (queue_callback); null outside backward.
+thread_local std::vector<std::function<void()>>* pass_callbacks = nullptr;
 
 // Stands where a once-differentiable op's gradients came from in a recorded backward: a
 // second backward that reaches it fails by name instead of treating them as constants.
@@ -96,6 +99,11 @@ class Pass {
       explicit ModeGuard(bool on) { set_grad_enabled(on); }
       ~ModeGuard() { set_grad_enabled(previous); }
     } mode(create_);
+    struct CallbackScope {  // a backward inside a hook gets its own callbacks
+      std::vector<std::function<void()>>* outer = pass_callbacks;
+      explicit CallbackScope(std::vector<std::function<void()>>* mine) { pass_callbacks = mine; }
+      ~CallbackScope() { pass_callbacks = outer; }
+    } scope(&callbacks_);
     visit_ = ++visit_counter;
     discover(roots);
     if (targets_) mark_targets();
@@ -109,6 +117,10 @@ class Pass {
       Node* n = ready_.back();
       ready_.pop_back();
       execute(*n);
+    }
+    for (size_t k = 0; k < callbacks_.size(); ++k) {  // by index: a callback may queue more
+      std::function<void()> callback = std::move(callbacks_[k]);
+      callback();
     }
     return std::move(captured_);
   }
@@ -269,6 +281,7 @@ class Pass {
   std::vector<Node*> nodes_, ready_;
   std::vector<std::vector<char>> wanted_;
   std::vector<Tensor> grads_, captured_;
+  std::vector<std::function<void()>> callbacks_;
   std::unordered_map<const TensorImpl*, std::vector<size_t>> leaf_targets_;
   std::unordered_map<const Node*, std::vector<size_t>> node_targets_;
 };
@@ -290,6 +303,13 @@ Tensor seed_for(const Tensor& y, const Tensor& gradient, const char* op, const s
 }
 
 }  // namespace
+
+void queue_callback(std::function<void()> callback) {
+  check(pass_callbacks != nullptr,
+        "queue_callback: no backward pass is running; hint: call it from a hook during backward");
+  check(bool(callback), "queue_callback: the callback is empty");
+  pass_callbacks->push_back(std::move(callback));
+}
 
 Tensor SavedOutput::get() const {
   if (!is_grad_enabled() || !running_node) return data_;

@@ -28,4 +28,11 @@ struct HookList {
   void run_post_accumulate_hooks(const Tensor& leaf) const;
 };
 
+/// Runs `callback` once the backward pass now running has finished: every .grad()
+/// accumulated and every hook run, just before backward() (or grad()) returns. PyTorch's
+/// Variable._execution_engine.queue_callback; distributed data parallel waits for its last
+/// all-reduces here. Callbacks run in the order queued (one may queue another); a backward
+/// that throws drops them. Called outside a backward pass (from no hook): tg::Error.
+void queue_callback(std::function<void()> callback);
+
 }  // namespace tg

@@ -6,12 +6,14 @@
 //   data::DataLoader loader(dataset, {.batch_size = 64, .shuffle = true});
 //   for (int epoch = 0; epoch < 2; ++epoch)
 //     for (auto [x, y] : loader) { ... }
+// A sampler (data/sampler.h) may choose the order instead, e.g. one shard per process.
 #pragma once
 
 #include <memory>
 #include <vector>
 
 #include <tapegrad/data/dataset.h>
+#include <tapegrad/data/sampler.h>
 #include <tapegrad/data/transforms.h>
 
 namespace tg::data {
@@ -22,6 +24,9 @@ struct DataLoaderOptions {
   bool replacement = false;  ///< with shuffle: sample indices with replacement
   bool drop_last = false;    ///< drop the last batch if it is smaller than batch_size
   Transform transform{};     ///< applied to each batch's inputs, if set
+  /// The epoch order, if set (data/sampler.h; e.g. a DistributedSampler's shard): replaces
+  /// shuffle and replacement, which must stay false (PyTorch's rule).
+  std::shared_ptr<const Sampler> sampler{};
 };
 
 class DataLoader {

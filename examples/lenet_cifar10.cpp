@@ -14,6 +14,9 @@
 // padding 4 and flips, batch 128):
 //   build/examples/lenet_cifar10 --data datasets --model resnet20 --lr 0.1 --weight-decay 5e-4
 //       --schedule cosine --augment --crop-padding 4 --batch-size 128 --epochs 30
+//
+// Built with MPI, the same command runs as N processes under `mpirun -np N` (data parallel,
+// --batch-size per process; rank 0 logs, evaluates and saves): see docs/distributed.md.
 #include <filesystem>
 #include <optional>
 
@@ -22,6 +25,8 @@
 #include <tapegrad/data/dataloader.h>
 #include <tapegrad/train/checkpoint.h>
 #include <tapegrad/tapegrad.h>
+
+#include "data_parallel.h"
 
 using namespace tg;
 namespace F = tg::nn::functional;
@@ -113,8 +118,10 @@ std::pair<double, train::ConfusionMatrix> evaluate(nn::Module& net, const data::
 }
 
 int run(int argc, char** argv) {
+  examples::DataParallel parallel;  // this process's rank among those of mpirun, if any
   Options o;
-  train::ArgParser cli("lenet_cifar10", "The course's LeNet (or a ResNet) on CIFAR-10 (defaults: the course's recipe).");
+  train::ArgParser cli("lenet_cifar10",
+                       "The course's LeNet (or a ResNet) on CIFAR-10 (defaults: the course's recipe).");
   declare(cli, o);
   cli.parse(argc, argv);
   if (!o.resume.empty() && !o.eval_only.empty())
@@ -148,9 +155,11 @@ int run(int argc, char** argv) {
   data::Transform scale = data::normalize({0.5f, 0.5f, 0.5f}, {0.5f, 0.5f, 0.5f});
   std::vector<data::Transform> augment = {data::random_horizontal_flip(), scale};
   if (o.crop_padding > 0) augment.insert(augment.begin(), data::random_crop(32, o.crop_padding));
-  data::DataLoader loader(train_set, {.batch_size = o.batch_size,
-                                      .shuffle = true,
-                                      .transform = o.augment ? data::compose(augment) : scale});
+  data::DataLoader loader(
+      train_set, parallel.shard({.batch_size = o.batch_size,
+                                 .shuffle = true,
+                                 .transform = o.augment ? data::compose(augment) : scale},
+                                train_set->size(), uint64_t(o.seed)));  // one shard a process
   data::DataLoader test_loader(test_set, {.batch_size = 500, .transform = scale});
   fmt::print("data: {} training and {} test images of {} classes from {}\n",
              training ? train_set->size() : 0, test_set->size(), classes.size(), o.data);
@@ -177,6 +186,7 @@ int run(int argc, char** argv) {
     fmt::print("checkpoint: {} (after epoch {}, {} steps)\n", from, start_epoch, step);
   }
   fmt::print("{}\nrecipe: {}; threads {}\n", net, train::recipe_options(cli), get_num_threads());
+  parallel.wrap(model);  // same parameters, averaged gradients
   std::filesystem::create_directories(o.out);
   set_detect_anomaly(o.detect_anomaly);
 
@@ -187,11 +197,12 @@ int run(int argc, char** argv) {
     train::ProgressBar bar({.desc = fmt::format("epoch {}/{}", epoch + 1, o.epochs),
                             .total = loader.size(),
                             .unit = "batch"});
+    parallel.set_epoch(epoch);
     double loss_sum = 0, window = 0;
     int64_t batch = 0, images = 0, correct = 0;
     for (auto [x, y] : loader) {
       opt->zero_grad();
-      Tensor logits = net(x);
+      Tensor logits = parallel.forward(net, x);
       Tensor loss = F::cross_entropy(logits, y);
       float value = loss.item();
       if (!std::isfinite(value))  // stop before the step: the last checkpoint stays the good one
@@ -215,6 +226,9 @@ int run(int argc, char** argv) {
       }
     }
     bar.close();
+    auto totals = parallel.sum({loss_sum, double(images), double(correct)});  // all processes'
+    loss_sum = totals[0], images = int64_t(totals[1]), correct = int64_t(totals[2]);
+    if (!parallel.lead()) continue;  // rank 0 alone evaluates, logs and saves
     double seconds = bar.elapsed(), train_loss = loss_sum / double(images),
            accuracy = 100.0 * double(correct) / double(images);
     test = evaluate(net, test_loader, classes);
@@ -246,6 +260,7 @@ int run(int argc, char** argv) {
                     o.out + "/lenet_cifar10_accuracy.svg");
   }
 
+  if (!parallel.lead()) return 0;
   if (!test) test = evaluate(net, test_loader, classes);
   auto& [test_loss, cm] = *test;
   fmt::print(
@@ -260,4 +275,4 @@ int run(int argc, char** argv) {
 
 }  // namespace
 
-int main(int argc, char** argv) { return train::guarded_main("lenet_cifar10", run, argc, argv); }
+int main(int argc, char** argv) { return examples::main_with("lenet_cifar10", run, argc, argv); }

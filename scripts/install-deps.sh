@@ -16,6 +16,9 @@ packages=(g++ meson ninja-build pkg-config libopenblas-openmp-dev libfmt-dev
 packages+=(zlib1g-dev dataset-fashion-mnist)
 # libkissfft-dev: the 2-D FFTs of core/fft.cpp (fft2/ifft2; examples/mri_reconstruction), BSD.
 packages+=(libkissfft-dev)
+# libopenmpi-dev, openmpi-bin: the optional distributed/ library (data parallelism over MPI) and
+# its tests under mpirun (tests/distributed/run.sh).
+packages+=(libopenmpi-dev openmpi-bin)
 for arg in "$@"; do
   case "$arg" in
     --bench) packages+=(python3-torch python3-torchvision) ;;

@@ -58,6 +58,15 @@ else
   fail 1 "the doctest runner crashed (see $log)"
 fi
 
+# 1b. The distributed suites and checks under mpirun -np 2 (tests/distributed/run.sh): one line
+# each, or a clear "skipped" line when the build has no MPI.
+BUILD_DIR="$build" tests/distributed/run.sh >"$build/distributed.log" 2>&1
+grep -E '^distributed: ' "$build/distributed.log"
+if ! grep -q '^distributed: skipped' "$build/distributed.log"; then
+  tally "$build/distributed.log" '^distributed: .*: (ok|FAILED)$' '^distributed: .*: ok$' \
+    "tests/distributed/run.sh ran no check" "distributed checks"
+fi
+
 # 2. The installed copy as others use it: a consumer program through pkg-config and through
 # CMake's find_package, every installed header reachable from the umbrella header, and every
 # C++ snippet of README.md compiled and linked against it.

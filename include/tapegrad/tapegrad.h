@@ -90,6 +90,7 @@
 #include <tapegrad/data/image_folder.h>
 #include <tapegrad/data/image_set.h>
 #include <tapegrad/data/mnist.h>
+#include <tapegrad/data/sampler.h>
 #include <tapegrad/data/transforms.h>
 
 #include <tapegrad/train/checkpoint.h>
@@ -99,3 +100,11 @@
 #include <tapegrad/train/metrics.h>
 #include <tapegrad/train/progress.h>
 #include <tapegrad/train/recipe.h>
+
+// Data parallelism over MPI (distributed/, its own library tapegrad_distributed, pkg-config
+// tapegrad-distributed): its headers are installed only when it was built with MPI.
+#if __has_include(<tapegrad/distributed/ddp.h>)
+#include <tapegrad/distributed/collectives.h>
+#include <tapegrad/distributed/ddp.h>
+#include <tapegrad/distributed/environment.h>
+#endif

@@ -105,3 +105,33 @@ TEST_CASE("hook errors") {
                           "a hook returned a gradient of shape [3] for a gradient of shape [1]");
   CHECK_THROWS_CONTAINING(Tensor().register_hook([](const Tensor&) {}), "undefined");
 }
+
+TEST_CASE("queue_callback runs after every leaf is accumulated, once, before backward returns") {
+  Tensor a = tensor({1, 2}, {2}, {.requires_grad = true});
+  Tensor b = tensor({3}, {1}, {.requires_grad = true});
+  std::vector<std::string> events;
+  std::vector<float> a_grad_in_callback;
+  // The first leaf to finish queues the callback; it must still see every leaf's gradient.
+  auto queue_once = [&](const Tensor&) {
+    events.push_back("leaf");
+    if (events.size() == 1)
+      queue_callback([&] {
+        events.push_back("callback");
+        a_grad_in_callback = a.grad().to_vector();
+        CHECK(b.grad().defined());
+        queue_callback([&] { events.push_back("queued by a callback"); });
+      });
+  };
+  a.register_post_accumulate_grad_hook(queue_once);
+  b.register_post_accumulate_grad_hook(queue_once);
+  ((a * b).sum() * 2).backward();  // d/da = 2b = [6, 6]
+  CHECK(events == std::vector<std::string>{"leaf", "leaf", "callback", "queued by a callback"});
+  CHECK(a_grad_in_callback == std::vector<float>{6, 6});
+  events.clear();
+  (a.sum()).backward();  // a new pass: the earlier callbacks do not run again
+  CHECK(events == std::vector<std::string>{"leaf", "callback", "queued by a callback"});
+  CHECK_THROWS_CONTAINING(queue_callback([] {}), "queue_callback: no backward pass is running");
+  Tensor c = tensor({1}, {1}, {.requires_grad = true});
+  c.register_hook([](const Tensor&) { queue_callback(nullptr); });
+  CHECK_THROWS_CONTAINING(c.sum().backward(), "queue_callback: the callback is empty");
+}

@@ -1,0 +1,79 @@
+// all_reduce, broadcast and all_gather_strings on MPI_COMM_WORLD, each call's size checked
+// on every rank before the data moves.
+#include <tapegrad/distributed/collectives.h>
+
+#include <cstdint>
+
+#include <tapegrad/distributed/detail/mpi_call.h>
+#include <tapegrad/distributed/environment.h>
+
+namespace tg::distributed {
+
+namespace {
+
+// The tensor's data for an in-place collective, after checking that every rank passes the
+// same number of elements (an MPI collective with different counts is undefined behaviour).
+float* checked_data(const Tensor& tensor, const char* op, MPI_Comm comm) {
+  check(tensor.defined(), "{}: the tensor is undefined", op);
+  check(tensor.is_contiguous(),
+        "{}: the tensor of shape {} is not contiguous; hint: pass "
+        "t.contiguous() and copy the result back",
+        op, tensor.shape());
+  int64_t mine = tensor.numel(), range[2] = {mine, -mine};  // max and -min in one call
+  detail::mpi_call(MPI_Allreduce(MPI_IN_PLACE, range, 2, MPI_INT64_T, MPI_MAX, comm), op);
+  check(range[0] == -range[1],
+        "{}: the ranks pass tensors of different sizes, from {} to {} "
+        "elements (rank {}: shape {})",
+        op, -range[1], range[0], rank(), tensor.shape());
+  check(mine <= INT32_MAX, "{}: {} elements are more than one MPI call can move ({})", op, mine,
+        INT32_MAX);
+  return tensor.data();
+}
+
+}  // namespace
+
+void all_reduce(const Tensor& tensor, ReduceOp op) {
+  MPI_Comm comm = detail::world("all_reduce");
+  float* data = checked_data(tensor, "all_reduce", comm);
+  MPI_Op mpi_op = op == ReduceOp::Max ? MPI_MAX : op == ReduceOp::Min ? MPI_MIN : MPI_SUM;
+  int count = int(tensor.numel());
+  detail::mpi_call(MPI_Allreduce(MPI_IN_PLACE, data, count, MPI_FLOAT, mpi_op, comm), "all_reduce");
+  if (op == ReduceOp::Mean) {
+    float scale = 1.0f / float(world_size());
+    for (int i = 0; i < count; ++i) data[i] *= scale;
+  }
+  tensor.bump_version();
+}
+
+void broadcast(const Tensor& tensor, int root) {
+  MPI_Comm comm = detail::world("broadcast");
+  int n = world_size();
+  check(root >= 0 && root < n, "broadcast: root {} is not a rank of a world of size {}", root, n);
+  float* data = checked_data(tensor, "broadcast", comm);
+  detail::mpi_call(MPI_Bcast(data, int(tensor.numel()), MPI_FLOAT, root, comm), "broadcast");
+  tensor.bump_version();
+}
+
+std::vector<std::string> all_gather_strings(const std::string& text) {
+  MPI_Comm comm = detail::world("all_gather_strings");
+  int n = world_size();
+  check(text.size() <= INT32_MAX / size_t(n), "all_gather_strings: {} bytes is too long",
+        text.size());
+  int mine = int(text.size());
+  std::vector<int> sizes(static_cast<size_t>(n)), offsets(static_cast<size_t>(n));
+  detail::mpi_call(MPI_Allgather(&mine, 1, MPI_INT, sizes.data(), 1, MPI_INT, comm),
+                   "all_gather_strings");
+  int64_t total = 0;
+  for (int r = 0; r < n; ++r) offsets[size_t(r)] = int(total), total += sizes[size_t(r)];
+  check(total <= INT32_MAX, "all_gather_strings: {} bytes in all is too long", total);
+  std::string all(size_t(total), '\0');
+  detail::mpi_call(MPI_Allgatherv(text.data(), mine, MPI_CHAR, all.data(), sizes.data(),
+                                  offsets.data(), MPI_CHAR, comm),
+                   "all_gather_strings");
+  std::vector<std::string> out;
+  for (int r = 0; r < n; ++r)
+    out.push_back(all.substr(size_t(offsets[size_t(r)]), size_t(sizes[size_t(r)])));
+  return out;
+}
+
+}  // namespace tg::distributed
