@@ -75,6 +75,8 @@ class Tensor : public TensorBase {
   /// needs `gradient` (dL/dthis). The graph is freed unless retain_graph (which defaults to
   /// create_graph); create_graph records the backward pass itself, so the gradients can be
   /// differentiated again (see tg::grad in autograd/grad.h).
+  /// With create_graph, a leaf's .grad() holds a graph that reaches the leaf itself: a reference
+  /// cycle, as in PyTorch, freed only by zero_grad() (or set_grad); tg::grad() has none.
   void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = {},
                 bool create_graph = false) const;
   Tensor detach() const;  ///< same data, no history, does not require grad

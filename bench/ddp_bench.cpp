@@ -1,11 +1,13 @@
-// Data-parallel LeNet training (issue 17): one process with T threads against N processes
-// under mpirun, at the same global batch. Reports training images/s, the step time with the
-// gradients averaged (DistributedDataParallel) and without (the same steps under no_sync:
-// the local work alone), their difference (the communication backward could not hide), and
+// Data-parallel LeNet or ResNet-20 training (issue 17): one process with T threads against N
+// processes under mpirun, at the same global batch. Reports training images/s, the step time
+// with the gradients averaged (DistributedDataParallel) and without (the same steps under
+// no_sync: the local work alone), their difference (the communication backward could not hide), and
 // the time of one blocking all-reduce of all the parameters. bench/distributed.sh runs both
 // configurations; docs/distributed.md explains the figures.
-//   ddp_bench [--batch 64] [--steps 50] [--threads 1]           (alone)
+//   ddp_bench [--model lenet|resnet20] [--batch 64] [--steps 50] [--threads 1]   (alone)
 //   mpirun -np 2 ddp_bench --batch 64 --steps 50 --threads 1    (--batch: over all processes)
+// LeNet trains with the course's SGD (lr 0.001, momentum 0.9), ResNet-20 with the standard
+// recipe's (lr 0.1, momentum 0.9, weight decay 5e-4).
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -35,16 +37,25 @@ std::shared_ptr<nn::Sequential> lenet() {
                                           nn::Linear(120, 84), nn::ReLU(), nn::Linear(84, 10));
 }
 
-// --batch, --steps, --threads: positive integers; anything else is a usage error (exit 2).
+// --model lenet|resnet20; --batch, --steps, --threads: positive integers; anything else is a
+// usage error (exit 2). The model comes back as "model" = 0 (LeNet) or 1 (ResNet-20).
 std::optional<std::map<std::string, int64_t>> parse(int argc, char** argv) {
-  std::map<std::string, int64_t> o = {{"batch", 64}, {"steps", 50}, {"threads", 1}};
+  std::map<std::string, int64_t> o = {
+      {"batch", 64}, {"steps", 50}, {"threads", 1}, {"model", 0}};
   for (int i = 1; i < argc; i += 2) {
     std::string name = argv[i];
+    if (name == "--model" && i + 1 < argc &&
+        (std::string(argv[i + 1]) == "lenet" || std::string(argv[i + 1]) == "resnet20")) {
+      o["model"] = std::string(argv[i + 1]) == "resnet20";
+      continue;
+    }
     char* end = nullptr;
     long long v = i + 1 < argc ? std::strtoll(argv[i + 1], &end, 10) : 0;
     if (name.rfind("--", 0) != 0 || !o.count(name.substr(2)) || i + 1 >= argc || *end != 0 ||
         v < 1) {
-      std::fprintf(stderr, "ddp_bench: bad option '%s' (--batch N, --steps N, --threads N)\n",
+      std::fprintf(stderr,
+                   "ddp_bench: bad option '%s' (--model lenet|resnet20, --batch N, --steps N, "
+                   "--threads N)\n",
                    argv[i]);
       return std::nullopt;
     }
@@ -62,10 +73,14 @@ int run_bench(int argc, char** argv) {
   check(batch % n == 0, "ddp_bench: --batch {} does not divide among {} processes", batch, n);
   const int64_t local = batch / n;
   manual_seed(uint64_t(rank));
-  auto net = lenet();
+  const bool resnet = (*o)["model"] == 1;
+  std::shared_ptr<nn::Module> net = resnet ? std::make_shared<nn::CifarResNet>(nn::resnet20())
+                                           : std::shared_ptr<nn::Module>(lenet());
   std::optional<dist::DistributedDataParallel> ddp;
   if (n > 1) ddp.emplace(net);
-  optim::SGD opt(net->parameters(), {.lr = 0.001, .momentum = 0.9});
+  optim::SGD opt(net->parameters(), resnet ? optim::SGDOptions{.lr = 0.1, .momentum = 0.9,
+                                                               .weight_decay = 5e-4}
+                                           : optim::SGDOptions{.lr = 0.001, .momentum = 0.9});
   Tensor x = randn({local, 3, 32, 32}), y = empty({local});
   for (int64_t i = 0; i < local; ++i) y.data()[i] = float((i + rank) % 10);
   auto step = [&] {
@@ -95,15 +110,18 @@ int run_bench(int argc, char** argv) {
   Tensor buffer = zeros({params});
   double reduce = bench::median_seconds([&] { dist::all_reduce(buffer); }, 21, 3);
   if (rank == 0 && n == 1)
-    fmt::print("ddp_bench: 1 process x {} thread(s), batch {}: {:.0f} images/s; step {:.3f} ms\n",
-               get_num_threads(), batch, double(batch) / synced, 1e3 * synced);
+    fmt::print("ddp_bench {}: 1 process x {} thread(s), batch {}: {:.0f} images/s; "
+               "step {:.3f} ms\n",
+               resnet ? "ResNet-20" : "LeNet", get_num_threads(), batch, double(batch) / synced,
+               1e3 * synced);
   if (rank == 0 && n > 1)
     fmt::print(
-        "ddp_bench: {} processes x {} thread(s), batch {} ({} per process): {:.0f} "
+        "ddp_bench {}: {} processes x {} thread(s), batch {} ({} per process): {:.0f} "
         "images/s; step {:.3f} ms, local work {:.3f} ms, exposed communication {:.3f} "
         "ms; one all-reduce of {} floats {:.1f} us\n",
-        n, get_num_threads(), batch, local, double(batch) / synced, 1e3 * synced, 1e3 * alone,
-        1e3 * (synced - alone), params, 1e6 * reduce);
+        resnet ? "ResNet-20" : "LeNet", n, get_num_threads(), batch, local,
+        double(batch) / synced, 1e3 * synced, 1e3 * alone, 1e3 * (synced - alone), params,
+        1e6 * reduce);
   return 0;
 }
 

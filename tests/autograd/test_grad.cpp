@@ -120,6 +120,7 @@ TEST_CASE("backward(create_graph) keeps the gradient's history in .grad()") {
   Tensor g = x.grad();
   REQUIRE(g.requires_grad());
   check_values(grad({g}, {x})[0], {9});  // d(3x^2)/dx = 6x
+  x.zero_grad();  // x -> .grad() -> its graph -> x is a cycle (PyTorch's too): break it
 }
 
 TEST_CASE("reverse-over-reverse Hessian equals hessian() and PyTorch's") {
