@@ -12,8 +12,8 @@ namespace tg::allocator {
 
 namespace {
 
-constexpr size_t kMinCached = size_t(1) << 20;  // 1 MiB
-constexpr size_t kGranule = size_t(64) << 10;   // sizes rounded up to 64 KiB
+constexpr size_t kMinCached = size_t(64) << 10;  // 64 KiB
+constexpr size_t kGranule = size_t(4) << 10;    // sizes rounded up to whole pages
 
 struct Cache {
   std::mutex mutex;

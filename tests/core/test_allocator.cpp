@@ -39,10 +39,10 @@ TEST_CASE("allocator: a freed large tensor's block is reused for the same size")
 
 TEST_CASE("allocator: small tensors bypass the cache; the limit and empty_cache bound it") {
   CacheGuard guard;
-  { Tensor small = zeros({100, 100}); }  // 40 KB
+  { Tensor small = zeros({100, 100}); }  // 40 KB: below 64 KiB
   CHECK(allocator::cached_bytes() == 0);
-  CHECK_FALSE(allocator::is_cached_size((size_t(1) << 20) - 1));
-  CHECK(allocator::is_cached_size(size_t(1) << 20));
+  CHECK_FALSE(allocator::is_cached_size((size_t(64) << 10) - 1));
+  CHECK(allocator::is_cached_size(size_t(64) << 10));
 
   { Tensor a = empty({512, 1024}), b = empty({512, 1024}); }  // two 2 MiB blocks
   CHECK(allocator::cached_bytes() == size_t(4) << 20);
