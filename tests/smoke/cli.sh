@@ -26,7 +26,8 @@ one_line() {
 }
 
 touch "$dir/a-file"
-for name in airfoil lenet_cifar10 optimizers_2d newton forward_trace fashion_mnist sensor_fusion; do
+for name in airfoil lenet_cifar10 optimizers_2d newton forward_trace fashion_mnist sensor_fusion \
+    mri_reconstruction; do
   for help in --help -h; do
     expect 0 "$name" "$help"
     grep -q "^usage: $name \[options\]" "$dir/out" || fail "$name $help: no usage on stdout"
