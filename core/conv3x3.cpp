@@ -105,6 +105,7 @@ const std::vector<uint16_t>& cached_tap_masks(int64_t H, int64_t W, int64_t chun
     }
   }
 }
+
 // The weight gradient: for 3 output channels and one input channel, 27 accumulators (channel o,
 // tap t) collect dy[o] * x shifted by tap t over every pixel of a group of images that fits in
 // L2, then are reduced to scalars. Per 16 pixels: 3 loads of dy, 9 masked loads of x, 27 FMAs.
