@@ -15,7 +15,7 @@ void set_detect_anomaly(bool enabled) { anomaly_enabled = enabled; }
 bool anomaly_detection_enabled() { return anomaly_enabled; }
 
 int64_t first_non_finite(const Tensor& t) {
-  std::vector<float> v = t.to_vector();
+  std::vector<double> v = t.to_vector<double>();
   for (size_t i = 0; i < v.size(); ++i)
     if (!std::isfinite(v[i])) return int64_t(i);
   return -1;
@@ -32,7 +32,7 @@ void detail::after_record(const Tensor& y) {
                           e.node ? fmt::format("#{} {} {}", e.node->sequence, e.node->name, e.node->shape)
                                  : e.leaf ? fmt::format("leaf {}", e.leaf->shape) : std::string("constant"));
   fail("anomaly: op '{}' (#{} on the tape) produced {} at flat index {} of its output {}; "
-       "its recorded inputs: {}", n.name, n.sequence, y.to_vector()[size_t(i)], i, y.shape(), inputs);
+       "its recorded inputs: {}", n.name, n.sequence, y.to_vector<double>()[size_t(i)], i, y.shape(), inputs);
 }
 
 void check_gradients(const Node& node, std::span<const Tensor> grads) {
@@ -42,7 +42,7 @@ void check_gradients(const Node& node, std::span<const Tensor> grads) {
     if (i >= 0)
       fail("anomaly: backward of op '{}' (#{} on the tape, output {}) produced {} in the gradient "
            "of input {} (shape {}) at flat index {}", node.name, node.sequence, node.shape,
-           grads[k].to_vector()[size_t(i)], k, grads[k].shape(), i);
+           grads[k].to_vector<double>()[size_t(i)], k, grads[k].shape(), i);
   }
 }
 

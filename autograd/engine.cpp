@@ -78,7 +78,7 @@ void accumulate_into_leaf(AutogradMeta& leaf, Tensor g, bool create_graph) {
     leaf.grad = (Tensor(leaf.grad) + g).impl_ptr();  // out of place: keeps a recorded history
   } else {
     Tensor grad(leaf.grad);
-    kernels::zip_inplace(grad, g, [](float a, float b) { return a + b; }, "backward");
+    kernels::zip_inplace(grad, g, [](auto a, auto b) { return a + b; }, "backward");
     grad.bump_version();
   }
 }
@@ -221,6 +221,12 @@ class Pass {
     for (size_t i = 0; i < n.edges.size(); ++i) {
       Edge& e = n.edges[i];
       Tensor& g = grads_[i];
+      // A 0-d input promoted into another dtype (kernels::promote_operands) gets its gradient
+      // back in its own dtype, as PyTorch's engine converts it.
+      if (g.defined()) {
+        Dtype wanted = e.node ? e.node->dtype : e.leaf ? e.leaf->dtype : g.dtype();
+        if (g.dtype() != wanted) [[unlikely]] g = g.to(wanted);
+      }
       if (e.node) {
         if (g.defined()) add_into(e.node->grad, std::move(g));
         if (--e.node->pending == 0) {
@@ -295,10 +301,12 @@ Tensor seed_for(const Tensor& y, const Tensor& gradient, const char* op, const s
     check(y.numel() == 1,
           "{}: grad can be implicitly created only for a scalar output, got shape {}; hint: pass "
           "a gradient of that shape", op, y.shape());
-    return ones(y.shape());
+    return ones(y.shape(), {.dtype = y.dtype()});
   }
   check(gradient.shape() == y.shape(), "{}: gradient of shape {} for a tensor of shape {}", op,
         gradient.shape(), y.shape());
+  check(gradient.dtype() == y.dtype(), "{}: a {} gradient for the {} {}; hint: .to(tg::k{})", op,
+        gradient.dtype(), y.dtype(), what, y.dtype() == kFloat64 ? "Float64" : "Float32");
   return gradient;
 }
 

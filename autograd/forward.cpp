@@ -18,9 +18,14 @@ std::string shape_of(const Tensor& t) {
   return t.defined() ? fmt::format("shape {}", t.shape()) : "an undefined tensor";
 }
 
+// Jacobians and Hessians come in the params' dtype (float32 when there are none).
+Dtype dtype_of_params(const std::vector<Tensor>& params) {
+  return params.empty() ? kFloat32 : params[0].dtype();
+}
+
 Tensor tangent_of(const Tensor& y) {
   Tensor t = y.tangent();
-  return t.defined() ? t.detach() : zeros(y.shape());
+  return t.defined() ? t.detach() : zeros_like(y);
 }
 
 // For one transform: every param requires grad and starts without a gradient; on exit each
@@ -56,17 +61,17 @@ class ScopedLeaves {
     std::vector<Tensor> out;
     for (const Tensor& p : params_) {
       Tensor g = p.grad();
-      out.push_back(g.defined() ? g : zeros(p.shape()));
+      out.push_back(g.defined() ? g : zeros_like(p));
       p.zero_grad();
     }
     return out;
   }
 
   /// The same as one flat vector, written to out[0], out[stride], out[2 stride], ...
-  void take_into(float* out, int64_t stride) {
+  void take_into(double* out, int64_t stride) {
     int64_t i = 0;
     for (const Tensor& g : take())
-      for (float v : g.to_vector()) out[stride * i++] = v;
+      for (double v : g.to_vector<double>()) out[stride * i++] = v;
   }
 
  private:
@@ -85,7 +90,7 @@ class ScopedTangents {
     for (size_t k = 0; k < params_.size(); ++k) {
       const Tensor& p = params_[k];
       check(p.defined(), "{}: parameter {} is undefined", op, k);
-      Tensor t = tangents.empty() ? zeros(p.shape()) : tangents[k].detach();
+      Tensor t = tangents.empty() ? zeros_like(p) : tangents[k].detach();
       check(t.shape() == p.shape(), "{}: tangent of shape {} for parameter {} of shape {}", op,
             t.shape(), k, p.shape());
       AutogradMeta& meta = p.autograd_meta();
@@ -102,15 +107,20 @@ class ScopedTangents {
 
   /// Sets the tangents to e_j over the flat params (they must have started at zero).
   void select(int64_t j) {
-    if (current_ >= 0) *element(current_) = 0;
-    *element(j) = 1;
+    if (current_ >= 0) set(current_, 0);
+    set(j, 1);
     current_ = j;
   }
 
  private:
-  float* element(int64_t j) {
+  void set(int64_t j, double value) {
     for (Tensor& t : tangents_) {
-      if (j < t.numel()) return t.data() + j;
+      if (j < t.numel()) {
+        dispatch_floating(t.dtype(), "select", [&]<typename T>(std::type_identity<T>) {
+          t.data_ptr<T>()[j] = T(value);
+        });
+        return;
+      }
       j -= t.numel();
     }
     fail("select: index out of range");  // unreachable: callers stay below total_numel
@@ -242,13 +252,13 @@ Tensor hessian(const ParamFunction& f, const std::vector<Tensor>& params) {
   ScopedLeaves leaves(params, "hessian");
   ScopedTangents tangents(params, {}, "hessian");
   EnableGradGuard grad;
-  Tensor h = zeros({n, n});
+  std::vector<double> h(size_t(n * n));
   for (int64_t j = 0; j < n; ++j) {  // column j = H e_j
     tangents.select(j);
     backward_through_tangent(f, "hessian");
     leaves.take_into(h.data() + j, n);
   }
-  return h;
+  return tensor(h, {n, n}, {.dtype = dtype_of_params(params)});
 }
 
 Tensor jacobian(const ParamFunction& f, const std::vector<Tensor>& params, JacobianMode mode) {
@@ -262,22 +272,22 @@ Tensor jacobian(const ParamFunction& f, const std::vector<Tensor>& params, Jacob
   if (mode == JacobianMode::automatic || n == 0) {
     NoGradGuard no_grad;
     count(f());
-    if (n == 0) return zeros({m, 0});
+    if (n == 0) return zeros({m, 0}, {.dtype = dtype_of_params(params)});
     mode = n <= m ? JacobianMode::forward : JacobianMode::reverse;
   }
   if (mode == JacobianMode::forward) {  // column j = J e_j, by n forward passes
     ScopedTangents tangents(params, {}, "jacobian");
     NoGradGuard no_grad;
-    Tensor jac;
+    std::vector<double> jac;
     for (int64_t j = 0; j < n; ++j) {
       tangents.select(j);
       Tensor y = f();
       count(y);
-      if (j == 0) jac = zeros({m, n});
-      std::vector<float> column = tangent_of(y).to_vector();
-      for (int64_t i = 0; i < m; ++i) jac.data()[i * n + j] = column[i];
+      if (j == 0) jac.assign(size_t(m * n), 0.0);
+      std::vector<double> column = tangent_of(y).to_vector<double>();
+      for (int64_t i = 0; i < m; ++i) jac[size_t(i * n + j)] = column[size_t(i)];
     }
-    return jac;
+    return tensor(jac, {m, n}, {.dtype = dtype_of_params(params)});
   }
   ScopedLeaves leaves(params, "jacobian");  // row i = e_i^T J, by m backward passes
   Tensor y;
@@ -286,14 +296,14 @@ Tensor jacobian(const ParamFunction& f, const std::vector<Tensor>& params, Jacob
     y = f();
   }
   count(y);
-  Tensor jac = zeros({m, n});
+  std::vector<double> jac(size_t(m * n), 0.0);
   for (int64_t i = 0; i < m && y.requires_grad(); ++i) {
-    Tensor seed = zeros(y.shape());
-    seed.data()[i] = 1;
+    Tensor seed = zeros_like(y);
+    seed.reshape({-1}).narrow(0, i, 1).fill_(1);
     y.backward(seed, /*retain_graph=*/i + 1 < m);
     leaves.take_into(jac.data() + i * n, 1);
   }
-  return jac;
+  return tensor(jac, {m, n}, {.dtype = dtype_of_params(params)});
 }
 
 }  // namespace tg

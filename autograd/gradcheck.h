@@ -6,6 +6,7 @@
 // layers, as every op's test does.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,13 +15,18 @@
 
 namespace tg {
 
-/// Defaults for float32, the one dtype today: a step of 1e-3 leaves ~1e-4 relative rounding
-/// error in each difference quotient of O(1) values, so 1e-3 + 1% of |numeric| is allowed.
+/// The step and tolerances default by the dtype of the tensors checked. float64 (the default
+/// for the inputs form, like PyTorch's gradcheck): eps 1e-6, atol 1e-5, rtol 1e-3. float32:
+/// a step of 1e-3 leaves ~1e-4 relative rounding error in each difference quotient of O(1)
+/// values, so eps 1e-3, atol 1e-3, rtol 1e-2.
 struct GradcheckOptions {
-  float eps = 1e-3f;   ///< finite-difference step
-  float atol = 1e-3f;  ///< passes when |analytic - numeric| <= atol + rtol * |numeric|
-  float rtol = 1e-2f;
+  std::optional<double> eps{};   ///< finite-difference step
+  std::optional<double> atol{};  ///< passes when |analytic - numeric| <= atol + rtol * |numeric|
+  std::optional<double> rtol{};
   uint64_t seed = 1234;  ///< for the projection u
+  /// The inputs form checks copies of the inputs converted to this dtype (unset: their own).
+  /// The params form perturbs the tensors in place, in their own dtype.
+  std::optional<Dtype> dtype = kFloat64;
 };
 
 /// The worst element found, and whether every element passed.

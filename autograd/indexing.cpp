@@ -77,7 +77,7 @@ Tensor view_of(const Tensor& x, const std::vector<Step>& steps) {
   Geometry g = geometry_of(steps, x);
   Tensor y = kernels::alias(x, g.shape, g.strides, g.offset);
   record("index", y, {x}, [steps, in = x.shape()](const Tensor& gy) {
-    Tensor gx = zeros(in);
+    Tensor gx = zeros(in, {.dtype = gy.dtype()});
     Geometry v = geometry_of(steps, gx);
     kernels::copy_into(kernels::alias(gx, v.shape, v.strides, v.offset), gy);
     return grads(gx);

@@ -68,6 +68,7 @@ struct Node : std::enable_shared_from_this<Node> {
   const char* name;
   uint64_t sequence;   // recording order
   Shape shape;         // of the output, for printing the tape
+  Dtype dtype = kFloat32;  // of the output: a gradient arriving in another dtype is converted
   std::span<Edge> edges;
   std::vector<SavedVersion> saved;
   bool released = false;  // the closure was freed by a backward without retain_graph

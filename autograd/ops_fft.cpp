@@ -56,13 +56,15 @@ Tensor complex_abs(const Tensor& x) {
   Tensor xc = kernels::contiguous(x);
   Shape shape = x.shape();
   shape.erase(shape.size() - 1);
-  Tensor y = empty(shape);
-  const float* p = xc.data();
-  float* out = y.data();
-  for (int64_t i = 0; i < y.numel(); ++i)
-    out[i] = std::sqrt(p[2 * i] * p[2 * i] + p[2 * i + 1] * p[2 * i + 1]);
+  Tensor y = empty(shape, {.dtype = x.dtype()});
+  dispatch_floating(x.dtype(), "complex_abs", [&]<typename T>(std::type_identity<T>) {
+    const T* p = xc.data_ptr<T>();
+    T* out = y.data_ptr<T>();
+    for (int64_t i = 0; i < y.numel(); ++i)
+      out[i] = std::sqrt(p[2 * i] * p[2 * i] + p[2 * i + 1] * p[2 * i + 1]);
+  });
   // |z| with 1 where it is 0: there z = 0 too, so z / safe (the gradient's direction) is 0.
-  auto safe = [](const Tensor& r) { return r + r.eq(scalar_tensor(0)); };
+  auto safe = [](const Tensor& r) { return r + r.eq(zeros({}, {.dtype = r.dtype()})); };
   record("complex_abs", y, {x}, [x, y0 = SavedOutput(y), safe](const Tensor& gy) {
     return grads(x * (gy / safe(y0.get())).unsqueeze(-1));
   }).saves(x, y);

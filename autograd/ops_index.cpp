@@ -1,6 +1,6 @@
 // Ops that take entries by index: gather and scatter_add, index_select and index_add, and
-// masked_fill. Index tensors are floats holding integers (tapegrad has one dtype), so each
-// index is checked to be an integer in range before anything is computed. The pairs are each
+// masked_fill. Index tensors are int64 (PyTorch's rule); floats holding integers are accepted
+// too. Each index is checked to be an integer in range before anything is computed. The pairs are each
 // other's adjoints (gather's backward scatter-adds the gradient into zeros, scatter_add's
 // gathers it), written with these recorded ops so that a backward can be differentiated again.
 // Deviations from PyTorch: 0-d inputs are refused (PyTorch treats them as 1-element vectors);
@@ -84,7 +84,7 @@ Tensor pad_to(Tensor g, const Shape& shape) {
     if (g.shape()[d] == shape[d]) continue;
     Shape rest = g.shape();
     rest[d] = shape[d] - g.shape()[d];
-    g = cat({g, zeros(rest)}, d);
+    g = cat({g, zeros(rest, {.dtype = g.dtype()})}, d);
   }
   return g;
 }
@@ -95,19 +95,27 @@ namespace detail {
 
 std::vector<int64_t> read_indices(const Tensor& index, int64_t size, bool wrap_negative,
                                   const char* op, int64_t dim, const Shape& input) {
-  std::vector<float> values = index.to_vector();
-  std::vector<int64_t> out(values.size());
-  const double lo = wrap_negative ? -double(size) : 0;
-  for (size_t i = 0; i < values.size(); ++i) {
-    double v = values[i];
-    check(v == std::floor(v),
-          "{}: index {} at {} of the index tensor {} is not an integer (indices are floats "
-          "holding integers)", op, v, position_of(index.shape(), int64_t(i)), index.shape());
-    check(v >= lo && v < double(size),
+  const int64_t lo = wrap_negative ? -size : 0;
+  auto in_range = [&](int64_t v, size_t i) {
+    check(v >= lo && v < size,
           "{}: index {} at {} of the index tensor {} is out of range for dim {} of size {} "
           "(input {})", op, v, position_of(index.shape(), int64_t(i)), index.shape(), dim, size,
           input);
-    out[i] = int64_t(v) < 0 ? int64_t(v) + size : int64_t(v);
+    return v < 0 ? v + size : v;
+  };
+  if (index.dtype() == kInt64) {
+    std::vector<int64_t> out = index.to_vector<int64_t>();
+    for (size_t i = 0; i < out.size(); ++i) out[i] = in_range(out[i], i);
+    return out;
+  }
+  std::vector<double> values = index.to_vector<double>();  // floats holding integers
+  std::vector<int64_t> out(values.size());
+  for (size_t i = 0; i < values.size(); ++i) {
+    double v = values[i];
+    check(v == std::floor(v) && std::abs(v) < 0x1p62,
+          "{}: index {} at {} of the {} index tensor {} is not an integer (use an int64 index "
+          "tensor)", op, v, position_of(index.shape(), int64_t(i)), index.dtype(), index.shape());
+    out[i] = in_range(int64_t(v), i);
   }
   return out;
 }
@@ -123,9 +131,12 @@ void scatter_add_into(const Tensor& target, int64_t dim, const Tensor& index, co
   // src may share memory with the target (x.scatter_add_(0, i, x)): read it from a copy then.
   bool shared = src.impl()->storage == target.impl()->storage;
   TensorBase from = shared ? kernels::copy(src) : TensorBase(src);
-  float *out = target.data(), *in = from.data();
-  for_each_position(index.shape(), [&](int64_t i, const Position& pos) {
-    out[offset_of(pos, target.strides(), w, at[i])] += in[offset_of(pos, from.strides())];
+  check_same_dtype(target.dtype(), src.dtype(), op);
+  dispatch_all(target.dtype(), [&]<typename T>(std::type_identity<T>) {
+    T *out = target.data_ptr<T>(), *in = from.data_ptr<T>();
+    for_each_position(index.shape(), [&](int64_t i, const Position& pos) {
+      out[offset_of(pos, target.strides(), w, at[i])] += in[offset_of(pos, from.strides())];
+    });
   });
 }
 
@@ -137,14 +148,16 @@ Tensor Tensor::gather(int64_t dim, const Tensor& index) const {
   int w = index_dim(*this, dim, "gather");
   check_index_fits("gather", index, shape(), "the input", w);
   std::vector<int64_t> at = detail::read_indices(index, shape()[w], false, "gather", w, shape());
-  Tensor y = empty(index.shape());
-  float *out = y.data(), *in = data();
-  for_each_position(index.shape(), [&](int64_t i, const Position& pos) {
-    out[i] = in[offset_of(pos, strides(), w, at[i])];
+  Tensor y = empty(index.shape(), {.dtype = dtype()});
+  dispatch_all(dtype(), [&]<typename T>(std::type_identity<T>) {
+    T *out = y.data_ptr<T>(), *in = data_ptr<T>();
+    for_each_position(index.shape(), [&](int64_t i, const Position& pos) {
+      out[i] = in[offset_of(pos, strides(), w, at[i])];
+    });
   });
   Tensor ix = index.detach();
   record("gather", y, {*this}, [in = shape(), w, ix](const Tensor& gy) {
-    return grads(zeros(in).scatter_add(w, ix, gy));
+    return grads(zeros(in, {.dtype = gy.dtype()}).scatter_add(w, ix, gy));
   }).saves(ix);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t.gather(w, ix); });
   return y;
@@ -175,11 +188,11 @@ Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
       detail::read_indices(index, shape()[w], false, "index_select", w, shape());
   Shape out_shape = shape();
   out_shape[w] = int64_t(at.size());
-  Tensor y = empty(out_shape);
+  Tensor y = empty(out_shape, {.dtype = dtype()});
   for (size_t i = 0; i < at.size(); ++i) kernels::copy_into(entry(y, w, i), entry(*this, w, at[i]));
   Tensor ix = index.detach();
   record("index_select", y, {*this}, [in = shape(), w, ix](const Tensor& gy) {
-    return grads(zeros(in).index_add(w, ix, gy));
+    return grads(zeros(in, {.dtype = gy.dtype()}).index_add(w, ix, gy));
   }).saves(ix);
   record_tangent(y, {*this}, [&](const Tensor& t) { return t.index_select(w, ix); });
   return y;
@@ -188,7 +201,7 @@ Tensor Tensor::index_select(int64_t dim, const Tensor& index) const {
 // y = x, then y[..., index[i], ...] += alpha * source[..., i, ...] along dim.
 //   dL/dx = dL/dy,   dL/dsource = alpha * dL/dy.index_select(dim, index)
 Tensor Tensor::index_add(int64_t dim, const Tensor& index, const Tensor& source,
-                         float alpha) const {
+                         double alpha) const {
   int w = index_dim(*this, dim, "index_add");
   check(index.dim() <= 1, "index_add: index must be 1-D, got shape {}", index.shape());
   Shape expected = shape();
@@ -200,7 +213,8 @@ Tensor Tensor::index_add(int64_t dim, const Tensor& index, const Tensor& source,
   Tensor y = kernels::copy(*this);
   for (size_t i = 0; i < at.size(); ++i)
     kernels::zip_inplace(entry(y, w, at[i]), entry(source, w, i),
-                         [alpha](float a, float b) { return a + alpha * b; }, "index_add");
+                         [alpha](auto a, auto b) { return a + decltype(a)(alpha) * b; },
+                         "index_add");
   Tensor ix = index.detach();
   record("index_add", y, {*this, source}, [w, ix, alpha](const Tensor& gy, NeedsGrad need) {
     return grads(gy, need[1] ? gy.index_select(w, ix) * alpha : Tensor());
@@ -212,9 +226,12 @@ Tensor Tensor::index_add(int64_t dim, const Tensor& index, const Tensor& source,
 }
 
 // y = mask != 0 ? value : x (broadcasting).   dL/dx = sum_to(dL/dy where mask == 0, else 0)
-Tensor Tensor::masked_fill(const Tensor& mask, float value) const {
-  Tensor y = kernels::zip(*this, mask, [value](float x, float m) { return m != 0 ? value : x; },
-                          "masked_fill");
+Tensor Tensor::masked_fill(const Tensor& mask, double value) const {
+  // the mask may be of any dtype (nonzero fills)
+  Tensor m_same = mask.dtype() == dtype() ? mask : Tensor(kernels::convert(mask, dtype()));
+  Tensor y = kernels::zip<kernels::Types::All>(*this, m_same, [value](auto x, auto m) {
+    return m != 0 ? decltype(x)(value) : x;
+  }, "masked_fill");
   Tensor m = mask.detach();
   record("masked_fill", y, {*this}, [in = shape(), m](const Tensor& gy) {
     return grads(sum_to(gy.masked_fill(m, 0), in));

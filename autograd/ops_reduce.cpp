@@ -67,26 +67,30 @@ std::pair<Tensor, Tensor> extremum_dim(const Tensor& x, int64_t dim, bool keepdi
   }
   // Scatters g (shaped like the kept output) into zeros of x's shape at the indices.
   auto scatter = [w, in = x.shape()](const Tensor& g_kept, const Tensor& idx_kept) {
-    Tensor g = zeros(in), gc = g_kept.contiguous();
+    Tensor g = zeros(in, {.dtype = g_kept.dtype()}), gc = g_kept.contiguous();
     int64_t outer = 1, r = in[w], inner = 1;
     for (int d = 0; d < w; ++d) outer *= in[d];
     for (int d = w + 1; d < in.size(); ++d) inner *= in[d];
-    for (int64_t o = 0; o < outer; ++o)
-      for (int64_t i = 0; i < inner; ++i)
-        g.data()[(o * r + int64_t(idx_kept.data()[o * inner + i])) * inner + i] =
-            gc.data()[o * inner + i];
+    const int64_t* idx = idx_kept.data_ptr<int64_t>();
+    dispatch_floating(g.dtype(), "max", [&]<typename T>(std::type_identity<T>) {
+      T *out = g.data_ptr<T>(), *in_g = gc.data_ptr<T>();
+      for (int64_t o = 0; o < outer; ++o)
+        for (int64_t i = 0; i < inner; ++i)
+          out[(o * r + idx[o * inner + i]) * inner + i] = in_g[o * inner + i];
+    });
     return g;
   };
   Tensor idx_kept = indices.reshape(reduced_shape(x.shape(), 1u << w, true)).contiguous();
   Shape kept_shape = idx_kept.shape();
   record(name, values, {x}, [scatter, idx_kept, kept_shape, in = x.shape()](const Tensor& gy) {
     if (recording_backward())  // the same as gy spread over dim, masked to the argmax
-      return grads(gy.reshape(kept_shape).expand(in) * scatter(ones(kept_shape), idx_kept));
+      return grads(gy.reshape(kept_shape).expand(in) *
+                   scatter(ones(kept_shape, {.dtype = gy.dtype()}), idx_kept));
     return grads(scatter(gy.reshape(kept_shape), idx_kept));
   }).saves(idx_kept);  // may share storage with the indices handed to the caller
   record_tangent(values, {x}, [&](const Tensor& t) {
     // the tangent at the argmax, written as a masked sum so that it stays differentiable
-    Tensor at_argmax = scatter(ones(kept_shape), idx_kept);
+    Tensor at_argmax = scatter(ones(kept_shape, {.dtype = t.dtype()}), idx_kept);
     return (t * at_argmax).sum({w}, keepdim);
   });
   return {values, indices};
@@ -104,7 +108,7 @@ Tensor Tensor::mean(const Shape& dims, bool keepdim) const {
   uint32_t mask = dim_mask(dims, dim(), "mean");
   int64_t n = reduced_count(shape(), mask);
   check(n > 0, "mean: cannot average over an empty dim of {}", shape());
-  return sum_mask(*this, mask, keepdim) * (1.0f / float(n));
+  return sum_mask(*this, mask, keepdim) * (1.0 / double(n));
 }
 
 Tensor Tensor::var(const Shape& dims, int64_t correction, bool keepdim) const {
@@ -113,7 +117,7 @@ Tensor Tensor::var(const Shape& dims, int64_t correction, bool keepdim) const {
   check(n - correction > 0, "var: {} elements with correction {} leave no degrees of freedom", n,
         correction);
   Tensor d = *this - mean(dims, true);
-  return sum_mask(d * d, mask, keepdim) * (1.0f / float(n - correction));
+  return sum_mask(d * d, mask, keepdim) * (1.0 / double(n - correction));
 }
 
 Tensor Tensor::std(const Shape& dims, int64_t correction, bool keepdim) const {
@@ -168,12 +172,12 @@ Tensor Tensor::logsumexp(int64_t dim, bool keepdim) const {
   Shape kept = reduced_shape(shape(), 1u << w, true);
   // An empty dim sums to 0 and gives -inf (PyTorch's value); max has nothing to reduce there.
   TensorBase m =
-      shape()[w] > 0 ? kernels::max_keepdim(*this, w, false).first : kernels::zeros(kept);
-  kernels::map_inplace(m, [](float v) { return std::isinf(v) ? 0.0f : v; });
-  TensorBase e = kernels::zip(*this, m, [](float v, float mv) { return std::exp(v - mv); },
+      shape()[w] > 0 ? kernels::max_keepdim(*this, w, false).first : kernels::zeros_like(*this, kept);
+  kernels::map_inplace(m, [](auto v) { return std::isinf(v) ? decltype(v)(0) : v; }, "logsumexp");
+  TensorBase e = kernels::zip(*this, m, [](auto v, auto mv) { return std::exp(v - mv); },
                               "logsumexp");
   Tensor y = kernels::sum_keepdim(e, 1u << w);  // fresh and contiguous: drop dim w in place
-  kernels::zip_inplace(y, m, [](float s, float mv) { return std::log(s) + mv; }, "logsumexp");
+  kernels::zip_inplace(y, m, [](auto s, auto mv) { return std::log(s) + mv; }, "logsumexp");
   if (!keepdim) {
     y.impl()->shape = reduced_shape(shape(), 1u << w, false);
     y.impl()->strides = contiguous_strides(y.shape());

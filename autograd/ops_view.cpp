@@ -161,8 +161,9 @@ Tensor Tensor::slice(int64_t d, int64_t start, int64_t end, int64_t step) const 
   strides[w] *= step;
   Tensor y = alias(*this, shape, strides, offset() + start * this->strides()[w]);
   record("slice", y, {*this}, [in = this->shape(), w, start, end, step](const Tensor& gy) {
-    if (recording_backward()) return grads(slice_scatter(zeros(in), gy, w, start, end, step));
-    Tensor gx = zeros(in);  // slice_scatter would copy these zeros once more
+    if (recording_backward())
+      return grads(slice_scatter(zeros(in, {.dtype = gy.dtype()}), gy, w, start, end, step));
+    Tensor gx = zeros(in, {.dtype = gy.dtype()});  // slice_scatter would copy these zeros once more
     kernels::copy_into(gx.slice(w, start, end, step), gy);
     return grads(gx);
   });
@@ -189,7 +190,8 @@ Tensor slice_scatter(const Tensor& input, const Tensor& src, int64_t dim, int64_
   Shape src_shape = src.shape();
   record("slice_scatter", y, {input, src},
          [w, start, end, step, src_shape](const Tensor& gy, NeedsGrad need) {
-           return grads(need[0] ? slice_scatter(gy, zeros(src_shape), w, start, end, step) : Tensor(),
+           return grads(need[0] ? slice_scatter(gy, zeros(src_shape, {.dtype = gy.dtype()}), w, start,
+                                                end, step) : Tensor(),
                         need[1] ? gy.slice(w, start, end, step) : Tensor());
          });
   record_tangent(y, {input, src}, [&](const Tensor& ti, const Tensor& ts) {
@@ -253,10 +255,12 @@ Tensor cat(const std::vector<Tensor>& tensors, int64_t dim) {
     for (int d = 0; match && d < t.dim(); ++d) match = d == w || t.shape()[d] == first.shape()[d];
     check(match, "cat: tensor {} has shape {}, which does not match {} outside dim {}", i,
           t.shape(), first.shape(), w);
+    check(t.dtype() == first.dtype(), "cat: tensor {} is {}, tensor 0 is {}; convert with .to()",
+          i, t.dtype(), first.dtype());
     shape[w] += t.shape()[w];
     sizes.push_back(t.shape()[w]);
   }
-  Tensor y = empty(shape);
+  Tensor y = empty(shape, {.dtype = first.dtype()});
   int64_t at = 0;
   for (const Tensor& t : tensors) {
     kernels::copy_into(y.slice(w, at, at + t.shape()[w]), t);

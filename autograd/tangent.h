@@ -52,7 +52,7 @@ inline bool has_tangent(const Tensor& t) {
 }
 inline Tensor tangent_or_zeros(const Tensor& t) {
   if (!t.defined()) return Tensor();
-  return has_tangent(t) ? t.tangent() : zeros(t.shape());
+  return has_tangent(t) ? t.tangent() : zeros_like(t);
 }
 void set_tangent(Tensor& y, const Tensor& tangent, const char* op);
 

@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include <tapegrad/autograd/node.h>
+#include <tapegrad/autograd/tangent.h>
 #include <tapegrad/core/kernels.h>
 #include <tapegrad/core/print.h>
 
@@ -27,6 +28,8 @@ Tensor Tensor::tangent() const {
 }
 
 Tensor& Tensor::requires_grad_(bool enabled) {
+  check(!enabled || is_floating_point(), "requires_grad_: only floating-point tensors can "
+        "require grad, this one is {}", dtype());
   check(is_leaf() || enabled, "requires_grad_: only leaf tensors can stop requiring grad; "
                                "hint: use detach()");
   autograd_meta().requires_grad = enabled;
@@ -36,6 +39,8 @@ Tensor& Tensor::requires_grad_(bool enabled) {
 void Tensor::set_grad(const Tensor& g) const {
   check(!g.defined() || g.shape() == shape(), "set_grad: gradient of shape {} for a tensor of {}",
         g.defined() ? g.shape() : Shape{}, shape());
+  check(!g.defined() || g.dtype() == dtype(), "set_grad: a {} gradient for a {} tensor",
+        g.defined() ? g.dtype() : dtype(), dtype());
   autograd_meta().grad = g.impl_ptr();
 }
 
@@ -45,6 +50,17 @@ void Tensor::zero_grad() const {
 
 Tensor Tensor::detach() const { return kernels::alias(*this, shape(), strides(), offset()); }
 
+// y = x in another dtype.   dy/dx = 1: the gradient goes back in x's dtype
+Tensor Tensor::to(Dtype dtype) const {
+  if (this->dtype() == dtype) return *this;
+  Tensor y = kernels::convert(*this, dtype);
+  if (is_floating_point() && tg::is_floating_point(dtype)) {
+    record("to", y, {*this}, [from = this->dtype()](const Tensor& gy) { return grads(gy.to(from)); });
+    record_tangent(y, {*this}, [dtype](const Tensor& t) { return t.to(dtype); });
+  }
+  return y;
+}
+
 std::string to_string(const Tensor& t) {
   if (!t.defined()) return to_string(TensorBase());
   if (t.grad_fn()) return to_string(t, fmt::format("grad_fn=<{}>", t.grad_fn()->name));
@@ -53,64 +69,109 @@ std::string to_string(const Tensor& t) {
 
 // ---- factories -----------------------------------------------------------------
 
-Tensor empty(const Shape& shape, TensorOptions options) {
-  Tensor t = kernels::empty(shape);
-  if (options.requires_grad) t.autograd_meta().requires_grad = true;
+namespace {
+
+Tensor with_options(Tensor t, const TensorOptions& options) {
+  if (options.requires_grad) {
+    check(t.is_floating_point(), "tensor: only floating-point tensors can require grad, got {}",
+          t.dtype());
+    t.autograd_meta().requires_grad = true;
+  }
   return t;
 }
 
-Tensor full(const Shape& shape, float value, TensorOptions options) {
-  Tensor t = empty(shape, options);
-  std::fill_n(t.data(), t.numel(), value);
-  return t;
+Dtype dtype_or_float(const TensorOptions& options) { return options.dtype.value_or(kFloat32); }
+
+// Fills a fresh tensor element by element with value(i), in its dtype.
+template <typename F>
+Tensor generate(const Shape& shape, const TensorOptions& options, F value) {
+  Tensor t = kernels::empty(shape, dtype_or_float(options));
+  dispatch_all(t.dtype(), [&]<typename T>(std::type_identity<T>) {
+    T* p = t.data_ptr<T>();
+    for (int64_t i = 0, n = t.numel(); i < n; ++i) p[i] = static_cast<T>(value(i));
+  });
+  return with_options(std::move(t), options);
+}
+
+template <typename V>
+Tensor from_values(const std::vector<V>& values, const Shape& shape, const TensorOptions& options) {
+  check(shape.numel() == int64_t(values.size()),
+        "tensor: {} values do not fill shape {} ({} elements)", values.size(), shape, shape.numel());
+  return generate(shape, options, [&](int64_t i) { return values[size_t(i)]; });
+}
+
+}  // namespace
+
+Tensor empty(const Shape& shape, TensorOptions options) {
+  return with_options(kernels::empty(shape, dtype_or_float(options)), options);
+}
+
+Tensor full(const Shape& shape, double value, TensorOptions options) {
+  return with_options(kernels::full(shape, value, dtype_or_float(options)), options);
 }
 
 Tensor zeros(const Shape& shape, TensorOptions options) { return full(shape, 0, options); }
 Tensor ones(const Shape& shape, TensorOptions options) { return full(shape, 1, options); }
-Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
-Tensor scalar_tensor(float value, TensorOptions options) { return full({}, value, options); }
 
-Tensor arange(float end) { return arange(0, end, 1); }
+namespace {
+TensorOptions like(const Tensor& t, TensorOptions options) {
+  if (!options.dtype) options.dtype = t.dtype();
+  return options;
+}
+}  // namespace
 
-Tensor arange(float start, float end, float step) {
+Tensor zeros_like(const Tensor& t, TensorOptions options) { return zeros(t.shape(), like(t, options)); }
+Tensor ones_like(const Tensor& t, TensorOptions options) { return ones(t.shape(), like(t, options)); }
+Tensor empty_like(const Tensor& t, TensorOptions options) { return empty(t.shape(), like(t, options)); }
+Tensor full_like(const Tensor& t, double value, TensorOptions options) {
+  return full(t.shape(), value, like(t, options));
+}
+Tensor scalar_tensor(double value, TensorOptions options) { return full({}, value, options); }
+
+Tensor arange(double end, TensorOptions options) { return arange(0, end, 1, options); }
+
+Tensor arange(double start, double end, double step, TensorOptions options) {
   check(step != 0 && std::isfinite(step), "arange: step must be finite and non-zero, got {}",
         step);
   check(std::isfinite(start) && std::isfinite(end), "arange: start {} and end {} must be finite",
         start, end);
   check((end - start) / step >= 0, "arange: step {} does not lead from {} to {}", step, start,
         end);
-  auto n = int64_t(std::ceil((double(end) - start) / step));
-  Tensor t = empty({n});
-  for (int64_t i = 0; i < n; ++i) t.data()[i] = float(start + double(step) * i);
-  return t;
+  auto n = int64_t(std::ceil((end - start) / step));
+  return generate({n}, options, [&](int64_t i) { return start + step * double(i); });
 }
 
-Tensor linspace(float start, float end, int64_t steps) {
+Tensor linspace(double start, double end, int64_t steps, TensorOptions options) {
   check(steps >= 0, "linspace: steps must be non-negative, got {}", steps);
-  Tensor t = empty({steps});
-  for (int64_t i = 0; i < steps; ++i)
-    t.data()[i] = steps == 1 ? start : float(start + (double(end) - start) * i / (steps - 1));
-  return t;
+  return generate({steps}, options, [&](int64_t i) {
+    return steps == 1 ? start : start + (end - start) * double(i) / double(steps - 1);
+  });
 }
 
-Tensor eye(int64_t n, int64_t m) {
+Tensor eye(int64_t n, int64_t m, TensorOptions options) {
   if (m < 0) m = n;
-  Tensor t = zeros({n, m});
-  for (int64_t i = 0; i < std::min(n, m); ++i) t.data()[i * m + i] = 1;
-  return t;
+  return generate({n, m}, options, [m](int64_t i) { return i / m == i % m ? 1.0 : 0.0; });
 }
 
 Tensor tensor(const std::vector<float>& values, const Shape& shape, TensorOptions options) {
-  check(shape.numel() == int64_t(values.size()),
-        "tensor: {} values do not fill shape {} ({} elements)", values.size(), shape, shape.numel());
-  Tensor t = empty(shape, options);
-  std::copy(values.begin(), values.end(), t.data());
-  return t;
+  return from_values(values, shape, options);
 }
 
 Tensor tensor(std::initializer_list<float> values, const Shape& shape, TensorOptions options) {
   return tensor(std::vector<float>(values), shape, options);
+}
+
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options) {
+  return from_values(values, shape, options);
+}
+
+Tensor tensor(const std::vector<int64_t>& values, const Shape& shape, TensorOptions options) {
+  if (!options.dtype) options.dtype = kInt64;
+  return from_values(values, shape, options);
+}
+
+Tensor tensor(const std::vector<int64_t>& values) {
+  return tensor(values, Shape{int64_t(values.size())});
 }
 
 Tensor tensor(const std::vector<float>& values) {
@@ -120,19 +181,17 @@ Tensor tensor(const std::vector<float>& values) {
 Tensor tensor(std::initializer_list<float> values) { return tensor(std::vector<float>(values)); }
 
 Tensor rand(const Shape& shape, TensorOptions options) {
-  Tensor t = empty(shape);
+  Tensor t = kernels::empty(shape, dtype_or_float(options));
   t.uniform_(0, 1);
   t.impl()->storage->version = 0;  // a fresh tensor starts at version 0, written or not
-  if (options.requires_grad) t.autograd_meta().requires_grad = true;
-  return t;
+  return with_options(std::move(t), options);
 }
 
 Tensor randn(const Shape& shape, TensorOptions options) {
-  Tensor t = empty(shape);
+  Tensor t = kernels::empty(shape, dtype_or_float(options));
   t.normal_(0, 1);
   t.impl()->storage->version = 0;
-  if (options.requires_grad) t.autograd_meta().requires_grad = true;
-  return t;
+  return with_options(std::move(t), options);
 }
 
 std::vector<int64_t> randperm(int64_t n) {
@@ -144,9 +203,9 @@ std::vector<int64_t> randperm(int64_t n) {
   return p;
 }
 
-bool allclose(const Tensor& a, const Tensor& b, float rtol, float atol) {
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
   if (!(a.shape() == b.shape())) return false;
-  std::vector<float> x = a.to_vector(), y = b.to_vector();
+  std::vector<double> x = a.to_vector<double>(), y = b.to_vector<double>();
   for (size_t i = 0; i < x.size(); ++i)
     if (!(std::abs(x[i] - y[i]) <= atol + rtol * std::abs(y[i]))) return false;
   return true;

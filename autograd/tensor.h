@@ -51,9 +51,10 @@ struct AutogradMeta {
   ~AutogradMeta();                      // frees a long grad_fn chain without recursion
 };
 
-/// Options for factories: `zeros({2, 3}, {.requires_grad = true})`.
+/// Options for factories: `zeros({2, 3}, {.dtype = tg::kFloat64, .requires_grad = true})`.
 struct TensorOptions {
-  bool requires_grad = false;
+  std::optional<Dtype> dtype{};  ///< unset: float32, or int64 for a factory given integers
+  bool requires_grad = false;    ///< only floating dtypes can require grad
 };
 
 class Tensor : public TensorBase {
@@ -80,6 +81,9 @@ class Tensor : public TensorBase {
   void backward(const Tensor& gradient = Tensor(), std::optional<bool> retain_graph = {},
                 bool create_graph = false) const;
   Tensor detach() const;  ///< same data, no history, does not require grad
+  /// A copy converted to `dtype` (this tensor itself when it already has it). Differentiable
+  /// between floating dtypes: the gradient is converted back. Float to int64 truncates toward 0.
+  Tensor to(Dtype dtype) const;
 
   // ---- hooks (autograd/hooks.h) --------------------------------------------------
   /// Runs hook(dL/dthis) during backward; a returned defined tensor replaces the gradient
@@ -132,17 +136,17 @@ class Tensor : public TensorBase {
   Tensor index_select(int64_t dim, const Tensor& index) const;
   /// A copy of this with alpha * source's i-th entry of `dim` added at entry index[i] (index
   /// 1-D, source shaped like this except size(dim) = index.numel()). torch.index_add.
-  Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source, float alpha = 1) const;
+  Tensor index_add(int64_t dim, const Tensor& index, const Tensor& source, double alpha = 1) const;
   /// `value` where mask != 0, else this; mask broadcasts (the result has the broadcast shape).
   /// torch.masked_fill (there the mask is bool).
-  Tensor masked_fill(const Tensor& mask, float value) const;
+  Tensor masked_fill(const Tensor& mask, double value) const;
 
   // ---- elementwise -------------------------------------------------------------
-  Tensor add(const Tensor& other, float alpha = 1) const;  ///< this + alpha * other
-  Tensor sub(const Tensor& other, float alpha = 1) const;  ///< this - alpha * other
+  Tensor add(const Tensor& other, double alpha = 1) const;  ///< this + alpha * other
+  Tensor sub(const Tensor& other, double alpha = 1) const;  ///< this - alpha * other
   Tensor mul(const Tensor& other) const;
   Tensor div(const Tensor& other) const;
-  Tensor pow(float exponent) const;
+  Tensor pow(double exponent) const;
   Tensor pow(const Tensor& exponent) const;
   Tensor neg() const;
   Tensor exp() const;
@@ -155,9 +159,9 @@ class Tensor : public TensorBase {
   Tensor tanh() const;
   Tensor sigmoid() const;
   Tensor relu() const;
-  Tensor clamp(float min, float max) const;
-  Tensor clamp_min(float min) const;
-  Tensor clamp_max(float max) const;
+  Tensor clamp(double min, double max) const;
+  Tensor clamp_min(double min) const;
+  Tensor clamp_max(double max) const;
   Tensor maximum(const Tensor& other) const;
   Tensor minimum(const Tensor& other) const;
   // comparisons give masks of 0 and 1 (not differentiable)
@@ -194,28 +198,28 @@ class Tensor : public TensorBase {
   Tensor matmul(const Tensor& other) const;
 
   // ---- in place (refused on tensors that require grad while grad mode is on) -------------
-  Tensor& add_(const Tensor& other, float alpha = 1);
-  Tensor& sub_(const Tensor& other, float alpha = 1);
+  Tensor& add_(const Tensor& other, double alpha = 1);
+  Tensor& sub_(const Tensor& other, double alpha = 1);
   Tensor& mul_(const Tensor& other);
   Tensor& div_(const Tensor& other);
-  Tensor& add_(float value);
-  Tensor& mul_(float value);
-  Tensor& clamp_(float min, float max);
-  Tensor& fill_(float value);
+  Tensor& add_(double value);
+  Tensor& mul_(double value);
+  Tensor& clamp_(double min, double max);
+  Tensor& fill_(double value);
   Tensor& zero_();
-  Tensor& copy_(const Tensor& src);  ///< broadcasts src into this
-  Tensor& uniform_(float low = 0, float high = 1);
-  Tensor& normal_(float mean = 0, float std = 1);
+  Tensor& copy_(const Tensor& src);  ///< broadcasts src into this, converting its dtype
+  Tensor& uniform_(double low = 0, double high = 1);
+  Tensor& normal_(double mean = 0, double std = 1);
   /// scatter_add in place (this[index[i][j]][j] += src[i][j] for dim 0). Tensor.scatter_add_.
   Tensor& scatter_add_(int64_t dim, const Tensor& index, const Tensor& src);
   Tensor& operator+=(const Tensor& o) { return add_(o); }
   Tensor& operator-=(const Tensor& o) { return sub_(o); }
   Tensor& operator*=(const Tensor& o) { return mul_(o); }
   Tensor& operator/=(const Tensor& o) { return div_(o); }
-  Tensor& operator+=(float v) { return add_(v); }
-  Tensor& operator-=(float v) { return add_(-v); }
-  Tensor& operator*=(float v) { return mul_(v); }
-  Tensor& operator/=(float v) { return mul_(1 / v); }
+  Tensor& operator+=(double v) { return add_(v); }
+  Tensor& operator-=(double v) { return add_(-v); }
+  Tensor& operator*=(double v) { return mul_(v); }
+  Tensor& operator/=(double v) { return mul_(1 / v); }
 
   /// The autograd state, created on first use.
   AutogradMeta& autograd_meta() const;
@@ -229,13 +233,18 @@ class Tensor : public TensorBase {
 Tensor empty(const Shape& shape, TensorOptions options = {});
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor ones(const Shape& shape, TensorOptions options = {});
-Tensor full(const Shape& shape, float value, TensorOptions options = {});
-Tensor zeros_like(const Tensor& t);
-Tensor ones_like(const Tensor& t);
-Tensor arange(float end);
-Tensor arange(float start, float end, float step = 1);
-Tensor linspace(float start, float end, int64_t steps);
-Tensor eye(int64_t n, int64_t m = -1);
+Tensor full(const Shape& shape, double value, TensorOptions options = {});
+/// t's shape and dtype (and options.requires_grad).
+Tensor zeros_like(const Tensor& t, TensorOptions options = {});
+Tensor ones_like(const Tensor& t, TensorOptions options = {});
+Tensor empty_like(const Tensor& t, TensorOptions options = {});
+Tensor full_like(const Tensor& t, double value, TensorOptions options = {});
+/// [start, end) in steps: float32 unless options.dtype says otherwise (PyTorch gives int64
+/// for integer arguments; C++ cannot tell 5 from 5.0 here, so ask for kInt64).
+Tensor arange(double end, TensorOptions options = {});
+Tensor arange(double start, double end, double step = 1, TensorOptions options = {});
+Tensor linspace(double start, double end, int64_t steps, TensorOptions options = {});
+Tensor eye(int64_t n, int64_t m = -1, TensorOptions options = {});
 /// Copies `values` into a 1-D tensor, even when there is one value (as torch.tensor([5])).
 Tensor tensor(const std::vector<float>& values);
 Tensor tensor(std::initializer_list<float> values);
@@ -243,10 +252,15 @@ Tensor tensor(std::initializer_list<float> values);
 /// tensor({1, 2}, {2}, {.requires_grad = true}) is a 1-D leaf.
 Tensor tensor(const std::vector<float>& values, const Shape& shape, TensorOptions options = {});
 Tensor tensor(std::initializer_list<float> values, const Shape& shape, TensorOptions options = {});
-Tensor scalar_tensor(float value, TensorOptions options = {});  ///< 0-d
+/// From doubles (float32 unless options.dtype says otherwise: kFloat64 keeps every digit).
+Tensor tensor(const std::vector<double>& values, const Shape& shape, TensorOptions options = {});
+/// From integers: an int64 tensor unless options.dtype says otherwise (labels, indices).
+Tensor tensor(const std::vector<int64_t>& values, const Shape& shape, TensorOptions options = {});
+Tensor tensor(const std::vector<int64_t>& values);
+Tensor scalar_tensor(double value, TensorOptions options = {});  ///< 0-d
 Tensor rand(const Shape& shape, TensorOptions options = {});   ///< uniform in [0, 1)
 Tensor randn(const Shape& shape, TensorOptions options = {});  ///< standard normal
-/// A random permutation of 0..n-1 (as integers).
+/// A random permutation of 0..n-1 (int64 values, as a vector: its callers index with it).
 std::vector<int64_t> randperm(int64_t n);
 
 // ---- free-function forms ------------------------------------------------------------------
@@ -255,14 +269,14 @@ Tensor operator-(const Tensor& a, const Tensor& b);
 Tensor operator*(const Tensor& a, const Tensor& b);
 Tensor operator/(const Tensor& a, const Tensor& b);
 Tensor operator-(const Tensor& a);
-Tensor operator+(const Tensor& a, float b);
-Tensor operator-(const Tensor& a, float b);
-Tensor operator*(const Tensor& a, float b);
-Tensor operator/(const Tensor& a, float b);
-Tensor operator+(float a, const Tensor& b);
-Tensor operator-(float a, const Tensor& b);
-Tensor operator*(float a, const Tensor& b);
-Tensor operator/(float a, const Tensor& b);
+Tensor operator+(const Tensor& a, double b);
+Tensor operator-(const Tensor& a, double b);
+Tensor operator*(const Tensor& a, double b);
+Tensor operator/(const Tensor& a, double b);
+Tensor operator+(double a, const Tensor& b);
+Tensor operator-(double a, const Tensor& b);
+Tensor operator*(double a, const Tensor& b);
+Tensor operator/(double a, const Tensor& b);
 Tensor matmul(const Tensor& a, const Tensor& b);
 /// Elementwise select: cond != 0 ? a : b (broadcasting); cond is not differentiated.
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
@@ -275,7 +289,7 @@ Tensor stack(const std::vector<Tensor>& tensors, int64_t dim = 0);
 /// Sums `grad` over broadcast dims so it has `shape`: undoes broadcasting in backward.
 Tensor sum_to(const Tensor& grad, const Shape& shape);
 /// True when both tensors have the same shape and |a - b| <= atol + rtol * |b| everywhere.
-bool allclose(const Tensor& a, const Tensor& b, float rtol = 1e-5f, float atol = 1e-8f);
+bool allclose(const Tensor& a, const Tensor& b, double rtol = 1e-5, double atol = 1e-8);
 
 /// The tensor as PyTorch prints it: `tensor([[1., 2.], [3., 4.]], grad_fn=<mul>)`.
 std::string to_string(const Tensor& t);

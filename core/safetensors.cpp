@@ -1,4 +1,4 @@
-// safetensors.h: writer (F32, laid out like the Python library) and a strict reader.
+// safetensors.h: writer (F32, F64, I64, laid out like the Python library) and a strict reader.
 // The reader trusts nothing in the file: every length, offset and JSON type is checked
 // before a byte of tensor data is touched, and errors say which file and which tensor.
 // Tensors are TensorBase: only their storage side (shape, strides, data) is needed here.
@@ -11,6 +11,7 @@
 #include <cstring>
 #include <limits>
 #include <set>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -23,7 +24,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr uint64_t kMaxHeaderBytes = 100'000'000;  // the Python library's limit, too
-static_assert(std::numeric_limits<float>::is_iec559, "F64 -> float relies on IEEE rounding");
 
 // ---- little-endian bytes, whatever the host's byte order (GCC turns these into one load) ----
 
@@ -52,43 +52,61 @@ float half_to_float(uint16_t h) {
 
 // ---- dtypes the reader accepts ----------------------------------------------------------------
 
-enum class Dtype { F32, F64, F16, BF16, I64, I32, U8 };
+enum class FileDtype { F32, F64, F16, BF16, I64, I32, U8 };
 struct DtypeInfo {
-  Dtype dtype;
+  FileDtype dtype;
   const char* name;
   uint64_t size;
 };
-constexpr DtypeInfo kDtypes[] = {{Dtype::F32, "F32", 4}, {Dtype::F64, "F64", 8},
-                                 {Dtype::F16, "F16", 2}, {Dtype::BF16, "BF16", 2},
-                                 {Dtype::I64, "I64", 8}, {Dtype::I32, "I32", 4},
-                                 {Dtype::U8, "U8", 1}};
+constexpr DtypeInfo kDtypes[] = {{FileDtype::F32, "F32", 4}, {FileDtype::F64, "F64", 8},
+                                 {FileDtype::F16, "F16", 2}, {FileDtype::BF16, "BF16", 2},
+                                 {FileDtype::I64, "I64", 8}, {FileDtype::I32, "I32", 4},
+                                 {FileDtype::U8, "U8", 1}};
 
-// Converts n elements at p; the switch sits outside the loop so each loop inlines its load.
-void to_floats(Dtype dtype, const char* p, size_t n, float* out) {
-  if (dtype == Dtype::F32 && std::endian::native == std::endian::little) {
-    if (n > 0) std::memcpy(out, p, 4 * n);  // the common case: file bytes are memory bytes
+// The dtype a file dtype is read as: F32, F64 and I64 as themselves, the narrower floats as
+// float32 and the narrower integers as int64 (tapegrad's dtypes).
+Dtype tensor_dtype(FileDtype d) {
+  switch (d) {
+    case FileDtype::F64: return kFloat64;
+    case FileDtype::I64: case FileDtype::I32: case FileDtype::U8: return kInt64;
+    default: return kFloat32;
+  }
+}
+
+const char* file_dtype_name(Dtype d) { return d == kFloat32 ? "F32" : d == kFloat64 ? "F64" : "I64"; }
+
+// Converts n elements at p into t's element type; the switch sits outside the loop so each
+// loop inlines its load.
+void read_values(FileDtype dtype, const char* p, size_t n, const TensorBase& t) {
+  if (std::endian::native == std::endian::little &&
+      (dtype == FileDtype::F32 || dtype == FileDtype::F64 || dtype == FileDtype::I64)) {
+    // the common case: file bytes are memory bytes
+    if (n > 0) std::memcpy(t.raw_data(), p, element_size(t.dtype()) * n);
     return;
   }
   auto each = [&](size_t size, auto load) {
-    for (size_t i = 0; i < n; ++i) out[i] = load(p + i * size);
+    dispatch_all(t.dtype(), [&]<typename T>(std::type_identity<T>) {
+      T* out = t.data_ptr<T>();
+      for (size_t i = 0; i < n; ++i) out[i] = T(load(p + i * size));
+    });
   };
   auto f32 = [](const char* q) { return std::bit_cast<float>(load_le<uint32_t>(q)); };
-  auto f64 = [](const char* q) { return float(std::bit_cast<double>(load_le<uint64_t>(q))); };
+  auto f64 = [](const char* q) { return std::bit_cast<double>(load_le<uint64_t>(q)); };
   auto f16 = [](const char* q) { return half_to_float(load_le<uint16_t>(q)); };
   auto bf16 = [](const char* q) {
     return std::bit_cast<float>(uint32_t{load_le<uint16_t>(q)} << 16);
   };
-  auto i64 = [](const char* q) { return float(int64_t(load_le<uint64_t>(q))); };
-  auto i32 = [](const char* q) { return float(int32_t(load_le<uint32_t>(q))); };
-  auto u8 = [](const char* q) { return float(uint8_t(*q)); };
+  auto i64 = [](const char* q) { return int64_t(load_le<uint64_t>(q)); };
+  auto i32 = [](const char* q) { return int64_t(int32_t(load_le<uint32_t>(q))); };
+  auto u8 = [](const char* q) { return int64_t(uint8_t(*q)); };
   switch (dtype) {
-    case Dtype::F32: return each(4, f32);
-    case Dtype::F64: return each(8, f64);
-    case Dtype::F16: return each(2, f16);
-    case Dtype::BF16: return each(2, bf16);
-    case Dtype::I64: return each(8, i64);
-    case Dtype::I32: return each(4, i32);
-    case Dtype::U8: return each(1, u8);
+    case FileDtype::F32: return each(4, f32);
+    case FileDtype::F64: return each(8, f64);
+    case FileDtype::F16: return each(2, f16);
+    case FileDtype::BF16: return each(2, bf16);
+    case FileDtype::I64: return each(8, i64);
+    case FileDtype::I32: return each(4, i32);
+    case FileDtype::U8: return each(1, u8);
   }
 }
 
@@ -118,8 +136,8 @@ Plan plan(const Safetensors& file) {
           "encode_safetensors: duplicate tensor name '{}'", name);
     check(name != "__metadata__", "encode_safetensors: '__metadata__' is reserved, not a name");
     check(t.defined(), "encode_safetensors: tensor '{}' is undefined", name);
-    uint64_t begin = p.data_bytes, end = begin + 4 * uint64_t(t.numel());
-    header[name] = {{"dtype", "F32"},
+    uint64_t begin = p.data_bytes, end = begin + element_size(t.dtype()) * uint64_t(t.numel());
+    header[name] = {{"dtype", file_dtype_name(t.dtype())},
                     {"shape", std::vector<int64_t>(t.shape().begin(), t.shape().end())},
                     {"data_offsets", {begin, end}}};
     p.data_bytes = end;
@@ -137,19 +155,21 @@ Plan plan(const Safetensors& file) {
   return p;
 }
 
-// Appends t's values in row-major order as little-endian F32 bytes, whatever its strides.
+// Appends t's values in row-major order as little-endian bytes, whatever its strides.
+template <typename T>
 void append_values(const TensorBase& t, std::string& out) {
+  using Bits = std::conditional_t<sizeof(T) == 4, uint32_t, uint64_t>;
   const Shape &shape = t.shape(), &strides = t.strides();
   const int rank = shape.size();
   const int64_t n = t.numel(), row = rank ? shape[rank - 1] : 1;
   const int64_t step = rank ? strides[rank - 1] : 1;
   std::array<int64_t, kMaxDims> index{};  // of the current row, over all dims but the last
   for (int64_t done = 0; done < n; done += row) {
-    const float* first = t.data();
+    const T* first = t.data_ptr<T>();
     for (int d = 0; d + 1 < rank; ++d) first += index[d] * strides[d];
     for (int64_t i = 0; i < row; ++i) {
-      uint32_t bits = std::bit_cast<uint32_t>(first[i * step]);
-      for (int b = 0; b < 4; ++b) out.push_back(char(bits >> (8 * b)));
+      Bits bits = std::bit_cast<Bits>(first[i * step]);
+      for (size_t b = 0; b < sizeof(T); ++b) out.push_back(char(bits >> (8 * b)));
     }
     for (int d = rank - 2; d >= 0 && ++index[d] == shape[d]; --d) index[d] = 0;
   }
@@ -161,10 +181,11 @@ void emit(const Plan& p, const ByteSink& sink) {
   for (const Named* named : p.order) {
     const TensorBase& t = named->second;
     if (std::endian::native == std::endian::little && t.is_contiguous()) {  // memory = file order
-      if (t.numel() > 0) sink({reinterpret_cast<const char*>(t.data()), 4 * size_t(t.numel())});
+      if (t.numel() > 0)
+        sink({static_cast<const char*>(t.raw_data()), element_size(t.dtype()) * size_t(t.numel())});
     } else {
       buffer.clear();
-      append_values(t, buffer);
+      dispatch_all(t.dtype(), [&]<typename T>(std::type_identity<T>) { append_values<T>(t, buffer); });
       sink(buffer);
     }
   }
@@ -228,7 +249,7 @@ uint64_t read_size(const Json& value, const std::string& source, const std::stri
 // One tensor's header entry, checked against itself and the buffer size.
 struct Slot {
   std::string name;
-  Dtype dtype;
+  FileDtype dtype;
   Shape shape;
   uint64_t begin, end;
 };
@@ -249,7 +270,7 @@ Slot read_slot(const std::string& name, const Json& info, uint64_t buffer_bytes,
   const Json& shape = field("shape", &Json::is_array, "an array");
   const Json& offsets = field("data_offsets", &Json::is_array, "an array");
 
-  Slot slot{name, Dtype::F32, {}, 0, 0};
+  Slot slot{name, FileDtype::F32, {}, 0, 0};
   auto info_of = std::find_if(std::begin(kDtypes), std::end(kDtypes),
                               [&](const DtypeInfo& d) { return dtype == d.name; });
   check(info_of != std::end(kDtypes),
@@ -356,8 +377,8 @@ Safetensors decode_safetensors(std::string_view bytes, const std::string& source
   // Every size was checked against the file: allocating now cannot be fooled into gigabytes.
   file.tensors.reserve(slots.size());
   for (const Slot& s : slots) {
-    TensorBase t = kernels::empty(s.shape);
-    to_floats(s.dtype, buffer.data() + s.begin, size_t(t.numel()), t.data());
+    TensorBase t = kernels::empty(s.shape, tensor_dtype(s.dtype));
+    read_values(s.dtype, buffer.data() + s.begin, size_t(t.numel()), t);
     file.tensors.emplace_back(s.name, std::move(t));
   }
   return file;

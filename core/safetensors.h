@@ -15,20 +15,20 @@
 
 namespace tg {
 
-/// The content of a safetensors file: named float32 tensors and the "__metadata__" strings.
+/// The content of a safetensors file: named tensors and the "__metadata__" strings.
 struct Safetensors {
   std::vector<std::pair<std::string, TensorBase>> tensors{};  ///< sorted by name when decoded
   std::map<std::string, std::string> metadata{};          ///< free-form strings
 };
 
-/// The bytes of a safetensors file holding `file` as F32, laid out like the Python library
-/// does (tensors sorted by name, header space-padded to a multiple of 8 bytes). Tensors may be
+/// The bytes of a safetensors file holding `file` (float32 as F32, float64 as F64, int64 as
+/// I64), laid out like the Python library does (tensors sorted by name, header space-padded to a multiple of 8 bytes). Tensors may be
 /// views (any strides); each is written in row-major order.
 std::string encode_safetensors(const Safetensors& file);
 
 /// Parses and fully validates a safetensors file; `source_name` (usually the path) names it in
-/// errors. F32 is read as is; F64, F16, BF16, I64, I32 and U8 are converted to float (rounding
-/// to nearest; F64 beyond float range becomes +-inf; I64 and I32 beyond 2^24 lose low bits).
+/// errors. F32, F64 and I64 are read as float32, float64 and int64 tensors; F16 and BF16 are
+/// widened to float32 (exactly), I32 and U8 to int64.
 Safetensors decode_safetensors(std::string_view bytes, const std::string& source_name);
 
 /// Writes `file` to `path` atomically: a crash leaves the old file or the new one, whole.

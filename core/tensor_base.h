@@ -1,4 +1,5 @@
-// TensorBase: the data half of a tensor. An n-d float32 array, row-major, whose
+// TensorBase: the data half of a tensor. An n-d array of one Dtype (core/dtype.h:
+// float32 by default, float64, int64), row-major, whose
 // storage is shared between views; a handle (copies alias the same data). It
 // knows nothing of gradients: autograd/tensor.h derives the user-facing Tensor
 // from it and adds every differentiable op (PyTorch splits at::TensorBase from
@@ -11,16 +12,17 @@
 #include <string>
 #include <vector>
 
+#include <tapegrad/core/dtype.h>
 #include <tapegrad/core/shape.h>
 
 namespace tg {
 
-/// The memory behind a tensor and all its views. kernels::empty allocates it and its floats
-/// as one block (one allocation per tensor saved: tiny ops are allocation-bound), the floats
-/// right after it.
+/// The memory behind a tensor and all its views: untyped bytes (the dtype is the tensor's).
+/// kernels::empty allocates a small one and its bytes as one block (one allocation per tensor
+/// saved: tiny ops are allocation-bound), the bytes right after it.
 struct Storage {
-  float* data = nullptr;
-  int64_t size = 0;      // floats
+  void* data = nullptr;
+  int64_t nbytes = 0;
   uint64_t version = 0;  // bumped by every in-place write, through any view
 };
 
@@ -30,7 +32,8 @@ struct AutogradMeta;  // requires_grad, grad_fn, grad, tangent: defined in autog
 struct TensorImpl {
   std::shared_ptr<Storage> storage;  // shared by all views of the same data
   Shape shape, strides;
-  int64_t offset = 0;                    // first element, in floats from storage start
+  int64_t offset = 0;                    // first element, in elements from storage start
+  Dtype dtype = kFloat32;
   std::shared_ptr<AutogradMeta> autograd;  // null until autograd needs it
 };
 
@@ -47,6 +50,8 @@ class TensorBase {
   int dim() const { return checked()->shape.size(); }
   int64_t size(int64_t d) const;  ///< size of dim d (negative counts from the end)
   int64_t numel() const { return checked()->shape.numel(); }
+  Dtype dtype() const { return checked()->dtype; }
+  bool is_floating_point() const { return tg::is_floating_point(dtype()); }
   bool is_contiguous() const;
   TensorImpl* impl() const { return impl_.get(); }  ///< null when undefined
   const std::shared_ptr<TensorImpl>& impl_ptr() const { return impl_; }
@@ -57,10 +62,23 @@ class TensorBase {
   void bump_version() const { ++checked()->storage->version; }
 
   // ---- data access ----------------------------------------------------------
-  float* data() const { return checked()->storage->data + impl_->offset; }  ///< first element
-  float item() const;                               ///< the value of a one-element tensor
-  float at(std::initializer_list<int64_t> index) const;  ///< one element by index
-  std::vector<float> to_vector() const;             ///< all elements in row-major order
+  /// The first element, typed: a tg::Error unless T is the tensor's element type.
+  template <typename T>
+  T* data_ptr() const {
+    TensorImpl* impl = checked();
+    if (impl->dtype != dtype_of<T>) [[unlikely]] throw_wrong_dtype(dtype_of<T>);
+    return static_cast<T*>(impl->storage->data) + impl->offset;
+  }
+  float* data() const { return data_ptr<float>(); }  ///< first element of a float32 tensor
+  void* raw_data() const;  ///< first element, untyped
+  /// The value of a one-element tensor, converted to T (float by default, as kernels use).
+  template <typename T = float>
+  T item() const;
+  template <typename T = float>
+  T at(std::initializer_list<int64_t> index) const;  ///< one element by index, as T
+  /// All elements in row-major order, converted to T.
+  template <typename T = float>
+  std::vector<T> to_vector() const;
 
  protected:
   /// The impl, or a tg::Error when the tensor is undefined (instead of a null dereference).
@@ -69,6 +87,7 @@ class TensorBase {
     return impl_.get();
   }
   [[noreturn]] static void throw_undefined();
+  [[noreturn]] void throw_wrong_dtype(Dtype wanted) const;
 
   std::shared_ptr<TensorImpl> impl_;
 };
@@ -76,9 +95,13 @@ class TensorBase {
 namespace kernels {
 
 /// A tensor over fresh, uninitialised storage (for kernels that fill every element).
-TensorBase empty(const Shape& shape);
-TensorBase full(const Shape& shape, float value);
-TensorBase zeros(const Shape& shape);
+TensorBase empty(const Shape& shape, Dtype dtype = kFloat32);
+TensorBase full(const Shape& shape, double value, Dtype dtype = kFloat32);
+TensorBase zeros(const Shape& shape, Dtype dtype = kFloat32);
+/// Fresh storage of x's dtype (uninitialised / zeros), by default x's shape too.
+TensorBase empty_like(const TensorBase& x);
+TensorBase empty_like(const TensorBase& x, const Shape& shape);
+TensorBase zeros_like(const TensorBase& x, const Shape& shape);
 /// A tensor over x's storage with another layout (a view; nothing is copied).
 TensorBase alias(const TensorBase& x, const Shape& shape, const Shape& strides, int64_t offset);
 /// x itself when contiguous, else a contiguous copy.

@@ -23,7 +23,7 @@ Tensor relu(const Tensor& input) { return input.relu(); }
 // y = relu(a + b) in one pass and one node (a ResNet block's residual add).
 // dy/da = dy/db = [y > 0], summed back over broadcast dims.
 Tensor add_relu(const Tensor& a, const Tensor& b) {
-  Tensor y = kernels::zip(a, b, [](float x, float z) { return x + z > 0 ? x + z : 0.0f; },
+  Tensor y = kernels::zip(a, b, [](auto x, auto z) { return x + z > 0 ? x + z : decltype(x)(0); },
                           "add_relu");
   record("add_relu", y, {a, b}, [y0 = SavedOutput(y), sa = a.shape(), sb = b.shape()](
                                     const Tensor& gy, NeedsGrad need) {
@@ -31,7 +31,7 @@ Tensor add_relu(const Tensor& a, const Tensor& b) {
     Tensor g = recording_backward()
                    ? gy * y0.get().detach().gt(scalar_tensor(0))
                    : Tensor(kernels::zip(gy, y0.get(),
-                                         [](float g, float v) { return v > 0 ? g : 0.0f; },
+                                         [](auto g, auto v) { return v > 0 ? g : decltype(g)(0); },
                                          "add_relu"));
     return grads(need[0] ? sum_to(g, sa) : Tensor(), need[1] ? sum_to(g, sb) : Tensor());
   }).saves(y);
@@ -44,10 +44,14 @@ Tensor add_relu(const Tensor& a, const Tensor& b) {
 // y = x (x > 0), slope x (x <= 0).   dy/dx = 1 or slope
 Tensor leaky_relu(const Tensor& input, float negative_slope) {
   auto slope_of = [negative_slope](const Tensor& x) {  // dy/dx, elementwise
-    return kernels::map(x, [negative_slope](float v) { return v > 0 ? 1.0f : negative_slope; });
+    return kernels::map(x, [negative_slope](auto v) {
+      using T = decltype(v);
+      return v > 0 ? T(1) : T(negative_slope);
+    }, "leaky_relu");
   };
-  Tensor y =
-      kernels::map(input, [negative_slope](float v) { return v > 0 ? v : negative_slope * v; });
+  Tensor y = kernels::map(input, [negative_slope](auto v) {
+    return v > 0 ? v : decltype(v)(negative_slope) * v;
+  }, "leaky_relu");
   record("leaky_relu", y, {input}, [x = input.detach(), slope_of](const Tensor& gy) {
     return grads(gy * slope_of(x));
   }).saves(input);

@@ -59,34 +59,39 @@ double clip_grad_norm_(const std::vector<Tensor>& params, double max_norm, doubl
   double coef = max_norm / (norm + 1e-6);
   if (coef < 1) {
     NoGradGuard no_grad;
-    const float c = coef;
-    for (Tensor& g : grads) kernels::map_inplace(g, [c](float x) { return x * c; });
+    for (Tensor& g : grads)
+      kernels::map_inplace(g, [coef](auto x) { return x * decltype(x)(coef); }, "clip_grad_norm_");
   }
   return norm;
 }
 
 void clip_grad_value_(const std::vector<Tensor>& params, double clip_value) {
   check(clip_value >= 0, "clip_grad_value_: invalid clip_value: {} (expected >= 0)", clip_value);
-  const float c = clip_value;
   for (Tensor& g : grads_of(params))
-    kernels::map_inplace(g, [c](float x) { return std::clamp(x, -c, c); });
+    kernels::map_inplace(g, [clip_value](auto x) {
+      using T = decltype(x);
+      return std::clamp(x, T(-clip_value), T(clip_value));
+    }, "clip_grad_value_");
 }
 
 double project_l2_ball_(const std::vector<Tensor>& params, double radius) {
   check(radius >= 0, "project_l2_ball_: invalid radius: {} (expected >= 0)", radius);
   double norm = joint_norm(params, 2);
   if (norm > radius) {
-    const float c = radius / norm;
-    for (const Tensor& p : params) kernels::map_inplace(p, [c](float x) { return x * c; });
+    const double c = radius / norm;
+    for (const Tensor& p : params)
+      kernels::map_inplace(p, [c](auto x) { return x * decltype(x)(c); }, "project_l2_ball_");
   }
   return norm;
 }
 
 void project_box_(const std::vector<Tensor>& params, double low, double high) {
   check(low <= high, "project_box_: invalid box: low {} > high {}", low, high);
-  const float lo = low, hi = high;
   for (const Tensor& p : params)
-    kernels::map_inplace(p, [lo, hi](float x) { return std::clamp(x, lo, hi); });
+    kernels::map_inplace(p, [low, high](auto x) {
+      using T = decltype(x);
+      return std::clamp(x, T(low), T(high));
+    }, "project_box_");
 }
 
 }  // namespace tg::optim

@@ -64,6 +64,7 @@ Node* make_node(const char* name, Tensor& y, const Inputs& inputs, F&& backward)
   node->name = name;
   node->sequence = next_sequence();
   node->shape = y.shape();
+  node->dtype = y.dtype();
   size_t i = 0;
   for (const Tensor& t : inputs) node->storage[i++] = edge_to(t);
   node->edges = std::span<Edge>(node->storage.data(), node->storage.size());

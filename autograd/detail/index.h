@@ -1,5 +1,5 @@
 // What the indexing ops share inside autograd/ (not installed): reading an index tensor
-// (floats holding integers) into checked integers, and scatter_add's loop, which both
+// (int64, or floats holding integers) into checked integers, and scatter_add's loop, which both
 // Tensor::scatter_add (on a copy) and Tensor::scatter_add_ (in place) run.
 #pragma once
 

@@ -21,8 +21,10 @@ using namespace tg;
 
 // y = log(1 + exp(x)), without overflow.   dy/dx = sigmoid(x)
 Tensor softplus(const Tensor& x) {
-  Tensor y = kernels::map(
-      x, [](float v) { return std::max(v, 0.f) + std::log1p(std::exp(-std::abs(v))); });
+  // auto: the same lambda serves float32 and float64 tensors
+  Tensor y = kernels::map(x, [](auto v) {
+    return std::max(v, decltype(v)(0)) + std::log1p(std::exp(-std::abs(v)));
+  }, "softplus");
   // backward closure (reverse mode, a VJP): dL/dx = dL/dy * sigmoid(x); it reads x
   record("softplus", y, {x}, [x](const Tensor& gy) { return grads(gy * x.sigmoid()); })
       .saves(x);
