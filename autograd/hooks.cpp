@@ -44,6 +44,9 @@ Tensor HookList::run_grad_hooks(Tensor g) const {
     check(replaced.shape() == g.shape(),
           "register_hook: a hook returned a gradient of shape {} for a gradient of shape {}",
           replaced.shape(), g.shape());
+    check(replaced.dtype() == g.dtype(),
+          "register_hook: a hook returned a {} gradient for a {} gradient", replaced.dtype(),
+          g.dtype());
     g = std::move(replaced);
   }
   return g;

@@ -28,7 +28,7 @@ Tensor affine(const Tensor& x, double alpha, double beta, const char* name) {
 
 // y = a + b.   dy/da = 1, dy/db = 1
 Tensor operator+(const Tensor& a, const Tensor& b) {
-  Tensor y = kernels::zip(a, b, [](auto x, auto z) { return x + z; }, "add");
+  Tensor y = kernels::zip<kernels::Types::All>(a, b, [](auto x, auto z) { return x + z; }, "add");
   record("add", y, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& gy) {
     return grads(sum_to(gy, sa), sum_to(gy, sb));
   });
@@ -38,7 +38,7 @@ Tensor operator+(const Tensor& a, const Tensor& b) {
 
 // y = a - b.   dy/da = 1, dy/db = -1
 Tensor operator-(const Tensor& a, const Tensor& b) {
-  Tensor y = kernels::zip(a, b, [](auto x, auto z) { return x - z; }, "sub");
+  Tensor y = kernels::zip<kernels::Types::All>(a, b, [](auto x, auto z) { return x - z; }, "sub");
   record("sub", y, {a, b}, [sa = a.shape(), sb = b.shape()](const Tensor& gy, NeedsGrad need) {
     return grads(sum_to(gy, sa), need[1] ? sum_to(-gy, sb) : Tensor());
   });
@@ -48,7 +48,7 @@ Tensor operator-(const Tensor& a, const Tensor& b) {
 
 // y = a * b.   dy/da = b, dy/db = a
 Tensor operator*(const Tensor& a, const Tensor& b) {
-  Tensor y = kernels::zip(a, b, [](auto x, auto z) { return x * z; }, "mul");
+  Tensor y = kernels::zip<kernels::Types::All>(a, b, [](auto x, auto z) { return x * z; }, "mul");
   record("mul", y, {a, b}, [a, b](const Tensor& gy, NeedsGrad need) {
     return grads(need[0] ? sum_to(gy * b, a.shape()) : Tensor(),
                  need[1] ? sum_to(gy * a, b.shape()) : Tensor());

@@ -1,6 +1,7 @@
 // TensorBase printing: one number format for the whole tensor (fixed or
 // scientific, chosen from its range), PyTorch's threshold of 1000 elements
-// before summarising to the first and last 3 entries of each dim.
+// before summarising to the first and last 3 entries of each dim. As PyTorch:
+// int64 without a decimal point, and "dtype=torch.float64" after float64 values.
 #include <tapegrad/core/print.h>
 
 #include <algorithm>
@@ -14,10 +15,11 @@ namespace {
 constexpr int64_t kSummaryThreshold = 1000, kEdgeItems = 3;
 
 struct NumberFormat {
-  bool scientific = false, integral = true;
+  bool scientific = false, integral = true, integer_dtype = false;
   int width = 1;
 
-  std::string operator()(float v) const {
+  std::string operator()(double v) const {
+    if (integer_dtype) return fmt::format("{:>{}}", int64_t(v), width);
     if (!std::isfinite(v)) return fmt::format("{:>{}}", std::isnan(v) ? "nan" : v > 0 ? "inf" : "-inf", width);
     if (scientific) return fmt::format("{:>{}.4e}", v, width);
     if (integral) return fmt::format("{:>{}}", fmt::format("{:.0f}.", v), width);
@@ -25,23 +27,24 @@ struct NumberFormat {
   }
 };
 
-NumberFormat choose_format(const std::vector<float>& values) {
+NumberFormat choose_format(const std::vector<double>& values, bool integer_dtype) {
   NumberFormat f;
-  float lo = INFINITY, hi = 0;
-  for (float v : values) {
+  f.integer_dtype = integer_dtype;
+  double lo = INFINITY, hi = 0;
+  for (double v : values) {
     if (!std::isfinite(v)) continue;
     if (v != std::round(v)) f.integral = false;
-    float a = std::abs(v);
+    double a = std::abs(v);
     hi = std::max(hi, a);
     if (a > 0) lo = std::min(lo, a);
   }
-  f.scientific = hi >= 1e8f || (lo < 1e-4f && !f.integral) || (lo > 0 && hi / lo > 1e3f && !f.integral);
+  f.scientific = hi >= 1e8 || (lo < 1e-4 && !f.integral) || (lo > 0 && hi / lo > 1e3 && !f.integral);
   f.width = 1;
-  for (float v : values) f.width = std::max(f.width, int(f(v).size()));
+  for (double v : values) f.width = std::max(f.width, int(f(v).size()));
   return f;
 }
 
-void print_dims(std::string& out, const TensorBase& t, const std::vector<float>& values, int dim,
+void print_dims(std::string& out, const TensorBase& t, const std::vector<double>& values, int dim,
                 int64_t offset, const NumberFormat& f, bool summarise, int indent) {
   const Shape& s = t.shape();
   int64_t n = s[dim], stride = t.numel() / std::max<int64_t>(1, [&] {
@@ -72,16 +75,18 @@ void print_dims(std::string& out, const TensorBase& t, const std::vector<float>&
 
 std::string to_string(const TensorBase& t, std::string_view annotation) {
   if (!t.defined()) return "tensor(undefined)";
-  std::vector<float> values = t.to_vector();
+  std::vector<double> values = t.to_vector<double>();
+  const bool integer = t.dtype() == kInt64;
   std::string out = "tensor(";
   if (t.numel() == 0) {
     out += fmt::format("[], size={}", t.shape());
   } else if (t.dim() == 0) {
-    out += choose_format(values)(values[0]);
+    out += choose_format(values, integer)(values[0]);
   } else {
     bool summarise = t.numel() > kSummaryThreshold;
-    print_dims(out, t, values, 0, 0, choose_format(values), summarise, 7);
+    print_dims(out, t, values, 0, 0, choose_format(values, integer), summarise, 7);
   }
+  if (t.dtype() == kFloat64) out += ", dtype=torch.float64";
   if (!annotation.empty()) fmt::format_to(std::back_inserter(out), ", {}", annotation);
   return out + ")";
 }

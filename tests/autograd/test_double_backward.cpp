@@ -41,8 +41,8 @@ std::vector<Tensor> leaves_of(const test::OpCase& c) {
 double dot(const std::vector<Tensor>& a, const std::vector<Tensor>& b) {
   double s = 0;
   for (size_t k = 0; k < a.size(); ++k) {
-    std::vector<float> x = a[k].to_vector(), y = b[k].to_vector();
-    for (size_t i = 0; i < x.size(); ++i) s += double(x[i]) * y[i];
+    std::vector<double> x = a[k].to_vector<double>(), y = b[k].to_vector<double>();
+    for (size_t i = 0; i < x.size(); ++i) s += x[i] * y[i];
   }
   return s;
 }
@@ -61,17 +61,17 @@ TEST_CASE("double backward: every op in the table, against finite differences an
                                 fmt::format("'{}' does not support double backward", op));
         continue;
       }
-      // Finite differences of float32 first derivatives are noisier than of values: 3x the
-      // row's tolerances here; the exact cross-check is the hvp comparison below.
+      // Finite differences of first derivatives are noisier than of values: 3x the row's
+      // (float64) tolerances here; the exact cross-check is the hvp comparison below.
       GradcheckOptions loose = c.tolerance;
-      loose.atol = loose.atol.value_or(1e-3) * 3;
-      loose.rtol = loose.rtol.value_or(1e-2) * 3;
+      loose.atol = loose.atol.value_or(1e-5) * 3;
+      loose.rtol = loose.rtol.value_or(1e-3) * 3;
       GradcheckResult r = gradgradcheck(c.f, xs, loose);
       INFO(c.name, ": ", r.message);
       CHECK(r.ok);
 
       // Recorded first derivatives equal the plain ones.
-      Tensor u = randn(y.shape());
+      Tensor u = randn(y.shape(), {.dtype = y.dtype()});
       std::vector<Tensor> plain = grad({(c.f(xs) * u).sum()}, xs, {}, {.allow_unused = true});
       std::vector<Tensor> recorded =
           grad({(c.f(xs) * u).sum()}, xs, {}, {.create_graph = true, .allow_unused = true});
@@ -84,7 +84,7 @@ TEST_CASE("double backward: every op in the table, against finite differences an
       // <v, H v> by reverse over reverse against reverse over forward (hvp).
       if (!c.forward_mode) continue;
       std::vector<Tensor> v;
-      for (const Tensor& x : xs) v.push_back(randn(x.shape()));
+      for (const Tensor& x : xs) v.push_back(randn(x.shape(), {.dtype = x.dtype()}));
       Tensor directional = zeros({});
       for (size_t k = 0; k < xs.size(); ++k)
         if (recorded[k].defined()) directional = directional + (recorded[k] * v[k]).sum();
@@ -92,7 +92,7 @@ TEST_CASE("double backward: every op in the table, against finite differences an
       if (directional.requires_grad())
         hv_rr = grad({directional}, xs, {}, {.allow_unused = true});
       for (size_t k = 0; k < xs.size(); ++k)
-        if (!hv_rr[k].defined()) hv_rr[k] = zeros(xs[k].shape());
+        if (!hv_rr[k].defined()) hv_rr[k] = zeros_like(xs[k]);
       std::vector<Tensor> hv_rf = hvp([&] { return (c.f(xs) * u).sum(); }, xs, v);
       double a = dot(v, hv_rr), b = dot(v, hv_rf);
       INFO(c.name, ": <v, Hv> reverse-over-reverse ", a, ", reverse-over-forward ", b);

@@ -18,7 +18,7 @@ std::vector<std::vector<float>> gradients(const test::OpCase& c, const std::vect
   std::vector<Tensor> leaves;
   for (const Tensor& x : xs) leaves.push_back(x.detach().clone().requires_grad_());
   Tensor y = c.f(leaves);
-  Tensor projection = test::sample(y.shape(), 0.5f, 1.5f);
+  Tensor projection = test::sample(y.shape(), 0.5f, 1.5f).to(y.dtype());
   Tensor loss = (y * projection).sum();
   if (modify >= 0) {
     NoGradGuard g;

@@ -137,8 +137,8 @@ TEST_CASE("gather and index_select read any strided input; backward through them
 TEST_CASE("index ops: bad indices and shapes are tg::Errors naming the op") {
   Tensor x = zeros({2, 3});
   CHECK_THROWS_CONTAINING(x.gather(1, tensor({0, 1.5f}, {1, 2})),
-                          "gather: index 1.5 at [0, 1] of the index tensor [1, 2] is not an "
-                          "integer");
+                          "gather: index 1.5 at [0, 1] of the float32 index tensor [1, 2] is "
+                          "not an integer");
   CHECK_THROWS_CONTAINING(x.gather(1, tensor({0, 3}, {1, 2})),
                           "gather: index 3 at [0, 1] of the index tensor [1, 2] is out of range "
                           "for dim 1 of size 3 (input [2, 3])");
