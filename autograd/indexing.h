@@ -4,8 +4,8 @@
 // An integer removes its dim (negative counts from the end); a Slice(start, stop, step) keeps
 // it (absent ends are None, negative ends count from the end, ends past the dim are clamped,
 // as Python; the step must be positive, as PyTorch's); None inserts a dim of size 1; Ellipsis
-// (or "...") stands for every dim the others do not name; an index tensor (floats holding
-// integers, negative ones counting from the end) takes those entries of its dim, its shape
+// (or "...") stands for every dim the others do not name; an index tensor (int64, or floats
+// holding integers; negative ones counting from the end) takes those entries of its dim, its shape
 // replacing the dim. Integers, slices, None and Ellipsis give a view of t, as in PyTorch; an
 // index tensor gives a copy (index_select). All of it is differentiable.
 // Deviations from PyTorch: at most one index tensor (PyTorch broadcasts several into one

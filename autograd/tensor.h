@@ -124,7 +124,7 @@ class Tensor : public TensorBase {
   Tensor index(std::initializer_list<indexing::TensorIndex> indices) const;
   Tensor index(const std::vector<indexing::TensorIndex>& indices) const;
 
-  // ---- indexing by index tensors (floats holding integers, checked; autograd/ops_index.cpp) ----
+  // ---- indexing by index tensors (int64, or floats holding integers, checked; ops_index.cpp) ----
   /// y[i][j] = this[index[i][j]][j] for dim 0 (and so on): y has index's shape; index has this
   /// tensor's rank and index.size(d) <= size(d) for d != dim. torch.gather.
   Tensor gather(int64_t dim, const Tensor& index) const;
@@ -183,7 +183,7 @@ class Tensor : public TensorBase {
   Tensor std(const Shape& dims = {}, int64_t correction = 1, bool keepdim = false) const;
   Tensor max() const;  ///< largest element
   Tensor min() const;
-  /// Largest values along `dim` and their indices (as floats, exact below 2^24).
+  /// Largest values along `dim` and their indices (int64).
   std::pair<Tensor, Tensor> max(int64_t dim, bool keepdim = false) const;
   std::pair<Tensor, Tensor> min(int64_t dim, bool keepdim = false) const;
   Tensor argmax(int64_t dim, bool keepdim = false) const;
