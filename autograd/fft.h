@@ -1,11 +1,12 @@
-// Differentiable 2-D FFTs and the complex helpers around them. tapegrad has only float32
-// tensors, so complex data is stored as PyTorch's torch.view_as_real lays it out: a trailing
-// dim of 2 holding the real and imaginary parts ([..., H, W, 2] is an [..., H, W] complex
+// Differentiable 2-D FFTs and the complex helpers around them, in float32 or float64. tapegrad has
+// no complex dtype, so complex data is stored as PyTorch's torch.view_as_real lays it out: a
+// trailing dim of 2 holding the real and imaginary parts ([..., H, W, 2] is an [..., H, W] complex
 // image). Deviations from torch.fft.fft2: the input and output are in that real layout
-// (torch.fft.fft2 takes and returns complex tensors), the transform is always over the two
-// dims before the trailing 2 (no `s` or `dim` arguments), and a real image is made complex
-// explicitly with complex(re, zeros_like(re)). `norm` is PyTorch's, default "backward".
-// Forward, backward and tangent rules: autograd/ops_fft.cpp; the kernel: core/fft.h (KissFFT).
+// (torch.fft.fft2 takes and returns complex tensors), the transform is always over the two dims
+// before the trailing 2 (no `s` or `dim` arguments), and a real image is made complex explicitly
+// with complex(re, zeros_like(re)). `norm` is PyTorch's, default "backward". Forward, backward and
+// tangent rules: autograd/ops_fft.cpp; the kernel: core/fft.h (KissFFT for float32; for float64 a
+// DFT by matrix products, O(H + W) per element: see there).
 #pragma once
 
 #include <string_view>

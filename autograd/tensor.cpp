@@ -194,13 +194,13 @@ Tensor randn(const Shape& shape, TensorOptions options) {
   return with_options(std::move(t), options);
 }
 
-std::vector<int64_t> randperm(int64_t n) {
+Tensor randperm(int64_t n, TensorOptions options) {
   check(n >= 0, "randperm: n must be non-negative, got {}", n);
   std::vector<int64_t> p(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) p[i] = i;
   Generator& g = default_generator();
   for (int64_t i = n - 1; i > 0; --i) std::swap(p[i], p[g.below(uint64_t(i) + 1)]);  // Fisher-Yates
-  return p;
+  return tensor(p, {n}, options);
 }
 
 bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {

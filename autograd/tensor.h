@@ -260,8 +260,8 @@ Tensor tensor(const std::vector<int64_t>& values);
 Tensor scalar_tensor(double value, TensorOptions options = {});  ///< 0-d
 Tensor rand(const Shape& shape, TensorOptions options = {});   ///< uniform in [0, 1)
 Tensor randn(const Shape& shape, TensorOptions options = {});  ///< standard normal
-/// A random permutation of 0..n-1 (int64 values, as a vector: its callers index with it).
-std::vector<int64_t> randperm(int64_t n);
+/// A random permutation of 0..n-1, int64 unless options.dtype says otherwise (torch.randperm).
+Tensor randperm(int64_t n, TensorOptions options = {});
 
 // ---- free-function forms ------------------------------------------------------------------
 Tensor operator+(const Tensor& a, const Tensor& b);

@@ -121,7 +121,7 @@ void bench_lenet(int64_t batch, double ceiling) {
   nn::Sequential net(nn::Conv2d(3, 6, 5), nn::ReLU(), nn::MaxPool2d(2), nn::Conv2d(6, 16, 5),
                      nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(), nn::Linear(400, 120),
                      nn::ReLU(), nn::Linear(120, 84), nn::ReLU(), nn::Linear(84, 10));
-  Tensor x = randn({batch, 3, 32, 32}), target = tensor(std::vector<float>(batch, 3.0f));
+  Tensor x = randn({batch, 3, 32, 32}), target = tensor(std::vector<int64_t>(batch, 3));
   double step = best_seconds([&] {
     net.zero_grad();
     Tensor loss = F::cross_entropy(net(x), target);

@@ -49,9 +49,9 @@ struct Pool {
   explicit Pool(int64_t batch) {
     size = ((std::max<int64_t>(1024, batch) + batch - 1) / batch) * batch;
     images = randn({size, 3, 32, 32});
-    std::vector<float> classes(static_cast<size_t>(size));
-    for (int64_t i = 0; i < size; ++i) classes[size_t(i)] = float(i % 10);
-    labels = tensor(classes);
+    std::vector<int64_t> classes(static_cast<size_t>(size));
+    for (int64_t i = 0; i < size; ++i) classes[size_t(i)] = i % 10;
+    labels = tensor(classes);  // int64, as torch_bench.py's
   }
   Tensor x(int64_t step, int64_t batch) const {
     return images.narrow(0, step * batch % size, batch);
@@ -143,7 +143,7 @@ data::TensorDataset decode(const std::string& root) {
   Tensor x = empty(set.shape());
   float* p = x.data();
   for (size_t i = 0; i < set.pixels.size(); ++i) p[i] = (float(set.pixels[i]) / 255 - 0.5f) / 0.5f;
-  std::vector<float> labels(set.labels.begin(), set.labels.end());
+  std::vector<int64_t> labels(set.labels.begin(), set.labels.end());
   return data::TensorDataset(x, tensor(labels));
 }
 
@@ -176,7 +176,7 @@ void bench_cifar(Reporter& out, const Cli& cli, const std::string& dir, int epoc
     for (int64_t i = 0; i < n; i += 1000) {
       int64_t b = std::min<int64_t>(1000, n - i);
       Tensor pred = net(test.inputs().narrow(0, i, b)).argmax(1);
-      correct += int64_t(pred.eq(test.targets().narrow(0, i, b)).sum().item());
+      correct += pred.eq(test.targets().narrow(0, i, b)).sum().item<int64_t>();
     }
     accuracy.push_back(100.0 * double(correct) / double(n));
   }

@@ -11,6 +11,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <type_traits>
 
 #include <tapegrad/core/cpu.h>
 
@@ -41,15 +42,15 @@ namespace {
 }
 #endif
 
-template <typename Target>
-inline void copy_run(Target, float* dst, const float* src, int64_t n) {
+template <typename Target, typename T>
+inline void copy_run(Target, T* dst, const T* src, int64_t n) {
 #if defined(__x86_64__)
-  if constexpr (Target::capability == cpu::Capability::avx512) {
+  if constexpr (Target::capability == cpu::Capability::avx512 && std::is_same_v<T, float>) {
     copy_run_avx512(dst, src, n);
     return;
   }
 #endif
-  std::memcpy(dst, src, n * sizeof(float));
+  std::memcpy(dst, src, n * sizeof(T));
 }
 
 int64_t floor_div(int64_t a, int64_t b) { return a >= 0 ? a / b : -((-a + b - 1) / b); }
@@ -68,8 +69,8 @@ ValidRange valid_range(int64_t k, int64_t size, int64_t stride, int64_t pad, int
 }
 
 // im2col's loops for one instruction-set target (see cpu::dispatch).
-template <typename Target>
-void im2col_loops(Target target, const float* x, const ConvGeometry& g, float* cols) {
+template <typename Target, typename T>
+void im2col_loops(Target target, const T* x, const ConvGeometry& g, T* cols) {
   const int64_t OH = g.out_h, OW = g.out_w, H = g.height, W = g.width;
   const int64_t sh = g.stride_h, sw = g.stride_w;
   // (kh, kw) outermost: the valid ranges (two integer divisions each) are the same for
@@ -79,35 +80,35 @@ void im2col_loops(Target target, const float* x, const ConvGeometry& g, float* c
     for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
       auto [lo, hi] = valid_range(kw, W, sw, g.pad_w, g.dilation_w, OW);
       for (int64_t c = 0; c < g.channels; ++c) {
-        float* col = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * OH * OW;
+        T* col = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * OH * OW;
         // Output rows that read only padding are zero.
-        if (oh_lo > 0) std::fill(col, col + oh_lo * OW, 0.0f);
-        if (oh_hi < OH) std::fill(col + oh_hi * OW, col + OH * OW, 0.0f);
+        if (oh_lo > 0) std::fill(col, col + oh_lo * OW, T(0));
+        if (oh_hi < OH) std::fill(col + oh_hi * OW, col + OH * OW, T(0));
         // src[i * sw] is the input under output (oh_lo, lo + i).
-        const float* src = x + (c * H + oh_lo * sh + kh * g.dilation_h - g.pad_h) * W +
+        const T* src = x + (c * H + oh_lo * sh + kh * g.dilation_h - g.pad_h) * W +
                            lo * sw + kw * g.dilation_w - g.pad_w;
-        float* dst = col + oh_lo * OW;
+        T* dst = col + oh_lo * OW;
         if (sw == 1 && lo == 0 && hi == OW) {  // the common case: whole rows, a tight loop
           for (int64_t oh = oh_lo; oh < oh_hi; ++oh, dst += OW, src += sh * W)
             copy_run(target, dst, src, OW);
           continue;
         }
         for (int64_t oh = oh_lo; oh < oh_hi; ++oh, dst += OW, src += sh * W) {
-          if (lo > 0) std::fill(dst, dst + lo, 0.0f);
+          if (lo > 0) std::fill(dst, dst + lo, T(0));
           if (sw == 1) {
             copy_run(target, dst + lo, src, hi - lo);
           } else {
             for (int64_t ow = lo; ow < hi; ++ow) dst[ow] = src[(ow - lo) * sw];
           }
-          if (hi < OW) std::fill(dst + hi, dst + OW, 0.0f);
+          if (hi < OW) std::fill(dst + hi, dst + OW, T(0));
         }
       }
     }
   }
 }
 
-template <typename Target>
-void col2im_loops(Target, const float* cols, const ConvGeometry& g, float* dx) {
+template <typename Target, typename T>
+void col2im_loops(Target, const T* cols, const ConvGeometry& g, T* dx) {
   const int64_t OH = g.out_h, OW = g.out_w, H = g.height, W = g.width;
   const int64_t sh = g.stride_h, sw = g.stride_w;
   for (int64_t kh = 0; kh < g.kernel_h; ++kh) {
@@ -115,11 +116,11 @@ void col2im_loops(Target, const float* cols, const ConvGeometry& g, float* dx) {
     for (int64_t kw = 0; kw < g.kernel_w; ++kw) {
       auto [lo, hi] = valid_range(kw, W, sw, g.pad_w, g.dilation_w, OW);
       for (int64_t c = 0; c < g.channels; ++c) {
-        const float* col = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * OH * OW;
+        const T* col = cols + ((c * g.kernel_h + kh) * g.kernel_w + kw) * OH * OW;
         // Entries that came from padding have nowhere to go back to.
-        float* dst = dx + (c * H + oh_lo * sh + kh * g.dilation_h - g.pad_h) * W + lo * sw +
+        T* dst = dx + (c * H + oh_lo * sh + kh * g.dilation_h - g.pad_h) * W + lo * sw +
                      kw * g.dilation_w - g.pad_w;
-        const float* src = col + oh_lo * OW + lo;
+        const T* src = col + oh_lo * OW + lo;
         for (int64_t oh = oh_lo; oh < oh_hi; ++oh, dst += sh * W, src += OW) {
           if (sw == 1) {  // plain loop: masked stores here stall the next row's loads
 #pragma omp simd
@@ -139,7 +140,15 @@ void im2col(const float* x, const ConvGeometry& g, float* cols) {
   cpu::dispatch([&](auto target) { im2col_loops(target, x, g, cols); });
 }
 
+void im2col(const double* x, const ConvGeometry& g, double* cols) {
+  cpu::dispatch([&](auto target) { im2col_loops(target, x, g, cols); });
+}
+
 void col2im(const float* cols, const ConvGeometry& g, float* dx) {
+  cpu::dispatch([&](auto target) { col2im_loops(target, cols, g, dx); });
+}
+
+void col2im(const double* cols, const ConvGeometry& g, double* dx) {
   cpu::dispatch([&](auto target) { col2im_loops(target, cols, g, dx); });
 }
 

@@ -30,9 +30,12 @@ struct ConvGeometry {
 };
 
 /// col [C*KH*KW, OH*OW] = the receptive fields of image x [C, H, W]; zero where padded.
+/// float64 for precise gradient checks (AVX-512's masked copies are float32's only).
 void im2col(const float* x, const ConvGeometry& g, float* col);
+void im2col(const double* x, const ConvGeometry& g, double* col);
 
 /// dx [C, H, W] += the sum of col's entries back at the pixels they were copied from.
 void col2im(const float* col, const ConvGeometry& g, float* dx);
+void col2im(const double* col, const ConvGeometry& g, double* dx);
 
 }  // namespace tg::kernels

@@ -41,7 +41,7 @@ DataLoader::Iterator DataLoader::begin() const {
     Generator& g = default_generator();
     for (int64_t i = 0; i < n; ++i) order->push_back(int64_t(g.below(uint64_t(n))));
   } else if (options_.shuffle) {
-    *order = randperm(n);
+    *order = randperm(n).to_vector<int64_t>();
   } else {
     for (int64_t i = 0; i < n; ++i) order->push_back(i);
   }

@@ -27,11 +27,12 @@ Tensor gather_rows(const Tensor& source_in, std::span<const int64_t> indices) {
   for (int64_t i : indices)
     check(i >= 0 && i < rows, "gather_rows: index {} is out of range for {} rows", i, rows);
   shape[0] = int64_t(indices.size());
-  Tensor out = empty(shape);
-  float* to = out.data();
-  const float* from = source.data();
+  Tensor out = empty(shape, {.dtype = source.dtype()});  // int64 labels stay int64
+  const size_t bytes = element_size(source.dtype()) * size_t(row);
+  auto* to = static_cast<char*>(out.raw_data());
+  const auto* from = static_cast<const char*>(source.raw_data());
   for (size_t k = 0; k < indices.size(); ++k)
-    std::memcpy(to + int64_t(k) * row, from + indices[k] * row, sizeof(float) * size_t(row));
+    std::memcpy(to + k * bytes, from + size_t(indices[k]) * bytes, bytes);
   return out;
 }
 
@@ -61,12 +62,13 @@ ImageDataset::ImageDataset(ImageSet images) : images_(std::move(images)) {
 Batch ImageDataset::get_batch(std::span<const int64_t> indices) const {
   check_indices(indices, size(), "ImageDataset");
   int64_t n = int64_t(indices.size()), pixels = images_.channels * images_.height * images_.width;
-  Tensor input = empty({n, images_.channels, images_.height, images_.width}), target = empty({n});
+  Tensor input = empty({n, images_.channels, images_.height, images_.width});
+  Tensor target = empty({n}, {.dtype = kInt64});  // class indices, as torchvision's
   for (int64_t k = 0; k < n; ++k) {
     std::span<const uint8_t> image = images_.image(indices[size_t(k)]);
     float* out = input.data() + k * pixels;
     for (int64_t p = 0; p < pixels; ++p) out[p] = float(image[size_t(p)]) * (1.0f / 255);
-    target.data()[k] = float(images_.labels[size_t(indices[size_t(k)])]);
+    target.data_ptr<int64_t>()[k] = images_.labels[size_t(indices[size_t(k)])];
   }
   return {input, target};
 }

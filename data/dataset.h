@@ -44,7 +44,7 @@ class TensorDataset : public Dataset {
 };
 
 /// Images kept as uint8 [N, C, H, W] and converted per batch to floats in [0, 1]
-/// (torchvision's ToTensor); targets are the class indices as floats.
+/// (torchvision's ToTensor); targets are the class indices, int64 as in PyTorch.
 class ImageDataset : public Dataset {
  public:
   explicit ImageDataset(ImageSet images);

@@ -215,7 +215,7 @@ int run(int argc, char** argv) {
       if (schedule) schedule->step();
       ++batch, ++step, images += x.size(0);
       loss_sum += double(value) * double(x.size(0)), window += value;
-      correct += int64_t(logits.argmax(1).eq(y).sum().item());
+      correct += logits.argmax(1).eq(y).sum().item<int64_t>();  // int64 labels and predictions
       bar.set_postfix({{"loss", loss_sum / double(images)}});
       bar.update();
       if (batch % o.print_every == 0) {  // the course's running loss

@@ -81,46 +81,51 @@ Tensor log_softmax(const Tensor& input, int64_t dim) {
   Tensor x = input.detach().contiguous();
   Rows rows(x.shape(), d);  // a 0-d input is one row of one element
   int64_t grain = (1 << 15) / std::max<int64_t>(rows.n, 1) + 1;  // rows per thread, at least
-  Tensor y = empty(input.shape());
-  const float* px = x.data();
-  float* py = y.data();
-  kernels::parallel_for(rows.count(), grain, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) {
-      const float* xr = px + rows.start(r);
-      float* yr = py + rows.start(r);
-      float m = -std::numeric_limits<float>::infinity();
-      double s = 0;  // in double: rows can be tens of thousands long
-      for (int64_t k = 0; k < rows.n; ++k) m = std::max(m, xr[k * rows.inner]);
-      for (int64_t k = 0; k < rows.n; ++k) s += std::exp(xr[k * rows.inner] - m);
-      float log_s = float(std::log(s));
-      // (x - m) - log s, not x - (m + log s): exact when the logits share a large offset
-      for (int64_t k = 0; k < rows.n; ++k) yr[k * rows.inner] = (xr[k * rows.inner] - m) - log_s;
-    }
+  Tensor y = empty(input.shape(), {.dtype = input.dtype()});
+  dispatch_floating(input.dtype(), "log_softmax", [&]<typename T>(std::type_identity<T>) {
+    const T* px = x.data_ptr<T>();
+    T* py = y.data_ptr<T>();
+    kernels::parallel_for(rows.count(), grain, [&](int64_t begin, int64_t end) {
+      for (int64_t r = begin; r < end; ++r) {
+        const T* xr = px + rows.start(r);
+        T* yr = py + rows.start(r);
+        T m = -std::numeric_limits<T>::infinity();
+        double s = 0;  // in double: rows can be tens of thousands long
+        for (int64_t k = 0; k < rows.n; ++k) m = std::max(m, xr[k * rows.inner]);
+        for (int64_t k = 0; k < rows.n; ++k) s += std::exp(xr[k * rows.inner] - m);
+        T log_s = T(std::log(s));
+        // (x - m) - log s, not x - (m + log s): exact when the logits share a large offset
+        for (int64_t k = 0; k < rows.n; ++k) yr[k * rows.inner] = (xr[k * rows.inner] - m) - log_s;
+      }
+    });
   });
   record("log_softmax", y, {input}, [y0 = SavedOutput(y), d, rows, grain](const Tensor& gy) {
     if (recording_backward()) {  // create_graph: g - softmax(x) sum(g), from differentiable ops
       Tensor y = y0.get();
-      return grads(y.dim() == 0 ? gy * 0.0f : gy - y.exp() * gy.sum({d}, true));
+      return grads(y.dim() == 0 ? gy * 0.0 : gy - y.exp() * gy.sum({d}, true));
     }
-    Tensor y = y0.get(), g = gy.contiguous(), gx = empty(y.shape());
-    const float *pg = g.data(), *py = y.data();
-    float* out = gx.data();
-    kernels::parallel_for(rows.count(), grain, [&](int64_t begin, int64_t end) {
-      for (int64_t r = begin; r < end; ++r) {
-        int64_t s0 = rows.start(r);
-        float sum = 0;
-        for (int64_t k = 0; k < rows.n; ++k) sum += pg[s0 + k * rows.inner];
-        for (int64_t k = 0; k < rows.n; ++k) {
-          int64_t i = s0 + k * rows.inner;
-          out[i] = pg[i] - std::exp(py[i]) * sum;
+    Tensor y = y0.get(), g = gy.contiguous(), gx = empty(y.shape(), {.dtype = y.dtype()});
+    check_same_dtype(g.dtype(), y.dtype(), "log_softmax backward");
+    dispatch_floating(y.dtype(), "log_softmax", [&]<typename T>(std::type_identity<T>) {
+      const T *pg = g.data_ptr<T>(), *py = y.data_ptr<T>();
+      T* out = gx.data_ptr<T>();
+      kernels::parallel_for(rows.count(), grain, [&](int64_t begin, int64_t end) {
+        for (int64_t r = begin; r < end; ++r) {
+          int64_t s0 = rows.start(r);
+          T sum = 0;
+          for (int64_t k = 0; k < rows.n; ++k) sum += pg[s0 + k * rows.inner];
+          for (int64_t k = 0; k < rows.n; ++k) {
+            int64_t i = s0 + k * rows.inner;
+            out[i] = pg[i] - std::exp(py[i]) * sum;
+          }
         }
-      }
+      });
     });
     return grads(gx);
   }).saves(y);
   // J v = v - sum(softmax(x) v) along dim
   record_tangent(y, {input}, [&](const Tensor& t) {
-    if (input.dim() == 0) return t * 0.0f;  // one element: y is always 0
+    if (input.dim() == 0) return t * 0.0;  // one element: y is always 0
     return t - (y.exp() * t).sum({d}, true);
   });
   return y;
@@ -137,10 +142,12 @@ Tensor dropout(const Tensor& input, float p, bool training) {
   if (!training || p == 0) return input;
   // Scaling the survivors by 1 / (1 - p) keeps E[y] = x, so eval mode needs no rescaling.
   Generator& gen = default_generator();
-  Tensor mask = empty(input.shape());
-  float scale = 1.0f / (1.0f - p);
-  float* m = mask.data();
-  for (int64_t i = 0; i < mask.numel(); ++i) m[i] = gen.uniform() < p ? 0.0f : scale;
+  Tensor mask = empty(input.shape(), {.dtype = input.dtype()});
+  dispatch_floating(input.dtype(), "dropout", [&]<typename T>(std::type_identity<T>) {
+    const T scale = T(1) / (T(1) - T(p));
+    T* m = mask.data_ptr<T>();
+    for (int64_t i = 0; i < mask.numel(); ++i) m[i] = gen.uniform() < p ? T(0) : scale;
+  });
   return input * mask;
 }
 

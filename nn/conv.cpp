@@ -31,7 +31,8 @@ namespace {
 
 using detail::for_each_image;
 
-float* scratch(size_t floats, int slot) { return detail::conv_scratch(floats, slot); }
+template <typename T>
+T* scratch(size_t elements, int slot) { return detail::conv_scratch<T>(elements, slot); }
 
 // The validated shapes of one conv2d call.
 struct ConvShape {
@@ -85,19 +86,22 @@ ConvShape conv_shape(const Tensor& x, const Tensor& w, const Tensor& b, Size2 st
 
 // The column matrix [K, P] of one image and group: the image itself when im2col would copy it
 // unchanged, else im2col into this thread's scratch slot 0.
-const float* columns(const float* xg, const ConvShape& s) {
+template <typename T>
+const T* columns(const T* xg, const ConvShape& s) {
   if (s.geom.is_identity()) return xg;
-  float* col = scratch(s.k() * s.p(), 0);
+  T* col = scratch<T>(s.k() * s.p(), 0);
   kernels::im2col(xg, s.geom, col);
   return col;
 }
 
-// A 3x3 conv with stride 1, padding 1, no dilation or groups, on a CPU that runs the direct
-// kernel (core/conv3x3.h): ResNet's shape, computed without im2col.
+// A float32 3x3 conv with stride 1, padding 1, no dilation or groups, on a CPU that runs the
+// direct kernel (core/conv3x3.h): ResNet's shape, computed without im2col. float64 takes the
+// im2col + dgemm path (it is for checking gradients, not for speed).
+template <typename T>
 bool direct_3x3(const ConvShape& s) {
   const kernels::ConvGeometry& g = s.geom;
-  return s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 && g.stride_h == 1 &&
-         g.stride_w == 1 && g.pad_h == 1 && g.pad_w == 1 && g.dilation_h == 1 &&
+  return std::is_same_v<T, float> && s.groups == 1 && g.kernel_h == 3 && g.kernel_w == 3 &&
+         g.stride_h == 1 && g.stride_w == 1 && g.pad_h == 1 && g.pad_w == 1 && g.dilation_h == 1 &&
          g.dilation_w == 1 && kernels::conv3x3_available();
 }
 
@@ -111,28 +115,32 @@ std::vector<float> packed_3x3(const Tensor& w, const ConvShape& s, bool transpos
   return packed;
 }
 
-// y = conv(x, w) + b, all contiguous.
+// y = conv(x, w) + b, all contiguous and of one dtype T.
+template <typename T>
 Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShape& s) {
-  Tensor y = empty({s.batch, s.out_channels, s.geom.out_h, s.geom.out_w});
+  Tensor y = kernels::empty_like(x, {s.batch, s.out_channels, s.geom.out_h, s.geom.out_w});
   const int64_t K = s.k(), P = s.p(), M = s.out_per_group();
-  const float *xd = x.data(), *wd = w.data(), *bd = b.defined() ? b.data() : nullptr;
-  float* yd = y.data();
-  if (direct_3x3(s)) {
-    const std::vector<float> packed = packed_3x3(w, s, false);
-    for_each_image(s.batch, [&](int64_t n, int) {
-      kernels::conv3x3(xd + n * s.image_size(), s.in_channels, s.geom.height, s.geom.width,
-                       packed.data(), s.out_channels, bd, yd + n * s.out_channels * P);
-    });
-    return y;
+  const T *xd = x.data_ptr<T>(), *wd = w.data_ptr<T>();
+  const T* bd = b.defined() ? b.data_ptr<T>() : nullptr;
+  T* yd = y.data_ptr<T>();
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_3x3<T>(s)) {
+      const std::vector<float> packed = packed_3x3(w, s, false);
+      for_each_image(s.batch, [&](int64_t n, int) {
+        kernels::conv3x3(xd + n * s.image_size(), s.in_channels, s.geom.height, s.geom.width,
+                         packed.data(), s.out_channels, bd, yd + n * s.out_channels * P);
+      });
+      return y;
+    }
   }
   for_each_image(s.batch, [&](int64_t n, int) {
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
-      float* yg = yd + (n * s.out_channels + g * M) * P;
+      const T* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
+      T* yg = yd + (n * s.out_channels + g * M) * P;
       if (bd) {  // start from the bias and let the GEMM accumulate onto it (beta = 1)
         for (int64_t m = 0; m < M; ++m) std::fill(yg + m * P, yg + (m + 1) * P, bd[g * M + m]);
       }
-      kernels::gemm(false, false, M, P, K, 1.0f, wd + g * M * K, K, col, P, bd ? 1.0f : 0.0f, yg,
+      kernels::gemm(false, false, M, P, K, T(1), wd + g * M * K, K, col, P, bd ? T(1) : T(0), yg,
                     P);
     }
   });
@@ -142,62 +150,70 @@ Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShap
 // dL/dx, dL/dw, dL/db given dL/dy, each only when wanted. Per image:
 //   dw += dy_n col_n^T,   dcol_n = W^T dy_n -> col2im -> dx_n,   db += rowsums(dy_n).
 // Each thread sums its images' dw (as dw^T) and db in its own part; the parts are added last.
+template <typename T>
 std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& w,
                                const ConvShape& s, bool need_x, bool need_w, bool need_b) {
   const int64_t K = s.k(), P = s.p(), M = s.out_per_group(), W = w.numel();
-  Tensor gx = need_x ? empty(x.shape()) : Tensor();
+  Tensor gx = need_x ? kernels::empty_like(x) : Tensor();
   const int threads = omp_get_max_threads();
   // Per-thread partial sums of dw and db, reduced after the loop.
-  std::vector<float> partial(need_w || need_b ? threads * (W + s.out_channels) : 0, 0.0f);
-  const float *xd = x.data(), *wd = w.data(), *gyd = gy.data();
-  float* gxd = need_x ? gx.data() : nullptr;
-  // The direct kernels: dx as a conv of dy with the transposed, flipped weight; dw (AVX-512) over
-  // each thread's share of the images at once (so its partial is in dw's own layout).
-  const bool direct = direct_3x3(s);
+  std::vector<T> partial(need_w || need_b ? threads * (W + s.out_channels) : 0, T(0));
+  const T *xd = x.data_ptr<T>(), *wd = w.data_ptr<T>(), *gyd = gy.data_ptr<T>();
+  T* gxd = need_x ? gx.data_ptr<T>() : nullptr;
+  // The direct kernels (float32 only): dx as a conv of dy with the transposed, flipped weight;
+  // dw (AVX-512) over each thread's share of the images at once (so its partial is in dw's own
+  // layout).
+  const bool direct = direct_3x3<T>(s);
   const std::vector<float> packed =
       direct && need_x ? packed_3x3(w, s, true) : std::vector<float>();
   const bool direct_w = direct && need_w && kernels::conv3x3_weight_grad_available();
-  if (direct_w) {
-    const int parts = threads > 1 && s.batch >= threads && !omp_in_parallel() ? threads : 1;
+  if constexpr (std::is_same_v<T, float>) {
+    if (direct_w) {
+      const int parts = threads > 1 && s.batch >= threads && !omp_in_parallel() ? threads : 1;
 #pragma omp parallel for schedule(static) num_threads(parts)
-    for (int part = 0; part < parts; ++part) {
-      const int64_t begin = s.batch * part / parts, end = s.batch * (part + 1) / parts;
-      kernels::conv3x3_weight_grad(xd + begin * s.image_size(), gyd + begin * s.out_channels * P,
-                                   end - begin, s.in_channels, s.geom.height, s.geom.width,
-                                   s.out_channels, partial.data() + part * (W + s.out_channels));
+      for (int part = 0; part < parts; ++part) {
+        const int64_t begin = s.batch * part / parts, end = s.batch * (part + 1) / parts;
+        kernels::conv3x3_weight_grad(xd + begin * s.image_size(),
+                                     gyd + begin * s.out_channels * P, end - begin, s.in_channels,
+                                     s.geom.height, s.geom.width, s.out_channels,
+                                     partial.data() + part * (W + s.out_channels));
+      }
     }
   }
   int used = for_each_image(s.batch, [&](int64_t n, int t) {
-    float* gw = partial.data() + t * (W + s.out_channels);
-    float* gb = gw + W;
-    if (direct && need_x)
-      kernels::conv3x3(gyd + n * s.out_channels * P, s.out_channels, s.geom.height, s.geom.width,
-                       packed.data(), s.in_channels, nullptr, gxd + n * s.image_size());
+    T* gw = partial.data() + t * (W + s.out_channels);
+    T* gb = gw + W;
+    if constexpr (std::is_same_v<T, float>) {
+      if (direct && need_x)
+        kernels::conv3x3(gyd + n * s.out_channels * P, s.out_channels, s.geom.height,
+                         s.geom.width, packed.data(), s.in_channels, nullptr,
+                         gxd + n * s.image_size());
+    }
     if (need_x && !direct && !s.geom.is_identity())
-      std::fill(gxd + n * s.image_size(), gxd + (n + 1) * s.image_size(), 0.0f);
+      std::fill(gxd + n * s.image_size(), gxd + (n + 1) * s.image_size(), T(0));
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float* gyg = gyd + (n * s.out_channels + g * M) * P;
-      const float* wg = wd + g * M * K;
+      const T* gyg = gyd + (n * s.out_channels + g * M) * P;
+      const T* wg = wd + g * M * K;
       if (need_w && !direct_w) {
-        const float* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
+        const T* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
         // dw^T [K, M] += col [K, P] dy^T [P, M]: this orientation measured 1.3x faster than
         // dw [M, K] += dy col^T on conv2's shape (M = 16, K = 150, P = 100).
-        kernels::gemm(false, true, K, M, P, 1.0f, col, P, gyg, P, 1.0f, gw + g * M * K, M);
+        kernels::gemm(false, true, K, M, P, T(1), col, P, gyg, P, T(1), gw + g * M * K, M);
       }
       if (need_x && !direct) {
-        float* gxg = gxd + n * s.image_size() + g * s.group_size();
+        T* gxg = gxd + n * s.image_size() + g * s.group_size();
         if (s.geom.is_identity()) {  // col2im is the identity: write dx directly
-          kernels::gemm(true, false, K, P, M, 1.0f, wg, K, gyg, P, 0.0f, gxg, P);
+          kernels::gemm(true, false, K, P, M, T(1), wg, K, gyg, P, T(0), gxg, P);
         } else {
-          float* dcol = scratch(K * P, 1);
-          kernels::gemm(true, false, K, P, M, 1.0f, wg, K, gyg, P, 0.0f, dcol, P);
+          T* dcol = scratch<T>(K * P, 1);
+          kernels::gemm(true, false, K, P, M, T(1), wg, K, gyg, P, T(0), dcol, P);
           kernels::col2im(dcol, s.geom, gxg);
         }
       }
       if (need_b) {
         for (int64_t m = 0; m < M; ++m) {
-          const float* row = gyg + m * P;
-          float sum = 0;  // not through cpu::dispatch: g++ 12 left that copy scalar (10x slower)
+          const T* row = gyg + m * P;
+          T sum = 0;  // not through cpu::dispatch: g++ 12 left that copy scalar (10x slower)
 #pragma omp simd reduction(+ : sum)
           for (int64_t p = 0; p < P; ++p) sum += row[p];
           gb[g * M + m] += sum;
@@ -206,21 +222,30 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
     }
   });
   Tensor gw, gb;
-  if (need_w) gw = zeros(w.shape());
-  if (need_b) gb = zeros({s.out_channels});
+  if (need_w) gw = kernels::zeros_like(w, w.shape());
+  if (need_b) gb = kernels::zeros_like(w, {s.out_channels});
+  T* gwd = need_w ? gw.data_ptr<T>() : nullptr;
+  T* gbd = need_b ? gb.data_ptr<T>() : nullptr;
   if (direct_w) used = threads;  // the weight-gradient loop may have used them all
   for (int t = 0; t < used; ++t) {  // sum the threads' parts, transposing each group's dw^T
-    const float* part = partial.data() + t * (W + s.out_channels);
+    const T* part = partial.data() + t * (W + s.out_channels);
     if (direct_w)
-      for (int64_t i = 0; i < W; ++i) gw.data()[i] += part[i];  // already [OC, C, 3, 3]
+      for (int64_t i = 0; i < W; ++i) gwd[i] += part[i];  // already [OC, C, 3, 3]
     else if (need_w)
       for (int64_t g = 0; g < s.groups; ++g)
         for (int64_t m = 0; m < M; ++m)
-          for (int64_t k = 0; k < K; ++k) gw.data()[(g * M + m) * K + k] += part[(g * K + k) * M + m];
+          for (int64_t k = 0; k < K; ++k) gwd[(g * M + m) * K + k] += part[(g * K + k) * M + m];
     if (need_b)
-      for (int64_t i = 0; i < s.out_channels; ++i) gb.data()[i] += part[W + i];
+      for (int64_t i = 0; i < s.out_channels; ++i) gbd[i] += part[W + i];
   }
   return {gx, gw, gb};
+}
+
+// A tg::Error naming `op` unless input, weight and (if defined) bias share one dtype: no
+// promotion (core/dtype.h), so a float32 input never meets a float64 layer silently.
+void check_dtypes(const Tensor& input, const Tensor& weight, const Tensor& bias, const char* op) {
+  check_same_dtype(input.dtype(), weight.dtype(), op);
+  if (bias.defined()) check_same_dtype(input.dtype(), bias.dtype(), op);
 }
 
 // PyTorch's padding="same": the total d (k - 1) per dim split as (before, after), the odd
@@ -257,11 +282,17 @@ static Tensor conv2d_explicit(const Tensor& input, const Tensor& weight, const T
     return conv2d_explicit(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups)
         .squeeze(0);
   ConvShape s = conv_shape(input, weight, bias, stride, padding, dilation, groups);
+  check_dtypes(input, weight, bias, "conv2d");
   Tensor x = input.contiguous(), w = weight.contiguous();
   Tensor b = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor y = forward(x, w, b, s);
+  Tensor y = dispatch_floating(x.dtype(), "conv2d", [&]<typename T>(std::type_identity<T>) {
+    return forward<T>(x, w, b, s);
+  });
   record("conv2d", y, {x, w, b}, [x, w, s](const Tensor& gy, NeedsGrad need) {
-    auto [gx, gw, gb] = backward(gy.contiguous(), x, w, s, need[0], need[1], need[2]);
+    auto [gx, gw, gb] =
+        dispatch_floating(x.dtype(), "conv2d", [&]<typename T>(std::type_identity<T>) {
+          return backward<T>(gy.contiguous(), x, w, s, need[0], need[1], need[2]);
+        });
     return grads(gx, gw, gb);
   }).saves(x, w).once_differentiable();
   record_tangent(y, {x, w, b}, [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {
@@ -323,6 +354,7 @@ Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias, int
   check(!bias.defined() || (bias.dim() == 1 && bias.size(0) == out),
         "conv1d: bias of shape {} does not match the weight's {} output channels",
         bias.defined() ? bias.shape() : Shape{}, out);
+  check_dtypes(input, weight, bias, "conv1d");
   const int64_t pad = padding.kind == ConvPadding::Kind::Explicit ? padding.size.w : 0;
   const int64_t span = dilation * (weight.size(2) - 1) + 1, length = input.size(-1) + 2 * pad;
   check(padding.kind == ConvPadding::Kind::Same || span <= length,
@@ -347,8 +379,12 @@ Tensor detail::conv2d_weight_grad(const Tensor& input, const Tensor& grad_output
         "conv2d_weight_grad: gradient {} does not fit the output [{}, {}, {}, {}]",
         grad_output.shape(), s.batch, s.out_channels, s.geom.out_h, s.geom.out_w);
   s.geom.out_h = grad_output.size(2), s.geom.out_w = grad_output.size(3);
-  return backward(grad_output.contiguous(), input.contiguous(), weight.contiguous(), s, false,
-                  true, false)[1];
+  check_dtypes(input, weight, grad_output, "conv2d_weight_grad");
+  return dispatch_floating(input.dtype(), "conv2d_weight_grad",
+                           [&]<typename T>(std::type_identity<T>) {
+    return backward<T>(grad_output.contiguous(), input.contiguous(), weight.contiguous(), s,
+                       false, true, false)[1];
+  });
 }
 
 namespace {

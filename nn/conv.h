@@ -1,7 +1,7 @@
 // Convolution layers: Conv2d over functional::conv2d (declared in nn/functional.h; one
 // primitive op with forward, backward and tangent rules) and Conv1d over functional::conv1d
 // (conv2d on a height-1 view). Inputs are NCHW / NCL; the weight is [out, in / groups, kH, kW]
-// / [out, in / groups, k]. Computed per image as im2col + one sgemm, images spread over the
+// / [out, in / groups, k]. Computed per image as im2col + one GEMM, images spread over the
 // OpenMP pool (nn/conv.cpp says why). padding_mode other than zeros pads with pad() first.
 #pragma once
 

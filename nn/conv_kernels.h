@@ -15,11 +15,13 @@
 
 namespace tg::nn::detail {
 
-/// A growing scratch buffer per thread and slot (libgomp keeps its threads, so it is reused).
-inline float* conv_scratch(size_t floats, int slot) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float>& b = buffers[slot];
-  if (b.size() < floats) b.resize(floats);
+/// A growing scratch buffer of T per thread and slot (libgomp keeps its threads, so it is
+/// reused).
+template <typename T = float>
+T* conv_scratch(size_t elements, int slot) {
+  thread_local std::vector<T> buffers[2];
+  std::vector<T>& b = buffers[slot];
+  if (b.size() < elements) b.resize(elements);
   return b.data();
 }
 
@@ -41,6 +43,7 @@ int for_each_image(int64_t images, F&& body) {
 /// dL/dw of conv2d(input, w, stride, padding, dilation, groups) given dL/dy = grad_output
 /// [N, OC, OH', OW'], where OH' x OW' may be smaller than conv2d's output (the windows past it
 /// count as zero gradient). A raw kernel (im2col + GEMM per image): no double backward.
+/// float32 or float64; all three tensors of one dtype.
 Tensor conv2d_weight_grad(const Tensor& input, const Tensor& grad_output, const Tensor& weight,
                           functional::Size2 stride, functional::Size2 padding,
                           functional::Size2 dilation, int64_t groups);

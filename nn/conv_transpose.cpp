@@ -80,24 +80,26 @@ TransposeShape transpose_shape(const Tensor& x, const Tensor& w, const Tensor& b
   return s;
 }
 
-// y = col2im(W^T x) + b per image and group, all contiguous.
+// y = col2im(W^T x) + b per image and group, all contiguous and of one dtype T.
+template <typename T>
 Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const TransposeShape& s) {
-  Tensor y = empty({s.batch, s.out_channels, s.geom.height, s.geom.width});
+  Tensor y = kernels::empty_like(x, {s.batch, s.out_channels, s.geom.height, s.geom.width});
   const int64_t M = s.m(), K = s.k(), P = s.p(), OP = s.out_plane(), C = s.geom.channels;
-  const float *xd = x.data(), *wd = w.data(), *bd = b.defined() ? b.data() : nullptr;
-  float* yd = y.data();
+  const T *xd = x.data_ptr<T>(), *wd = w.data_ptr<T>();
+  const T* bd = b.defined() ? b.data_ptr<T>() : nullptr;
+  T* yd = y.data_ptr<T>();
   detail::for_each_image(s.batch, [&](int64_t n, int) {
     for (int64_t c = 0; c < s.out_channels; ++c)  // start from the bias: both paths accumulate
       std::fill(yd + (n * s.out_channels + c) * OP, yd + (n * s.out_channels + c + 1) * OP,
-                bd ? bd[c] : 0.0f);
+                bd ? bd[c] : T(0));
     for (int64_t g = 0; g < s.groups; ++g) {
-      const float* xg = xd + (n * s.in_channels + g * M) * P;
-      float* yg = yd + (n * s.out_channels + g * C) * OP;
+      const T* xg = xd + (n * s.in_channels + g * M) * P;
+      T* yg = yd + (n * s.out_channels + g * C) * OP;
       if (s.identity()) {
-        kernels::gemm(true, false, K, P, M, 1.0f, wd + g * M * K, K, xg, P, 1.0f, yg, P);
+        kernels::gemm(true, false, K, P, M, T(1), wd + g * M * K, K, xg, P, T(1), yg, P);
       } else {
-        float* col = detail::conv_scratch(K * P, 1);
-        kernels::gemm(true, false, K, P, M, 1.0f, wd + g * M * K, K, xg, P, 0.0f, col, P);
+        T* col = detail::conv_scratch<T>(K * P, 1);
+        kernels::gemm(true, false, K, P, M, T(1), wd + g * M * K, K, xg, P, T(0), col, P);
         kernels::col2im(col, s.geom, yg);
       }
     }
@@ -119,9 +121,14 @@ Tensor conv_transpose2d(const Tensor& input, const Tensor& weight, const Tensor&
         .squeeze(0);
   TransposeShape s = transpose_shape(input, weight, bias, stride, padding, output_padding,
                                      groups, dilation);
+  check_same_dtype(input.dtype(), weight.dtype(), "conv_transpose2d");
+  if (bias.defined()) check_same_dtype(input.dtype(), bias.dtype(), "conv_transpose2d");
   Tensor x = input.contiguous(), w = weight.contiguous();
   Tensor b = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor y = forward(x, w, b, s);
+  Tensor y = dispatch_floating(x.dtype(), "conv_transpose2d",
+                               [&]<typename T>(std::type_identity<T>) {
+    return forward<T>(x, w, b, s);
+  });
   record("conv_transpose2d", y, {x, w, b},
          [x, w, stride, padding, dilation, groups](const Tensor& gy, NeedsGrad need) {
            Tensor gx, gw, gb;

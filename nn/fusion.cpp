@@ -30,6 +30,8 @@ std::pair<Tensor, Tensor> fuse_conv_bn_weights(const Tensor& conv_w, const Tenso
   check_vector(bn_w, "bn weight", false);
   check_vector(bn_b, "bn bias", false);
   check(bn_eps >= 0, "fuse_conv_bn_weights: eps must be non-negative, got {}", bn_eps);
+  for (const Tensor* t : {&conv_b, &bn_rm, &bn_rv, &bn_w, &bn_b})
+    if (t->defined()) check_same_dtype(conv_w.dtype(), t->dtype(), "fuse_conv_bn_weights");
 
   Tensor scale = (bn_rv + bn_eps).rsqrt();
   if (bn_w.defined()) scale = scale * bn_w;
@@ -58,6 +60,7 @@ Conv2d fuse_conv_bn_eval(const Conv2d& conv, const BatchNorm2d& bn) {
   const Generator saved = default_generator();
   Conv2d fused(options);
   default_generator() = saved;
+  fused.to(conv.weight.dtype());  // float64 layers fuse into a float64 layer
   NoGradGuard no_grad;
   auto [w, b] = fuse_conv_bn_weights(conv.weight, conv.bias, bn.running_mean, bn.running_var,
                                      bn.eps, bn.weight, bn.bias);

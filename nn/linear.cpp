@@ -29,6 +29,8 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   check(!bias.defined() || (bias.dim() == 1 && bias.shape()[0] == out),
         "linear: bias {} does not match out_features {} (weight {})",
         bias.defined() ? bias.shape() : Shape{}, out, weight.shape());
+  check_same_dtype(input.dtype(), weight.dtype(), "linear");
+  if (bias.defined()) check_same_dtype(input.dtype(), bias.dtype(), "linear");
 
   // x as a contiguous [n, in] matrix and a contiguous w, made without recording anything:
   // the op records one node for all of this.
@@ -37,13 +39,18 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
   Tensor x = input.dim() == 2 && input.is_contiguous()
                  ? input : input.detach().contiguous().reshape({n, in});
   Tensor w = weight.is_contiguous() ? weight : Tensor(kernels::copy(weight));
-  Tensor y = zeros({n, out});
-  if (bias.defined()) {  // every row starts as the bias; sgemm then adds x W^T
-    Tensor b = bias.contiguous();
-    for (int64_t i = 0; i < n; ++i) std::copy(b.data(), b.data() + out, y.data() + i * out);
-  }
-  if (n > 0 && in > 0 && out > 0)
-    kernels::gemm(false, true, n, out, in, 1.0f, x.data(), in, w.data(), in, 1.0f, y.data(), out);
+  Tensor y = kernels::zeros_like(x, {n, out});
+  dispatch_floating(x.dtype(), "linear", [&]<typename T>(std::type_identity<T>) {
+    T* yd = y.data_ptr<T>();
+    if (bias.defined()) {  // every row starts as the bias; sgemm then adds x W^T
+      Tensor b = bias.contiguous();
+      const T* bd = b.data_ptr<T>();
+      for (int64_t i = 0; i < n; ++i) std::copy(bd, bd + out, yd + i * out);
+    }
+    if (n > 0 && in > 0 && out > 0)
+      kernels::gemm(false, true, n, out, in, T(1), x.data_ptr<T>(), in, w.data_ptr<T>(), in, T(1),
+                    yd, out);
+  });
   Shape out_shape = input.shape();
   out_shape[out_shape.size() - 1] = out;
   y.impl()->shape = out_shape;  // y is fresh and contiguous: relabel [n, out] as [*, out]
@@ -60,31 +67,33 @@ Tensor linear(const Tensor& input, const Tensor& weight, const Tensor& bias) {
       if (need[2]) gb = g.sum({0});
       return grads(gx, gw, gb);
     }
-    if (need[0]) {
-      gx = zeros({n, in});
-      if (n > 0 && in > 0 && out > 0)
-        kernels::gemm(false, false, n, in, out, 1.0f, g.data(), out, w.data(), in, 0.0f,
-                      gx.data(), in);
-      gx = gx.reshape(in_shape);
-    }
-    if (need[1]) {
-      gw = zeros({out, in});
-      if (n > 0 && in > 0 && out > 0)
-        kernels::gemm(true, false, out, in, n, 1.0f, g.data(), out, x.data(), in, 0.0f,
-                      gw.data(), in);
-    }
-    if (need[2]) {  // column sums, row by row so the inner loop is contiguous
-      gb = zeros({out});
-      float* b = gb.data();
-      const float* gd = g.data();
-      cpu::dispatch([&](auto) {
-        for (int64_t i = 0; i < n; ++i) {
-          const float* gi = gd + i * out;
+    dispatch_floating(x.dtype(), "linear", [&]<typename T>(std::type_identity<T>) {
+      const T* gd = g.data_ptr<T>();
+      if (need[0]) {
+        gx = kernels::zeros_like(x, {n, in});
+        if (n > 0 && in > 0 && out > 0)
+          kernels::gemm(false, false, n, in, out, T(1), gd, out, w.data_ptr<T>(), in, T(0),
+                        gx.data_ptr<T>(), in);
+        gx = gx.reshape(in_shape);
+      }
+      if (need[1]) {
+        gw = kernels::zeros_like(x, {out, in});
+        if (n > 0 && in > 0 && out > 0)
+          kernels::gemm(true, false, out, in, n, T(1), gd, out, x.data_ptr<T>(), in, T(0),
+                        gw.data_ptr<T>(), in);
+      }
+      if (need[2]) {  // column sums, row by row so the inner loop is contiguous
+        gb = kernels::zeros_like(x, {out});
+        T* b = gb.data_ptr<T>();
+        cpu::dispatch([&](auto) {
+          for (int64_t i = 0; i < n; ++i) {
+            const T* gi = gd + i * out;
 #pragma omp simd
-          for (int64_t k = 0; k < out; ++k) b[k] += gi[k];
-        }
-      });
-    }
+            for (int64_t k = 0; k < out; ++k) b[k] += gi[k];
+          }
+        });
+      }
+    });
     return grads(gx, gw, gb);
   }).saves(x, w);
   // J v = v_x W^T + x v_W^T + v_b

@@ -13,6 +13,7 @@
 #include <unordered_set>
 
 #include <tapegrad/core/error.h>
+#include <tapegrad/core/kernels.h>
 
 namespace tg::nn {
 
@@ -54,6 +55,46 @@ void Module::add_child(std::string name, std::shared_ptr<Module> module) {
   check(module.get() != this, "register_module: '{}' would make {} its own child", name,
         this->name());
   children_.emplace_back(std::move(name), std::move(module));
+}
+
+// ---- dtype ---------------------------------------------------------------------------------
+
+namespace {
+
+// t's data replaced by a contiguous copy in `dtype`, in the impl every handle to t shares.
+void convert_in_place(const TensorBase& t, Dtype dtype) {
+  if (!t.defined() || !t.is_floating_point() || t.dtype() == dtype) return;
+  TensorBase converted = kernels::convert(t, dtype);
+  t.bump_version();  // a graph that saved the old data refuses to run backward
+  TensorImpl* impl = t.impl();
+  impl->storage = converted.impl()->storage;
+  impl->strides = converted.strides();
+  impl->offset = converted.offset();
+  impl->dtype = dtype;
+}
+
+}  // namespace
+
+Module& Module::to(Dtype dtype) {
+  check(is_floating_point(dtype), "Module::to: parameters must stay floating point, got {}",
+        dtype);
+  for (Module* m : modules()) {
+    for (auto& [name, t] : m->parameters_) {
+      convert_in_place(t, dtype);
+      if (t.impl()->autograd && t.impl()->autograd->grad)
+        convert_in_place(TensorBase(t.impl()->autograd->grad), dtype);
+    }
+    for (auto& [name, t] : m->buffers_) convert_in_place(t, dtype);
+  }
+  return *this;
+}
+
+Dtype Module::dtype() const {
+  for (const Tensor& t : parameters())
+    if (t.is_floating_point()) return t.dtype();
+  for (const Tensor& t : buffers())
+    if (t.is_floating_point()) return t.dtype();
+  return kFloat32;
 }
 
 // ---- traversal -----------------------------------------------------------------------------

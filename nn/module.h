@@ -102,6 +102,17 @@ class Module {
   /// Drops the accumulated gradient of every parameter.
   void zero_grad();
 
+  // ---- dtype -----------------------------------------------------------------------------
+  /// Converts every floating parameter and buffer of the tree (and any accumulated .grad())
+  /// to `dtype` in place, as PyTorch's `module.to(torch.float64)`: each tensor keeps its
+  /// identity, so the layer's `weight` member, parameters() and an optimizer built earlier all
+  /// see the converted data; requires_grad and hooks stay. int64 buffers are left alone.
+  /// A graph recorded before the call cannot be backpropagated afterwards (its saved tensors
+  /// changed: backward names the op). Returns *this: `net.to(tg::kFloat64)(x)`.
+  Module& to(Dtype dtype);
+  /// The dtype of the first floating parameter or buffer (float32 when there is none).
+  Dtype dtype() const;
+
   // ---- state -----------------------------------------------------------------------------
   /// Every parameter and buffer by dotted name, sharing storage with the module (detached),
   /// and the metadata "format": "pt" (the names and layouts are PyTorch's, which Hugging Face

@@ -1,7 +1,7 @@
 // batch_norm and group_norm as fused ops. An input [N, C, *] is viewed as
 // [N, C, S]; batch norm takes statistics per channel over (N, S), group norm per
 // (sample, group) over a contiguous block of C/G * S values. Forward: one pass for
-// the sums (float within chunks of 512 values, double across them), one to write
+// the sums (float32: float within chunks of 512 values, double across them), one to write
 // y = x * scale + shift. Backward: one pass for its two sums, one to write dx, by the
 // closed form over xhat = (x - mean) * inv_std, with m values per statistic:
 //   dx = inv_std / m * (m * dxhat - sum(dxhat) - xhat * sum(dxhat * xhat)),  dxhat = dy * gamma
@@ -63,31 +63,39 @@ void accumulate(Tensor& t, const Tensor& term) { t = t.defined() ? t + term : te
 
 // Partial sums run in float over chunks of at most this many values, each chunk then added
 // in double: float keeps twice the lanes per vector and no conversions (in double these loops
-// ran at half the speed of the memory), the chunks bound the float rounding.
+// ran at half the speed of the memory), the chunks bound the float rounding. A float64 tensor
+// runs the same loops in double throughout (T is the element type).
 constexpr int64_t kChunk = 512;
+
+// A tg::Error naming `op` unless t (when given) has x's dtype: no promotion (core/dtype.h).
+void check_dtype(const Tensor& t, const Tensor& x, const char* op) {
+  if (t.defined()) check_same_dtype(x.dtype(), t.dtype(), op);
+}
 
 // Sums of d = v - shift and d^2 over the strided set {p[i * stride + j] : i < rows, j < run},
 // shift = its first value: E[d^2] - E[d]^2 then stays free of cancellation when the mean is
 // large against the spread (the shifted-data variance algorithm).
+template <typename T>
 struct Moments {
-  float shift;
+  T shift;
   double sum, squares;
 };
-Moments moments(const float* p, int64_t rows, int64_t stride, int64_t run) {
-  Moments result{rows > 0 && run > 0 ? p[0] : 0.0f, 0, 0};
+template <typename T>
+Moments<T> moments(const T* p, int64_t rows, int64_t stride, int64_t run) {
+  Moments<T> result{rows > 0 && run > 0 ? p[0] : T(0), 0, 0};
   cpu::dispatch([&](auto) {
     // The shift, pointers and counts local and the loop from 0: g++ 12 leaves this loop
     // scalar otherwise. Reductions of the loop's own: see cpu::dispatch.
-    const float k = result.shift;
+    const T k = result.shift;
     double sum = 0, squares = 0;
     for (int64_t i = 0; i < rows; ++i) {
       for (int64_t j0 = 0; j0 < run; j0 += kChunk) {
-        const float* r = p + i * stride + j0;
+        const T* r = p + i * stride + j0;
         const int64_t n = std::min(run - j0, kChunk);
-        float s = 0, q = 0;
+        T s = 0, q = 0;
 #pragma omp simd reduction(+ : s, q)
         for (int64_t j = 0; j < n; ++j) {
-          const float d = r[j] - k;
+          const T d = r[j] - k;
           s += d;
           q += d * d;
         }
@@ -124,93 +132,102 @@ Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor&
   else
     check(running_mean.defined(),
           "batch_norm: running_mean and running_var are needed when not training");
+  for (const Tensor* t : {&weight, &bias, &running_mean, &running_var})
+    check_dtype(*t, input, "batch_norm");
 
-  Tensor x = input.contiguous(), y = empty(x.shape());
-  Tensor mean = empty({L.c}), inv_std = empty({L.c});
-  const float *xd = x.data(), *gamma = weight.defined() ? weight.data() : nullptr,
-              *beta = bias.defined() ? bias.data() : nullptr;
-  float *yd = y.data(), *md = mean.data(), *isd = inv_std.data();
+  Tensor x = input.contiguous(), y = kernels::empty_like(x);
+  Tensor mean = kernels::empty_like(x, {L.c}), inv_std = kernels::empty_like(x, {L.c});
   const double count = double(L.n * L.s);
-  kernels::parallel_for(L.c, std::max<int64_t>(1, (1 << 15) / std::max<double>(count, 1)),
-                        [&](int64_t begin, int64_t end) {
-    for (int64_t c = begin; c < end; ++c) {
-      const float* xc = xd + c * L.s;
-      double var;
-      if (training) {
-        const Moments mo = moments(xc, L.n, L.c * L.s, L.s);
-        md[c] = float(mo.shift + mo.sum / count);
-        var = std::max(mo.squares / count - (mo.sum / count) * (mo.sum / count), 0.0);
-        if (running_mean.defined()) {  // PyTorch stores the unbiased variance
-          float* rm = running_mean.data() + c;
-          float* rv = running_var.data() + c;
-          *rm = (1 - momentum) * *rm + momentum * md[c];
-          *rv = (1 - momentum) * *rv + momentum * float(var * count / (count - 1));
+  dispatch_floating(x.dtype(), "batch_norm", [&]<typename T>(std::type_identity<T>) {
+    const T *xd = x.data_ptr<T>(), *gamma = weight.defined() ? weight.data_ptr<T>() : nullptr,
+            *beta = bias.defined() ? bias.data_ptr<T>() : nullptr;
+    T *yd = y.data_ptr<T>(), *md = mean.data_ptr<T>(), *isd = inv_std.data_ptr<T>();
+    T* rmd = running_mean.defined() ? running_mean.data_ptr<T>() : nullptr;
+    T* rvd = running_var.defined() ? running_var.data_ptr<T>() : nullptr;
+    kernels::parallel_for(L.c, std::max<int64_t>(1, (1 << 15) / std::max<double>(count, 1)),
+                          [&](int64_t begin, int64_t end) {
+      for (int64_t c = begin; c < end; ++c) {
+        const T* xc = xd + c * L.s;
+        double var;
+        if (training) {
+          const Moments<T> mo = moments(xc, L.n, L.c * L.s, L.s);
+          md[c] = T(mo.shift + mo.sum / count);
+          var = std::max(mo.squares / count - (mo.sum / count) * (mo.sum / count), 0.0);
+          if (rmd) {  // PyTorch stores the unbiased variance
+            rmd[c] = (1 - momentum) * rmd[c] + momentum * md[c];
+            rvd[c] = (1 - momentum) * rvd[c] + momentum * T(var * count / (count - 1));
+          }
+        } else {
+          md[c] = rmd[c];
+          var = rvd[c];
         }
-      } else {
-        md[c] = running_mean.data()[c];
-        var = running_var.data()[c];
-      }
-      isd[c] = float(1 / std::sqrt(var + eps));
-      float scale = isd[c] * (gamma ? gamma[c] : 1.0f);
-      float shift = (beta ? beta[c] : 0.0f) - md[c] * scale;
-      cpu::dispatch([&](auto) {
-        for (int64_t n = 0; n < L.n; ++n) {
-          const float* in = xc + n * L.c * L.s;
-          float* out = yd + (in - xd);
+        isd[c] = T(1 / std::sqrt(var + eps));
+        T scale = isd[c] * (gamma ? gamma[c] : T(1));
+        T shift = (beta ? beta[c] : T(0)) - md[c] * scale;
+        cpu::dispatch([&](auto) {
+          for (int64_t n = 0; n < L.n; ++n) {
+            const T* in = xc + n * L.c * L.s;
+            T* out = yd + (in - xd);
 #pragma omp simd
-          for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
-        }
-      });
-    }
+            for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
+          }
+        });
+      }
+    });
   });
 
   record("batch_norm", y, {x, weight, bias},
          [x, weight, mean, inv_std, training, L](const Tensor& g, NeedsGrad need) {
     Tensor gy = g.contiguous();
-    Tensor gx = need[0] ? empty(x.shape()) : Tensor();
-    Tensor gw = need[1] ? empty({L.c}) : Tensor(), gb = need[2] ? empty({L.c}) : Tensor();
-    const float *xd = x.data(), *gyd = gy.data(), *md = mean.data(), *isd = inv_std.data();
-    const float* gamma = weight.defined() ? weight.data() : nullptr;
+    Tensor gx = need[0] ? kernels::empty_like(x) : Tensor();
+    Tensor gw = need[1] ? kernels::empty_like(x, {L.c}) : Tensor();
+    Tensor gb = need[2] ? kernels::empty_like(x, {L.c}) : Tensor();
     const double count = double(L.n * L.s);
-    kernels::parallel_for(L.c, std::max<int64_t>(1, (1 << 15) / std::max<double>(count, 1)),
-                          [&](int64_t begin, int64_t end) {
-      for (int64_t c = begin; c < end; ++c) {
-        const float m = md[c], is = isd[c];
-        double sum_gy = 0, sum_gy_xhat = 0;
-        cpu::dispatch([&](auto) {
-          double sg = 0, sgx = 0;  // reductions of the loop's own: see cpu::dispatch
-          for (int64_t n = 0; n < L.n; ++n) {
-            for (int64_t s0 = 0; s0 < L.s; s0 += kChunk) {  // float chunks, as in moments
-              const int64_t o = (n * L.c + c) * L.s + s0, len = std::min(L.s - s0, kChunk);
-              const float *xr = xd + o, *gr = gyd + o, mu = m;
-              float a = 0, b = 0;
+    dispatch_floating(x.dtype(), "batch_norm", [&]<typename T>(std::type_identity<T>) {
+      const T *xd = x.data_ptr<T>(), *gyd = gy.data_ptr<T>(), *md = mean.data_ptr<T>(),
+              *isd = inv_std.data_ptr<T>();
+      const T* gamma = weight.defined() ? weight.data_ptr<T>() : nullptr;
+      T* gxd = need[0] ? gx.data_ptr<T>() : nullptr;
+      kernels::parallel_for(L.c, std::max<int64_t>(1, (1 << 15) / std::max<double>(count, 1)),
+                            [&](int64_t begin, int64_t end) {
+        for (int64_t c = begin; c < end; ++c) {
+          const T m = md[c], is = isd[c];
+          double sum_gy = 0, sum_gy_xhat = 0;
+          cpu::dispatch([&](auto) {
+            double sg = 0, sgx = 0;  // reductions of the loop's own: see cpu::dispatch
+            for (int64_t n = 0; n < L.n; ++n) {
+              for (int64_t s0 = 0; s0 < L.s; s0 += kChunk) {  // T chunks, as in moments
+                const int64_t o = (n * L.c + c) * L.s + s0, len = std::min(L.s - s0, kChunk);
+                const T *xr = xd + o, *gr = gyd + o, mu = m;
+                T a = 0, b = 0;
 #pragma omp simd reduction(+ : a, b)
-              for (int64_t s = 0; s < len; ++s) {
-                a += gr[s];
-                b += gr[s] * (xr[s] - mu);
+                for (int64_t s = 0; s < len; ++s) {
+                  a += gr[s];
+                  b += gr[s] * (xr[s] - mu);
+                }
+                sg += a, sgx += b;
               }
-              sg += a, sgx += b;
             }
-          }
-          sum_gy = sg, sum_gy_xhat = sgx * is;
-        });
-        if (need[1]) gw.data()[c] = float(sum_gy_xhat);
-        if (need[2]) gb.data()[c] = float(sum_gy);
-        if (!need[0]) continue;
-        const float k = (gamma ? gamma[c] : 1.0f) * is;
-        // Training: dx = k (gy - mean(gy) - xhat mean(gy xhat)); eval: dx = k gy.
-        const float a = training ? float(sum_gy / count) : 0.0f;
-        const float b = training ? float(sum_gy_xhat / count) : 0.0f;
-        cpu::dispatch([&](auto) {
-          for (int64_t n = 0; n < L.n; ++n) {
-            const int64_t o = (n * L.c + c) * L.s;
-            const float *xr = xd + o, *gr = gyd + o;
-            float* dr = gx.data() + o;
+            sum_gy = sg, sum_gy_xhat = sgx * is;
+          });
+          if (need[1]) gw.data_ptr<T>()[c] = T(sum_gy_xhat);
+          if (need[2]) gb.data_ptr<T>()[c] = T(sum_gy);
+          if (!need[0]) continue;
+          const T k = (gamma ? gamma[c] : T(1)) * is;
+          // Training: dx = k (gy - mean(gy) - xhat mean(gy xhat)); eval: dx = k gy.
+          const T a = training ? T(sum_gy / count) : T(0);
+          const T b = training ? T(sum_gy_xhat / count) : T(0);
+          cpu::dispatch([&](auto) {
+            for (int64_t n = 0; n < L.n; ++n) {
+              const int64_t o = (n * L.c + c) * L.s;
+              const T *xr = xd + o, *gr = gyd + o;
+              T* dr = gxd + o;
 #pragma omp simd
-            for (int64_t s = 0; s < L.s; ++s) dr[s] = k * (gr[s] - a - (xr[s] - m) * is * b);
-          }
-        });
-      }
+              for (int64_t s = 0; s < L.s; ++s) dr[s] = k * (gr[s] - a - (xr[s] - m) * is * b);
+            }
+          });
+        }
+      });
     });
     return grads(gx, gw, gb);
   }).saves(x, weight).once_differentiable();
@@ -253,81 +270,90 @@ Tensor group_norm(const Tensor& input, int64_t num_groups, const Tensor& weight,
         input.shape());
   check_channels(weight, L.c, "weight", input, "group_norm");
   check_channels(bias, L.c, "bias", input, "group_norm");
+  check_dtype(weight, input, "group_norm");
+  check_dtype(bias, input, "group_norm");
   const int64_t G = num_groups, cg = L.c / G, m = cg * L.s;  // channels and values per group
-  Tensor x = input.contiguous(), y = empty(x.shape());
-  Tensor mean = empty({L.n * G}), inv_std = empty({L.n * G});
-  const float *xd = x.data(), *gamma = weight.defined() ? weight.data() : nullptr,
-              *beta = bias.defined() ? bias.data() : nullptr;
-  float *yd = y.data(), *md = mean.data(), *isd = inv_std.data();
+  Tensor x = input.contiguous(), y = kernels::empty_like(x);
+  Tensor mean = kernels::empty_like(x, {L.n * G}), inv_std = kernels::empty_like(x, {L.n * G});
   const int64_t grain = std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(m, 1));
-  kernels::parallel_for(L.n * G, grain, [&](int64_t begin, int64_t end) {
-    for (int64_t ng = begin; ng < end; ++ng) {
-      const Moments mo = moments(xd + ng * m, 1, 0, m);
-      const double shifted_mean = m ? mo.sum / m : 0;
-      double mu = mo.shift + shifted_mean,
-             var = m ? std::max(mo.squares / m - shifted_mean * shifted_mean, 0.0) : 0;
-      md[ng] = float(mu), isd[ng] = float(1 / std::sqrt(var + eps));
-      for (int64_t j = 0; j < cg; ++j) {
-        int64_t c = ng % G * cg + j;
-        float scale = isd[ng] * (gamma ? gamma[c] : 1.0f);
-        float shift = (beta ? beta[c] : 0.0f) - md[ng] * scale;
-        const float* in = xd + ng * m + j * L.s;
-        float* out = yd + ng * m + j * L.s;
-        cpu::dispatch([&](auto) {
+  dispatch_floating(x.dtype(), "group_norm", [&]<typename T>(std::type_identity<T>) {
+    const T *xd = x.data_ptr<T>(), *gamma = weight.defined() ? weight.data_ptr<T>() : nullptr,
+            *beta = bias.defined() ? bias.data_ptr<T>() : nullptr;
+    T *yd = y.data_ptr<T>(), *md = mean.data_ptr<T>(), *isd = inv_std.data_ptr<T>();
+    kernels::parallel_for(L.n * G, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t ng = begin; ng < end; ++ng) {
+        const Moments<T> mo = moments(xd + ng * m, 1, 0, m);
+        const double shifted_mean = m ? mo.sum / m : 0;
+        double mu = mo.shift + shifted_mean,
+               var = m ? std::max(mo.squares / m - shifted_mean * shifted_mean, 0.0) : 0;
+        md[ng] = T(mu), isd[ng] = T(1 / std::sqrt(var + eps));
+        for (int64_t j = 0; j < cg; ++j) {
+          int64_t c = ng % G * cg + j;
+          T scale = isd[ng] * (gamma ? gamma[c] : T(1));
+          T shift = (beta ? beta[c] : T(0)) - md[ng] * scale;
+          const T* in = xd + ng * m + j * L.s;
+          T* out = yd + ng * m + j * L.s;
+          cpu::dispatch([&](auto) {
 #pragma omp simd
-          for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
-        });
+            for (int64_t s = 0; s < L.s; ++s) out[s] = in[s] * scale + shift;
+          });
+        }
       }
-    }
+    });
   });
 
   record("group_norm", y, {x, weight, bias},
          [x, weight, mean, inv_std, L, G](const Tensor& g, NeedsGrad need) {
     Tensor gy = g.contiguous();
     const int64_t cg = L.c / G, m = cg * L.s;
-    Tensor gx = need[0] ? empty(x.shape()) : Tensor();
-    // Per (sample, channel) parts of dgamma and dbeta, summed over samples afterwards.
-    std::vector<float> part_w(L.n * L.c), part_b(L.n * L.c);
-    const float *xd = x.data(), *gyd = gy.data(), *md = mean.data(), *isd = inv_std.data();
-    const float* gamma = weight.defined() ? weight.data() : nullptr;
+    Tensor gx = need[0] ? kernels::empty_like(x) : Tensor();
+    Tensor gw = need[1] ? kernels::zeros_like(x, {L.c}) : Tensor();
+    Tensor gb = need[2] ? kernels::zeros_like(x, {L.c}) : Tensor();
     const int64_t grain = std::max<int64_t>(1, (1 << 15) / std::max<int64_t>(m, 1));
-    kernels::parallel_for(L.n * G, grain, [&](int64_t begin, int64_t end) {
-      for (int64_t ng = begin; ng < end; ++ng) {
-        const float mu = md[ng], is = isd[ng];
-        double sum_d = 0, sum_d_xhat = 0;  // of dxhat = dy * gamma
-        for (int64_t j = 0; j < cg; ++j) {
-          const int64_t c = ng % G * cg + j, o = ng * m + j * L.s;
-          const float *xr = xd + o, *gr = gyd + o, gm = gamma ? gamma[c] : 1.0f;
-          double sg = 0, sgx = 0;
-          cpu::dispatch([&](auto) {
-            double a = 0, b = 0;  // reductions of the loop's own: see cpu::dispatch
+    dispatch_floating(x.dtype(), "group_norm", [&]<typename T>(std::type_identity<T>) {
+      // Per (sample, channel) parts of dgamma and dbeta, summed over samples afterwards.
+      std::vector<T> part_w(L.n * L.c), part_b(L.n * L.c);
+      const T *xd = x.data_ptr<T>(), *gyd = gy.data_ptr<T>(), *md = mean.data_ptr<T>(),
+              *isd = inv_std.data_ptr<T>();
+      const T* gamma = weight.defined() ? weight.data_ptr<T>() : nullptr;
+      T* gxd = need[0] ? gx.data_ptr<T>() : nullptr;
+      kernels::parallel_for(L.n * G, grain, [&](int64_t begin, int64_t end) {
+        for (int64_t ng = begin; ng < end; ++ng) {
+          const T mu = md[ng], is = isd[ng];
+          double sum_d = 0, sum_d_xhat = 0;  // of dxhat = dy * gamma
+          for (int64_t j = 0; j < cg; ++j) {
+            const int64_t c = ng % G * cg + j, o = ng * m + j * L.s;
+            const T *xr = xd + o, *gr = gyd + o, gm = gamma ? gamma[c] : T(1);
+            double sg = 0, sgx = 0;
+            cpu::dispatch([&](auto) {
+              double a = 0, b = 0;  // reductions of the loop's own: see cpu::dispatch
 #pragma omp simd reduction(+ : a, b)
-            for (int64_t s = 0; s < L.s; ++s) a += gr[s], b += gr[s] * (xr[s] - mu) * is;
-            sg = a, sgx = b;
-          });
-          part_b[ng / G * L.c + c] = float(sg), part_w[ng / G * L.c + c] = float(sgx);
-          sum_d += gm * sg, sum_d_xhat += gm * sgx;
-        }
-        if (!need[0]) continue;
-        const float a = m ? float(sum_d / m) : 0.0f, b = m ? float(sum_d_xhat / m) : 0.0f;
-        for (int64_t j = 0; j < cg; ++j) {
-          const int64_t c = ng % G * cg + j, o = ng * m + j * L.s;
-          const float *xr = xd + o, *gr = gyd + o, gm = gamma ? gamma[c] : 1.0f;
-          float* dr = gx.data() + o;
-          cpu::dispatch([&](auto) {
+              for (int64_t s = 0; s < L.s; ++s) a += gr[s], b += gr[s] * (xr[s] - mu) * is;
+              sg = a, sgx = b;
+            });
+            part_b[ng / G * L.c + c] = T(sg), part_w[ng / G * L.c + c] = T(sgx);
+            sum_d += gm * sg, sum_d_xhat += gm * sgx;
+          }
+          if (!need[0]) continue;
+          const T a = m ? T(sum_d / m) : T(0), b = m ? T(sum_d_xhat / m) : T(0);
+          for (int64_t j = 0; j < cg; ++j) {
+            const int64_t c = ng % G * cg + j, o = ng * m + j * L.s;
+            const T *xr = xd + o, *gr = gyd + o, gm = gamma ? gamma[c] : T(1);
+            T* dr = gxd + o;
+            cpu::dispatch([&](auto) {
 #pragma omp simd
-            for (int64_t s = 0; s < L.s; ++s)
-              dr[s] = is * (gm * gr[s] - a - (xr[s] - mu) * is * b);
-          });
+              for (int64_t s = 0; s < L.s; ++s)
+                dr[s] = is * (gm * gr[s] - a - (xr[s] - mu) * is * b);
+            });
+          }
         }
-      }
+      });
+      for (int64_t n = 0; n < L.n; ++n)
+        for (int64_t c = 0; c < L.c; ++c) {
+          if (need[1]) gw.data_ptr<T>()[c] += part_w[n * L.c + c];
+          if (need[2]) gb.data_ptr<T>()[c] += part_b[n * L.c + c];
+        }
     });
-    Tensor gw = need[1] ? zeros({L.c}) : Tensor(), gb = need[2] ? zeros({L.c}) : Tensor();
-    for (int64_t n = 0; n < L.n; ++n)
-      for (int64_t c = 0; c < L.c; ++c) {
-        if (need[1]) gw.data()[c] += part_w[n * L.c + c];
-        if (need[2]) gb.data()[c] += part_b[n * L.c + c];
-      }
     return grads(gx, gw, gb);
   }).saves(x, weight).once_differentiable();
 
@@ -361,6 +387,8 @@ Tensor layer_norm(const Tensor& input, const Shape& normalized_shape, const Tens
     check(!t->defined() || t->shape() == normalized_shape,
           "layer_norm: {} of shape {} does not match normalized_shape {}",
           t == &weight ? "weight" : "bias", t->defined() ? t->shape() : Shape{}, normalized_shape);
+  check_dtype(weight, input, "layer_norm");
+  check_dtype(bias, input, "layer_norm");
   // Rows of F features become samples with F channels of one value each, all in one group.
   const int64_t features = normalized_shape.numel(), rows = input.numel() / std::max<int64_t>(features, 1);
   auto flat = [features](const Tensor& t) { return t.defined() ? t.reshape({features}) : t; };

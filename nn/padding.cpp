@@ -109,17 +109,20 @@ void for_each_slice(const PadPlan& p, F&& body) {
 }
 
 Tensor pad_forward(const Tensor& x, const PadPlan& p, float value) {
-  Tensor y = empty(p.out_shape);
+  Tensor y = kernels::empty_like(x, p.out_shape);
   const int64_t W = p.out.back(), in_block = p.in_block(), out_block = p.out_block();
   const std::vector<int64_t>& last = p.source.back();
-  const float* xd = x.data();
-  float* yd = y.data();
-  for_each_slice(p, [&](int64_t n) {
-    for_each_row(p, [&](int64_t r, int64_t offset) {
-      float* yr = yd + n * out_block + r * W;
-      if (offset < 0) return std::fill(yr, yr + W, value);
-      const float* xr = xd + n * in_block + offset;
-      for (int64_t j = 0; j < W; ++j) yr[j] = last[j] >= 0 ? xr[last[j]] : value;
+  dispatch_floating(x.dtype(), "pad", [&]<typename T>(std::type_identity<T>) {
+    const T* xd = x.data_ptr<T>();
+    T* yd = y.data_ptr<T>();
+    const T v = value;
+    for_each_slice(p, [&](int64_t n) {
+      for_each_row(p, [&](int64_t r, int64_t offset) {
+        T* yr = yd + n * out_block + r * W;
+        if (offset < 0) return std::fill(yr, yr + W, v);
+        const T* xr = xd + n * in_block + offset;
+        for (int64_t j = 0; j < W; ++j) yr[j] = last[j] >= 0 ? xr[last[j]] : v;
+      });
     });
   });
   return y;
@@ -127,18 +130,20 @@ Tensor pad_forward(const Tensor& x, const PadPlan& p, float value) {
 
 // dL/dx: each output's gradient added to the input element it copied.
 Tensor pad_backward(const Tensor& gy, const PadPlan& p) {
-  Tensor g = gy.contiguous(), gx = zeros(p.in_shape);
+  Tensor g = gy.contiguous(), gx = kernels::zeros_like(g, p.in_shape);
   const int64_t W = p.out.back(), in_block = p.in_block(), out_block = p.out_block();
   const std::vector<int64_t>& last = p.source.back();
-  const float* gyd = g.data();
-  float* gxd = gx.data();
-  for_each_slice(p, [&](int64_t n) {  // slices never share input elements: no races
-    for_each_row(p, [&](int64_t r, int64_t offset) {
-      if (offset < 0) return;
-      const float* gr = gyd + n * out_block + r * W;
-      float* xr = gxd + n * in_block + offset;
-      for (int64_t j = 0; j < W; ++j)
-        if (last[j] >= 0) xr[last[j]] += gr[j];
+  dispatch_floating(g.dtype(), "pad", [&]<typename T>(std::type_identity<T>) {
+    const T* gyd = g.data_ptr<T>();
+    T* gxd = gx.data_ptr<T>();
+    for_each_slice(p, [&](int64_t n) {  // slices never share input elements: no races
+      for_each_row(p, [&](int64_t r, int64_t offset) {
+        if (offset < 0) return;
+        const T* gr = gyd + n * out_block + r * W;
+        T* xr = gxd + n * in_block + offset;
+        for (int64_t j = 0; j < W; ++j)
+          if (last[j] >= 0) xr[last[j]] += gr[j];
+      });
     });
   });
   return gx;

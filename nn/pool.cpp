@@ -34,11 +34,12 @@ struct Windows {
   int64_t height = 0, width = 0;  // of the input plane
   std::vector<int64_t> h0, h1, w0, w1;  // clipped to the image
   std::vector<int64_t> dh, dw;          // the sides whose product divides window (i, j)
-  std::optional<float> divisor_override{};
+  std::optional<int64_t> divisor_override{};
   int64_t out_h() const { return int64_t(h0.size()); }
   int64_t out_w() const { return int64_t(w0.size()); }
-  float area(int64_t i, int64_t j) const {
-    return divisor_override ? *divisor_override : float(dh[i] * dw[j]);
+  template <typename T>
+  T area(int64_t i, int64_t j) const {
+    return divisor_override ? T(*divisor_override) : T(dh[i] * dw[j]);
   }
 };
 
@@ -153,8 +154,14 @@ inline void keep_max(float v, int64_t index, float& best, int64_t& arg) {
   arg = (arg & ~int64_t(take)) | (index & int64_t(take));
 }
 
+// float64 (gradient checks, not speed): the plain branch.
+inline void keep_max(double v, int64_t index, double& best, int64_t& arg) {
+  if (v > best || v != v) best = v, arg = index;
+}
+
 // One [H, W] plane of max_pool2d, any geometry (windows clipped to the image, taps d apart).
-void max_plane(const float* xp, const Windows& win, const Geometry& g, float* yp, int32_t* ip) {
+template <typename T>
+void max_plane(const T* xp, const Windows& win, const Geometry& g, T* yp, int32_t* ip) {
   const auto [k, s, p, d, ceil_mode] = g;
   const int64_t W = win.width, OH = win.out_h(), OW = win.out_w();
   for (int64_t i = 0; i < OH; ++i) {
@@ -163,7 +170,7 @@ void max_plane(const float* xp, const Windows& win, const Geometry& g, float* yp
       const int64_t w0 = first_tap(j * s.w - p.w, d.w), w1 = win.w1[j];
       // Every window holds a real pixel (kernel_windows checked): start from the first.
       int64_t arg = h0 * W + w0;
-      float best = xp[arg];
+      T best = xp[arg];
       for (int64_t h = h0; h < h1; h += d.h)
         for (int64_t w = w0; w < w1; w += d.w) keep_max(xp[h * W + w], h * W + w, best, arg);
       yp[i * OW + j] = best, ip[i * OW + j] = int32_t(arg);
@@ -175,9 +182,9 @@ void max_plane(const float* xp, const Windows& win, const Geometry& g, float* yp
 // starts at origin[o] for output o of the plane; taps d apart. Per kernel offset, one select
 // over the whole plane: a long loop that vectorises (with gathers), 4-7x faster than going
 // window by window, whose short data-dependent loops stay scalar.
-void max_plane_unpadded(const float* __restrict xp, const std::vector<int32_t>& origin,
-                        int64_t W, Size2 k, Size2 d, float* __restrict yp,
-                        int32_t* __restrict ip) {
+template <typename T>
+void max_plane_unpadded(const T* __restrict xp, const std::vector<int32_t>& origin, int64_t W,
+                        Size2 k, Size2 d, T* __restrict yp, int32_t* __restrict ip) {
   const int64_t n = int64_t(origin.size());
   const int32_t* __restrict off = origin.data();
   for (int64_t kh = 0; kh < k.h; ++kh)
@@ -191,7 +198,7 @@ void max_plane_unpadded(const float* __restrict xp, const std::vector<int32_t>& 
 #pragma omp simd
       for (int64_t o = 0; o < n; ++o) {
         const int32_t at = off[o] + shift;
-        const float v = xp[at], best = yp[o];
+        const T v = xp[at], best = yp[o];
         const bool take = (v > best) | (v != v);  // NaN wins, as in PyTorch
         yp[o] = take ? v : best;
         ip[o] = take ? at : ip[o];
@@ -253,14 +260,16 @@ void max_plane_unpadded(const float* __restrict xp, const std::vector<int32_t>& 
 
 // dL/dx of a gather: dx[plane, index[plane, i]] += gy[plane, i] (the max-pool backward).
 Tensor scatter(const Tensor& gy, const Shape& in_shape, const Indices& index) {
-  Tensor g = gy.contiguous(), gx = zeros(in_shape);
+  Tensor g = gy.contiguous(), gx = kernels::zeros_like(g, in_shape);
   const int64_t in_plane = in_shape[2] * in_shape[3], out_plane = g.size(2) * g.size(3);
-  const float* gyd = g.data();
-  float* gxd = gx.data();
   const int32_t* id = index->data();
-  for_each_plane(in_shape[0] * in_shape[1], in_plane, [&](int64_t plane) {
-    for (int64_t i = plane * out_plane; i < (plane + 1) * out_plane; ++i)
-      gxd[plane * in_plane + id[i]] += gyd[i];
+  dispatch_floating(g.dtype(), "max_pool2d", [&]<typename T>(std::type_identity<T>) {
+    const T* gyd = g.data_ptr<T>();
+    T* gxd = gx.data_ptr<T>();
+    for_each_plane(in_shape[0] * in_shape[1], in_plane, [&](int64_t plane) {
+      for (int64_t i = plane * out_plane; i < (plane + 1) * out_plane; ++i)
+        gxd[plane * in_plane + id[i]] += gyd[i];
+    });
   });
   return gx;
 }
@@ -268,14 +277,16 @@ Tensor scatter(const Tensor& gy, const Shape& in_shape, const Indices& index) {
 // y[plane, i] = t[plane, index[plane, i]]: max-pooling's tangent, linear in t.
 // dL/dt: dL/dy scattered back to the indices.
 Tensor take(const Tensor& t, const Shape& out_shape, const Indices& index) {
-  Tensor x = t.contiguous(), y = empty(out_shape);
+  Tensor x = t.contiguous(), y = kernels::empty_like(x, out_shape);
   const int64_t in_plane = x.size(2) * x.size(3), out_plane = out_shape[2] * out_shape[3];
-  const float* xd = x.data();
-  float* yd = y.data();
   const int32_t* id = index->data();
-  for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
-    for (int64_t i = plane * out_plane; i < (plane + 1) * out_plane; ++i)
-      yd[i] = xd[plane * in_plane + id[i]];
+  dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>(std::type_identity<T>) {
+    const T* xd = x.data_ptr<T>();
+    T* yd = y.data_ptr<T>();
+    for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
+      for (int64_t i = plane * out_plane; i < (plane + 1) * out_plane; ++i)
+        yd[i] = xd[plane * in_plane + id[i]];
+    });
   });
   record("max_pool2d_take", y, {x}, [in_shape = x.shape(), index](const Tensor& gy) {
     return grads(scatter(gy, in_shape, index));
@@ -285,35 +296,39 @@ Tensor take(const Tensor& t, const Shape& out_shape, const Indices& index) {
 
 // y = mean of x over each window (divided by win.area).   dL/dx[window] += dL/dy / area
 Tensor average(const Tensor& input, const std::shared_ptr<const Windows>& win, const char* name) {
-  Tensor x = input.contiguous(), y = empty(pooled_shape(x, *win));
+  Tensor x = input.contiguous(), y = kernels::empty_like(x, pooled_shape(x, *win));
   const int64_t W = win->width, in_plane = win->height * W, OH = win->out_h(), OW = win->out_w();
-  const float* xd = x.data();
-  float* yd = y.data();
-  for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
-    const float* xp = xd + plane * in_plane;
-    float* yp = yd + plane * OH * OW;
-    for (int64_t i = 0; i < OH; ++i)
-      for (int64_t j = 0; j < OW; ++j) {
-        float sum = 0;
-        for (int64_t h = win->h0[i]; h < win->h1[i]; ++h)
-          for (int64_t w = win->w0[j]; w < win->w1[j]; ++w) sum += xp[h * W + w];
-        yp[i * OW + j] = sum / win->area(i, j);
-      }
-  });
-  record(name, y, {x}, [in_shape = x.shape(), win](const Tensor& gy) {
-    Tensor g = gy.contiguous(), gx = zeros(in_shape);
-    const int64_t W = win->width, in_plane = win->height * W, OH = win->out_h(), OW = win->out_w();
-    const float* gyd = g.data();
-    float* gxd = gx.data();
-    for_each_plane(in_shape[0] * in_shape[1], in_plane, [&](int64_t plane) {
-      float* gp = gxd + plane * in_plane;
-      const float* gyp = gyd + plane * OH * OW;
+  dispatch_floating(x.dtype(), name, [&]<typename T>(std::type_identity<T>) {
+    const T* xd = x.data_ptr<T>();
+    T* yd = y.data_ptr<T>();
+    for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
+      const T* xp = xd + plane * in_plane;
+      T* yp = yd + plane * OH * OW;
       for (int64_t i = 0; i < OH; ++i)
         for (int64_t j = 0; j < OW; ++j) {
-          float share = gyp[i * OW + j] / win->area(i, j);
+          T sum = 0;
           for (int64_t h = win->h0[i]; h < win->h1[i]; ++h)
-            for (int64_t w = win->w0[j]; w < win->w1[j]; ++w) gp[h * W + w] += share;
+            for (int64_t w = win->w0[j]; w < win->w1[j]; ++w) sum += xp[h * W + w];
+          yp[i * OW + j] = sum / win->area<T>(i, j);
         }
+    });
+  });
+  record(name, y, {x}, [in_shape = x.shape(), win, name](const Tensor& gy) {
+    Tensor g = gy.contiguous(), gx = kernels::zeros_like(g, in_shape);
+    const int64_t W = win->width, in_plane = win->height * W, OH = win->out_h(), OW = win->out_w();
+    dispatch_floating(g.dtype(), name, [&]<typename T>(std::type_identity<T>) {
+      const T* gyd = g.data_ptr<T>();
+      T* gxd = gx.data_ptr<T>();
+      for_each_plane(in_shape[0] * in_shape[1], in_plane, [&](int64_t plane) {
+        T* gp = gxd + plane * in_plane;
+        const T* gyp = gyd + plane * OH * OW;
+        for (int64_t i = 0; i < OH; ++i)
+          for (int64_t j = 0; j < OW; ++j) {
+            T share = gyp[i * OW + j] / win->area<T>(i, j);
+            for (int64_t h = win->h0[i]; h < win->h1[i]; ++h)
+              for (int64_t w = win->w0[j]; w < win->w1[j]; ++w) gp[h * W + w] += share;
+          }
+      });
     });
     return grads(gx);
   }).once_differentiable();
@@ -334,19 +349,18 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
   const Geometry g{kernel_size, stride == Size2(0) ? kernel_size : stride, padding, dilation,
                    ceil_mode};
   Windows win = kernel_windows(input, g, true, "max_pool2d");
-  Tensor x = input.contiguous(), y = empty(pooled_shape(x, win));
+  Tensor x = input.contiguous(), y = kernels::empty_like(x, pooled_shape(x, win));
   const int64_t H = win.height, W = win.width, in_plane = H * W, OH = win.out_h(),
                 OW = win.out_w();
   auto index = std::make_shared<std::vector<int32_t>>(y.numel());
-  const float* xd = x.data();
-  float* yd = y.data();
   int32_t* id = index->data();
   // No padding and no partial ceil_mode window: every window is whole (the fast loops).
   const bool whole = padding == Size2(0) &&
                      (OH - 1) * g.stride.h + dilation.h * (kernel_size.h - 1) < H &&
                      (OW - 1) * g.stride.w + dilation.w * (kernel_size.w - 1) < W;
 #if defined(__x86_64__)
-  const bool two_by_two = cpu::capability() == cpu::Capability::avx512 && whole &&
+  const bool two_by_two = x.dtype() == kFloat32 &&
+                          cpu::capability() == cpu::Capability::avx512 && whole &&
                           kernel_size == Size2(2) && g.stride == Size2(2) && dilation == Size2(1);
 #else
   const bool two_by_two = false;
@@ -356,18 +370,24 @@ Tensor max_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
     for (int64_t i = 0; i < OH; ++i)
       for (int64_t j = 0; j < OW; ++j)
         origin.push_back(int32_t(i * g.stride.h * W + j * g.stride.w));
-  for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
-    const float* xp = xd + plane * in_plane;
-    float* yp = yd + plane * OH * OW;
-    int32_t* ip = id + plane * OH * OW;
+  dispatch_floating(x.dtype(), "max_pool2d", [&]<typename T>(std::type_identity<T>) {
+    const T* xd = x.data_ptr<T>();
+    T* yd = y.data_ptr<T>();
+    for_each_plane(x.size(0) * x.size(1), in_plane, [&](int64_t plane) {
+      const T* xp = xd + plane * in_plane;
+      T* yp = yd + plane * OH * OW;
+      int32_t* ip = id + plane * OH * OW;
 #if defined(__x86_64__)
-    if (two_by_two) return max_plane_2x2(xp, W, OH, OW, yp, ip);
+      if constexpr (std::is_same_v<T, float>) {  // AVX-512's float32 kernel
+        if (two_by_two) return max_plane_2x2(xp, W, OH, OW, yp, ip);
+      }
 #endif
-    cpu::dispatch([&](auto) {  // the unpadded loop vectorises with AVX2's gathers
-      if (whole)
-        max_plane_unpadded(xp, origin, W, kernel_size, dilation, yp, ip);
-      else
-        max_plane(xp, win, g, yp, ip);
+      cpu::dispatch([&](auto) {  // the unpadded loop vectorises with AVX2's gathers
+        if (whole)
+          max_plane_unpadded(xp, origin, W, kernel_size, dilation, yp, ip);
+        else
+          max_plane(xp, win, g, yp, ip);
+      });
     });
   });
   Indices argmax = std::move(index);
@@ -391,7 +411,7 @@ Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, Size2 stride, Size2 pa
   check(!divisor_override || *divisor_override != 0, "avg_pool2d: divisor_override must not be 0");
   const Geometry g{kernel_size, stride == Size2(0) ? kernel_size : stride, padding, 1, ceil_mode};
   auto win = std::make_shared<Windows>(kernel_windows(input, g, count_include_pad, "avg_pool2d"));
-  if (divisor_override) win->divisor_override = float(*divisor_override);
+  win->divisor_override = divisor_override;
   return average(input, win, "avg_pool2d");
 }
 

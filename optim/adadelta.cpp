@@ -19,16 +19,17 @@ Adadelta::Adadelta(std::vector<ParamGroup<AdadeltaOptions>> groups)
 }
 
 void Adadelta::step() {
-  for_each_grad([](const AdadeltaOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    float* x = p.data();
-    const float* dx = grad.data();
-    float* sq = s.buffer("square_avg", p).data();
-    float* acc = s.buffer("acc_delta", p).data();
-    const float lr = o.lr, rho = o.rho, rho1 = 1 - o.rho, eps = o.eps, wd = o.weight_decay;
+  for_each_grad([]<typename T>(std::type_identity<T>, const AdadeltaOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    T* x = p.data_ptr<T>();
+    const T* dx = grad.data_ptr<T>();
+    T* sq = s.buffer("square_avg", p).data_ptr<T>();
+    T* acc = s.buffer("acc_delta", p).data_ptr<T>();
+    const T lr = o.lr, rho = o.rho, rho1 = 1 - o.rho, eps = o.eps, wd = o.weight_decay;
     for_each_element(p.numel(), [=](int64_t i) {
-      float g = dx[i] + wd * x[i];
+      T g = dx[i] + wd * x[i];
       sq[i] = rho * sq[i] + rho1 * g * g;
-      float delta = std::sqrt(acc[i] + eps) / std::sqrt(sq[i] + eps) * g;
+      T delta = std::sqrt(acc[i] + eps) / std::sqrt(sq[i] + eps) * g;
       acc[i] = rho * acc[i] + rho1 * delta * delta;
       x[i] -= lr * delta;
     });

@@ -20,22 +20,23 @@ Adagrad::Adagrad(std::vector<ParamGroup<AdagradOptions>> groups)
 }
 
 void Adagrad::step() {
-  for_each_grad([](const AdagradOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    float* x = p.data();
-    const float* dx = grad.data();
-    float* sum = s.buffer("sum", p, o.initial_accumulator_value).data();
+  for_each_grad([]<typename T>(std::type_identity<T>, const AdagradOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    T* x = p.data_ptr<T>();
+    const T* dx = grad.data_ptr<T>();
+    T* sum = s.buffer("sum", p, o.initial_accumulator_value).data_ptr<T>();
     s.step++;
-    const float lr = o.lr / (1 + double(s.step - 1) * o.lr_decay);
-    const float wd = o.weight_decay, eps = o.eps;
+    const T lr = o.lr / (1 + double(s.step - 1) * o.lr_decay);
+    const T wd = o.weight_decay, eps = o.eps;
     if (o.eps_inside_sqrt) {
       for_each_element(p.numel(), [=](int64_t i) {
-        float g = dx[i] + wd * x[i];
+        T g = dx[i] + wd * x[i];
         sum[i] += g * g;
         x[i] -= lr * g / std::sqrt(sum[i] + eps);
       });
     } else {
       for_each_element(p.numel(), [=](int64_t i) {
-        float g = dx[i] + wd * x[i];
+        T g = dx[i] + wd * x[i];
         sum[i] += g * g;
         x[i] -= lr * g / (std::sqrt(sum[i]) + eps);
       });

@@ -19,27 +19,27 @@ void check_adam_options(const std::string& name, const Options& o) {
 }
 
 // One Adam step of one parameter; `decoupled` selects AdamW's weight decay.
-template <typename Options>
+template <typename T, typename Options>
 void adam_update(const Options& o, bool decoupled, Tensor& p, const Tensor& grad, ParamState& s) {
-  float* x = p.data();
-  const float* dx = grad.data();
-  float* m = s.buffer("exp_avg", p).data();
-  float* v = s.buffer("exp_avg_sq", p).data();
+  T* x = p.data_ptr<T>();
+  const T* dx = grad.data_ptr<T>();
+  T* m = s.buffer("exp_avg", p).data_ptr<T>();
+  T* v = s.buffer("exp_avg_sq", p).data_ptr<T>();
   s.step++;
   const double t = double(s.step), beta1 = o.betas[0], beta2 = o.betas[1];
-  const float b1 = beta1, b1c = 1 - beta1, b2 = beta2, b2c = 1 - beta2, eps = o.eps;
-  const float step_size = o.lr / (1 - std::pow(beta1, t));     // eta / (1 - beta1^t)
-  const float bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));  // sqrt(1 - beta2^t)
-  const float wd = decoupled ? 0.f : float(o.weight_decay);
-  const float shrink = decoupled ? float(1 - o.lr * o.weight_decay) : 1.f;
+  const T b1 = beta1, b1c = 1 - beta1, b2 = beta2, b2c = 1 - beta2, eps = o.eps;
+  const T step_size = o.lr / (1 - std::pow(beta1, t));     // eta / (1 - beta1^t)
+  const T bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));  // sqrt(1 - beta2^t)
+  const T wd = decoupled ? T(0) : T(o.weight_decay);
+  const T shrink = decoupled ? T(1 - o.lr * o.weight_decay) : T(1);
   with_flag(o.amsgrad, [&](auto amsgrad) {
-    float* v_max = amsgrad ? s.buffer("max_exp_avg_sq", p).data() : nullptr;
+    T* v_max = amsgrad ? s.buffer("max_exp_avg_sq", p).data_ptr<T>() : nullptr;
     for_each_element(p.numel(), [=](int64_t i) {
       x[i] *= shrink;
-      float g = dx[i] + wd * x[i];
+      T g = dx[i] + wd * x[i];
       m[i] = b1 * m[i] + b1c * g;
       v[i] = b2 * v[i] + b2c * g * g;
-      float s_t = v[i];
+      T s_t = v[i];
       if constexpr (amsgrad) s_t = v_max[i] = std::max(v_max[i], v[i]);
       x[i] -= step_size * m[i] / (std::sqrt(s_t) / bias2_sqrt + eps);
     });
@@ -56,8 +56,9 @@ Adam::Adam(std::vector<ParamGroup<AdamOptions>> groups) : OptimizerWith("Adam", 
 }
 
 void Adam::step() {
-  for_each_grad([](const AdamOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    adam_update(o, false, p, grad, s);
+  for_each_grad([]<typename T>(std::type_identity<T>, const AdamOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    adam_update<T>(o, false, p, grad, s);
   });
 }
 
@@ -70,8 +71,9 @@ AdamW::AdamW(std::vector<ParamGroup<AdamWOptions>> groups)
 }
 
 void AdamW::step() {
-  for_each_grad([](const AdamWOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    adam_update(o, true, p, grad, s);
+  for_each_grad([]<typename T>(std::type_identity<T>, const AdamWOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    adam_update<T>(o, true, p, grad, s);
   });
 }
 

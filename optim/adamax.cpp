@@ -20,17 +20,18 @@ Adamax::Adamax(std::vector<ParamGroup<AdamaxOptions>> groups)
 }
 
 void Adamax::step() {
-  for_each_grad([](const AdamaxOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    float* x = p.data();
-    const float* dx = grad.data();
-    float* m = s.buffer("exp_avg", p).data();
-    float* u = s.buffer("exp_inf", p).data();
+  for_each_grad([]<typename T>(std::type_identity<T>, const AdamaxOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    T* x = p.data_ptr<T>();
+    const T* dx = grad.data_ptr<T>();
+    T* m = s.buffer("exp_avg", p).data_ptr<T>();
+    T* u = s.buffer("exp_inf", p).data_ptr<T>();
     s.step++;
-    const float b1 = o.betas[0], b1c = 1 - o.betas[0], b2 = o.betas[1], eps = o.eps;
-    const float wd = o.weight_decay;
-    const float step_size = o.lr / (1 - std::pow(o.betas[0], double(s.step)));
+    const T b1 = o.betas[0], b1c = 1 - o.betas[0], b2 = o.betas[1], eps = o.eps;
+    const T wd = o.weight_decay;
+    const T step_size = o.lr / (1 - std::pow(o.betas[0], double(s.step)));
     for_each_element(p.numel(), [=](int64_t i) {
-      float g = dx[i] + wd * x[i];
+      T g = dx[i] + wd * x[i];
       m[i] = b1 * m[i] + b1c * g;
       u[i] = std::max(b2 * u[i], std::abs(g) + eps);
       x[i] -= step_size * m[i] / u[i];

@@ -19,18 +19,20 @@ double joint_norm(const std::vector<Tensor>& tensors, double p) {
   double total = 0;
   for (const Tensor& t : tensors) {
     Tensor c = t.contiguous();
-    const float* x = c.data();
-    for (int64_t i = 0, n = c.numel(); i < n; ++i) {
-      double a = std::abs(double(x[i]));
-      if (std::isinf(p))
-        total = std::max(total, a);
-      else if (p == 2)
-        total += a * a;
-      else if (p == 1)
-        total += a;
-      else
-        total += std::pow(a, p);
-    }
+    dispatch_floating(c.dtype(), "clip", [&]<typename T>(std::type_identity<T>) {
+      const T* x = c.data_ptr<T>();
+      for (int64_t i = 0, n = c.numel(); i < n; ++i) {
+        double a = std::abs(double(x[i]));
+        if (std::isinf(p))
+          total = std::max(total, a);
+        else if (p == 2)
+          total += a * a;
+        else if (p == 1)
+          total += a;
+        else
+          total += std::pow(a, p);
+      }
+    });
   }
   if (std::isinf(p) || p == 1) return total;
   return p == 2 ? std::sqrt(total) : std::pow(total, 1 / p);

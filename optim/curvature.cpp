@@ -1,4 +1,5 @@
-// The second-order methods' view of autograd/forward.h: its transforms give float tensors,
+// The second-order methods' view of autograd/forward.h: its transforms give float32 or float64
+// tensors,
 // turned here into the double vectors the dense solves work on, with the checks that name
 // the optimizer when its loss or residual function misbehaves.
 #include <tapegrad/optim/curvature.h>
@@ -13,10 +14,7 @@ namespace tg::optim {
 
 namespace {
 
-std::vector<double> doubles(const Tensor& t) {
-  std::vector<float> v = t.to_vector();
-  return {v.begin(), v.end()};
-}
+std::vector<double> doubles(const Tensor& t) { return t.to_vector<double>(); }
 
 }  // namespace
 
@@ -37,7 +35,7 @@ LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector
   };
   auto [gradient, loss] = grad_and_value(checked, params);
   Tensor hessian = tg::hessian(checked, params);
-  LossDerivatives d{loss.item(), {}, doubles(hessian)};
+  LossDerivatives d{loss.item<double>(), {}, doubles(hessian)};
   const int64_t n = hessian.size(0);
   for (int64_t i = 0; i < n; ++i) {  // symmetrise away float round-off
     for (int64_t j = i + 1; j < n; ++j) {
@@ -47,7 +45,7 @@ LossDerivatives loss_derivatives(const ParamFunction& loss_fn, const std::vector
   }
   NoGradGuard no_grad;
   for (size_t k = 0; k < params.size(); ++k) {
-    for (float v : gradient[k].to_vector()) d.gradient.push_back(v);
+    for (double v : gradient[k].to_vector<double>()) d.gradient.push_back(v);
     params[k].set_grad(gradient[k]);
   }
   return d;
@@ -106,8 +104,10 @@ void add_to_params(const std::vector<Tensor>& params, const std::vector<double>&
                    double scale) {
   size_t offset = 0;
   for (const Tensor& p : params) {
-    float* x = p.data();
-    for (int64_t i = 0; i < p.numel(); ++i) x[i] += float(scale * step[offset + i]);
+    dispatch_floating(p.dtype(), "add_to_params", [&]<typename T>(std::type_identity<T>) {
+      T* x = p.data_ptr<T>();
+      for (int64_t i = 0; i < p.numel(); ++i) x[i] += T(scale * step[offset + i]);
+    });
     p.bump_version();
     offset += p.numel();
   }

@@ -1,29 +1,33 @@
 // L-BFGS, following torch/optim/lbfgs.py line by line: the cubic interpolation, the strong
 // Wolfe line search, then the step with its two-loop recursion and stopping tests. Flat
-// vectors are float (as PyTorch's, so the state saves exactly); dot products and scalars
-// are double.
+// vectors have the parameters' element type T (float for float32, as PyTorch's, so the state
+// saves exactly; double for float64); dot products and scalars are double.
 #include <tapegrad/optim/lbfgs.h>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
 #include <set>
+#include <utility>
 
 namespace tg::optim {
 
 namespace {
 
-using Flat = std::vector<float>;
+template <typename T>
+using Flat = std::vector<T>;
 
-double dot(const Flat& a, const Flat& b) {
+template <typename T>
+double dot(const Flat<T>& a, const Flat<T>& b) {
   double s = 0;
   for (size_t i = 0; i < a.size(); ++i) s += double(a[i]) * double(b[i]);
   return s;
 }
 
-double max_abs(const Flat& a) {
+template <typename T>
+double max_abs(const Flat<T>& a) {
   double m = 0;
-  for (float v : a) m = std::max(m, double(std::abs(v)));
+  for (T v : a) m = std::max(m, double(std::abs(v)));
   return m;
 }
 
@@ -41,32 +45,35 @@ double cubic_interpolate(double x1, double f1, double g1, double x2, double f2, 
   return std::min(std::max(min_pos, lo), hi);
 }
 
+template <typename T>
 struct LineSearchResult {
   double f;
-  Flat g;
+  Flat<T> g;
   double t;
   int64_t evals;
 };
 
 // f and its flat gradient at x + t d (the parameters are restored afterwards).
-using DirectionalObjective = std::function<double(double t, Flat& g)>;
+template <typename T>
+using DirectionalObjective = std::function<double(double t, Flat<T>& g)>;
 
 // Finds t satisfying the strong Wolfe conditions: bracketing, then zooming by cubic
 // interpolation (Nocedal & Wright, Algorithms 3.5 and 3.6), as PyTorch's _strong_wolfe.
-LineSearchResult strong_wolfe(const DirectionalObjective& obj, double t, const Flat& d, double f,
-                              const Flat& g, double gtd, double tolerance_change, double c1 = 1e-4,
-                              double c2 = 0.9, int max_ls = 25) {
+template <typename T>
+LineSearchResult<T> strong_wolfe(const DirectionalObjective<T>& obj, double t, const Flat<T>& d,
+                                 double f, const Flat<T>& g, double gtd, double tolerance_change,
+                                 double c1 = 1e-4, double c2 = 0.9, int max_ls = 25) {
   const double d_norm = max_abs(d);
-  Flat g_new;
+  Flat<T> g_new;
   double f_new = obj(t, g_new);
   int64_t evals = 1;
   double gtd_new = dot(g_new, d);
   double t_prev = 0, f_prev = f, gtd_prev = gtd;
-  Flat g_prev = g;
+  Flat<T> g_prev = g;
   bool done = false;
   int ls_iter = 0;
   std::array<double, 2> bracket{}, bracket_f{}, bracket_gtd{};
-  std::array<Flat, 2> bracket_g;
+  std::array<Flat<T>, 2> bracket_g;
   int size = 0;  // 1 when the first trial already satisfies the conditions
   while (ls_iter < max_ls) {
     const bool no_decrease = f_new > f + c1 * t * gtd || (ls_iter > 1 && f_new >= f_prev);
@@ -150,43 +157,66 @@ LBFGS::LBFGS(std::vector<Tensor> params, LBFGSOptions options)
   detail::check_non_negative(name_, "tolerance_grad", o.tolerance_grad);
   detail::check_non_negative(name_, "tolerance_change", o.tolerance_change);
   check(o.history_size > 0, "LBFGS: invalid history_size: {} (expected > 0)", o.history_size);
+  dtype_ = params_[0][0].dtype();
+  for (const Tensor& p : params_[0])
+    check(p.dtype() == dtype_,
+          "LBFGS: the parameters are {} and {}; they form one flat vector, so they must share "
+          "a dtype; hint: convert them with .to()", dtype_, p.dtype());
 }
 
 void LBFGS::step() {
   fail("LBFGS: step() needs a closure that re-evaluates the loss; call step(closure)");
 }
 
-LBFGS::Flat LBFGS::gather_flat_grad() const {
-  Flat flat;
+template <typename T>
+const LBFGS::History<T>& LBFGS::history() const {
+  if constexpr (std::is_same_v<T, float>)
+    return history32_;
+  else
+    return history64_;
+}
+
+template <typename T>
+LBFGS::History<T>& LBFGS::history() {
+  return const_cast<History<T>&>(std::as_const(*this).history<T>());
+}
+
+template <typename T>
+Flat<T> LBFGS::gather_flat_grad() const {
+  Flat<T> flat;
   for (const Tensor& p : params_[0]) {
     Tensor g = p.grad();
     if (!g.defined())
-      flat.insert(flat.end(), p.numel(), 0.f);
+      flat.insert(flat.end(), p.numel(), T(0));
     else
-      for (float v : g.to_vector()) flat.push_back(v);
+      for (T v : g.to_vector<T>()) flat.push_back(v);
   }
   return flat;
 }
 
-LBFGS::Flat LBFGS::gather_params() const {
-  Flat flat;
-  for (const Tensor& p : params_[0]) flat.insert(flat.end(), p.data(), p.data() + p.numel());
+template <typename T>
+Flat<T> LBFGS::gather_params() const {
+  Flat<T> flat;
+  for (const Tensor& p : params_[0])
+    flat.insert(flat.end(), p.data_ptr<T>(), p.data_ptr<T>() + p.numel());
   return flat;
 }
 
-void LBFGS::set_params(const Flat& x) {
+template <typename T>
+void LBFGS::set_params(const Flat<T>& x) {
   size_t offset = 0;
   for (Tensor& p : params_[0]) {
-    std::copy(x.begin() + offset, x.begin() + offset + p.numel(), p.data());
+    std::copy(x.begin() + offset, x.begin() + offset + p.numel(), p.data_ptr<T>());
     offset += p.numel();
   }
 }
 
-void LBFGS::add_to_params(double t, const Flat& d) {
-  const float step = float(t);
+template <typename T>
+void LBFGS::add_to_params(double t, const Flat<T>& d) {
+  const T step = T(t);
   size_t offset = 0;
   for (Tensor& p : params_[0]) {
-    float* x = p.data();
+    T* x = p.data_ptr<T>();
     for (int64_t i = 0; i < p.numel(); ++i) x[i] += step * d[offset + i];
     p.bump_version();
     offset += p.numel();
@@ -194,94 +224,107 @@ void LBFGS::add_to_params(double t, const Flat& d) {
 }
 
 Tensor LBFGS::step(const Closure& closure) {
+  return dispatch_floating(dtype_, "LBFGS", [&]<typename T>(std::type_identity<T>) {
+    return step_in<T>(closure);
+  });
+}
+
+template <typename T>
+Tensor LBFGS::step_in(const Closure& closure) {
+  History<T>& h = history<T>();
   const LBFGSOptions& o = options_[0];
   const int64_t max_eval = o.max_eval.value_or(o.max_iter * 5 / 4);
-  auto evaluate = [&] {
+  auto evaluate = [&]() -> Tensor {
     EnableGradGuard grad_mode;
     return closure();
+  };
+  auto loss_at = [&]() -> double {  // the loss in double, whatever its dtype
+    Tensor l = evaluate();
+    return l.item<double>();
   };
   NoGradGuard no_grad;
   Tensor orig_loss = evaluate();
   check(orig_loss.defined() && orig_loss.numel() == 1,
         "LBFGS: the closure must return the scalar loss");
-  double loss = orig_loss.item();
+  double loss = orig_loss.item<double>();
   int64_t current_evals = 1;
   func_evals_++;
-  Flat flat_grad = gather_flat_grad();
+  Flat<T> flat_grad = gather_flat_grad<T>();
   if (max_abs(flat_grad) <= o.tolerance_grad) return orig_loss;  // already optimal
 
   for (int64_t n_iter = 1; n_iter <= o.max_iter; ++n_iter) {
     n_iter_++;
     // The direction d = -H g from the two-loop recursion.
     if (n_iter_ == 1) {
-      d_.resize(flat_grad.size());
-      for (size_t i = 0; i < d_.size(); ++i) d_[i] = -flat_grad[i];
-      old_dirs_.clear(), old_stps_.clear(), ro_.clear();
+      h.d.resize(flat_grad.size());
+      for (size_t i = 0; i < h.d.size(); ++i) h.d[i] = -flat_grad[i];
+      h.old_dirs.clear(), h.old_stps.clear(), ro_.clear();
       h_diag_ = 1;
     } else {
-      Flat y(flat_grad.size()), s(flat_grad.size());
+      Flat<T> y(flat_grad.size()), s(flat_grad.size());
       for (size_t i = 0; i < y.size(); ++i) {
-        y[i] = flat_grad[i] - prev_flat_grad_[i];
-        s[i] = d_[i] * float(t_);
+        y[i] = flat_grad[i] - h.prev_flat_grad[i];
+        s[i] = h.d[i] * T(t_);
       }
       double ys = dot(y, s);
       if (ys > 1e-10) {  // keep only pairs with positive curvature
-        if (int64_t(old_dirs_.size()) == o.history_size) {
-          old_dirs_.pop_front(), old_stps_.pop_front(), ro_.pop_front();
+        if (int64_t(h.old_dirs.size()) == o.history_size) {
+          h.old_dirs.pop_front(), h.old_stps.pop_front(), ro_.pop_front();
         }
-        old_dirs_.push_back(y), old_stps_.push_back(s), ro_.push_back(1 / ys);
+        h.old_dirs.push_back(y), h.old_stps.push_back(s), ro_.push_back(1 / ys);
         h_diag_ = ys / dot(y, y);
       }
-      const size_t num_old = old_dirs_.size();
+      const size_t num_old = h.old_dirs.size();
       std::vector<double> al(num_old);
-      Flat q(flat_grad.size());
+      Flat<T> q(flat_grad.size());
       for (size_t i = 0; i < q.size(); ++i) q[i] = -flat_grad[i];
       for (size_t k = num_old; k-- > 0;) {
-        al[k] = dot(old_stps_[k], q) * ro_[k];
-        const float a = al[k];
-        for (size_t i = 0; i < q.size(); ++i) q[i] -= a * old_dirs_[k][i];
+        al[k] = dot(h.old_stps[k], q) * ro_[k];
+        const T a = al[k];
+        for (size_t i = 0; i < q.size(); ++i) q[i] -= a * h.old_dirs[k][i];
       }
-      const float gamma = h_diag_;
-      for (size_t i = 0; i < q.size(); ++i) d_[i] = q[i] * gamma;
+      const T gamma = h_diag_;
+      for (size_t i = 0; i < q.size(); ++i) h.d[i] = q[i] * gamma;
       for (size_t k = 0; k < num_old; ++k) {
-        const float c = al[k] - dot(old_dirs_[k], d_) * ro_[k];
-        for (size_t i = 0; i < d_.size(); ++i) d_[i] += c * old_stps_[k][i];
+        const T c = al[k] - dot(h.old_dirs[k], h.d) * ro_[k];
+        for (size_t i = 0; i < h.d.size(); ++i) h.d[i] += c * h.old_stps[k][i];
       }
     }
-    prev_flat_grad_ = flat_grad;
+    h.prev_flat_grad = flat_grad;
     prev_loss_ = loss;
 
     // The step length: a fixed lr (smaller on the very first iteration), or a line search.
     if (n_iter_ == 1) {
       double g_sum = 0;
-      for (float v : flat_grad) g_sum += std::abs(v);
+      for (T v : flat_grad) g_sum += std::abs(v);
       t_ = std::min(1.0, 1.0 / g_sum) * o.lr;
     } else {
       t_ = o.lr;
     }
-    double gtd = dot(flat_grad, d_);
+    double gtd = dot(flat_grad, h.d);
     if (gtd > -o.tolerance_change) break;  // not a descent direction any more
 
     int64_t ls_func_evals = 0;
     bool opt_cond = false;
     if (o.line_search_fn == LineSearch::strong_wolfe) {
-      const Flat x_init = gather_params();
-      auto obj = [&](double t, Flat& g) {
-        add_to_params(t, d_);
-        double f = evaluate().item();
-        g = gather_flat_grad();
+      const Flat<T> x_init = gather_params<T>();
+      auto obj = [&](double t, Flat<T>& g) {
+        add_to_params(t, h.d);
+        double f = loss_at();
+        g = gather_flat_grad<T>();
         set_params(x_init);
         return f;
       };
-      LineSearchResult r = strong_wolfe(obj, t_, d_, loss, flat_grad, gtd, o.tolerance_change);
+      LineSearchResult<T> r =
+          strong_wolfe<T>(obj, t_, h.d, loss, flat_grad, gtd, o.tolerance_change);
       loss = r.f, flat_grad = std::move(r.g), t_ = r.t, ls_func_evals = r.evals;
-      add_to_params(t_, d_);
+      add_to_params(t_, h.d);
       opt_cond = max_abs(flat_grad) <= o.tolerance_grad;
     } else {
-      add_to_params(t_, d_);
+      add_to_params(t_, h.d);
       if (n_iter != o.max_iter) {  // re-evaluate, unless this was the last iteration
-        loss = evaluate().item();
-        flat_grad = gather_flat_grad();
+        loss = loss_at();
+        flat_grad = gather_flat_grad<T>();
         opt_cond = max_abs(flat_grad) <= o.tolerance_grad;
         ls_func_evals = 1;
       }
@@ -290,7 +333,7 @@ Tensor LBFGS::step(const Closure& closure) {
     func_evals_ += ls_func_evals;
 
     if (n_iter == o.max_iter || current_evals >= max_eval || opt_cond) break;
-    if (max_abs(d_) * std::abs(t_) <= o.tolerance_change) break;  // the step is tiny
+    if (max_abs(h.d) * std::abs(t_) <= o.tolerance_change) break;  // the step is tiny
     if (std::abs(loss - prev_loss_) < o.tolerance_change) break;  // the loss stalls
   }
   return orig_loss;
@@ -302,58 +345,68 @@ void LBFGS::save_extra_state(StateDict& dict) const {
   dict.set("lbfgs.t", t_);
   dict.set("lbfgs.H_diag", h_diag_);
   dict.set("lbfgs.prev_loss", prev_loss_);
-  dict.set("lbfgs.history", double(old_dirs_.size()));
-  auto as_tensor = [](const Flat& v) { return tensor(v, {int64_t(v.size())}); };
-  if (!d_.empty()) dict.insert("lbfgs.d", as_tensor(d_));
-  if (!prev_flat_grad_.empty()) dict.insert("lbfgs.prev_flat_grad", as_tensor(prev_flat_grad_));
-  for (size_t k = 0; k < old_dirs_.size(); ++k) {
-    dict.insert(fmt::format("lbfgs.old_dirs.{}", k), as_tensor(old_dirs_[k]));
-    dict.insert(fmt::format("lbfgs.old_stps.{}", k), as_tensor(old_stps_[k]));
-    dict.set(fmt::format("lbfgs.ro.{}", k), ro_[k]);
-  }
+  dict.set("lbfgs.history", double(ro_.size()));
+  dispatch_floating(dtype_, "LBFGS", [&]<typename T>(std::type_identity<T>) {
+    const History<T>& h = history<T>();
+    auto as_tensor = [](const Flat<T>& v) {
+      return tensor(std::vector<double>(v.begin(), v.end()), {int64_t(v.size())},
+                    {.dtype = dtype_of<T>});
+    };
+    if (!h.d.empty()) dict.insert("lbfgs.d", as_tensor(h.d));
+    if (!h.prev_flat_grad.empty()) dict.insert("lbfgs.prev_flat_grad", as_tensor(h.prev_flat_grad));
+    for (size_t k = 0; k < h.old_dirs.size(); ++k) {
+      dict.insert(fmt::format("lbfgs.old_dirs.{}", k), as_tensor(h.old_dirs[k]));
+      dict.insert(fmt::format("lbfgs.old_stps.{}", k), as_tensor(h.old_stps[k]));
+    }
+  });
+  for (size_t k = 0; k < ro_.size(); ++k) dict.set(fmt::format("lbfgs.ro.{}", k), ro_[k]);
 }
 
 void LBFGS::load_extra_state(const StateDict& extra) {
-  const size_t n = gather_params().size();
-  std::set<std::string> used;  // every entry must be one of ours
-  auto scalar = [&](const std::string& key) {
-    check(extra.has(key), "LBFGS: load_state_dict: missing entry '{}'", key);
-    used.insert(key);
-    return extra.number(key);
-  };
-  auto flat = [&](const std::string& key, bool required) {
-    const Tensor* t = extra.find(key);
-    check(!required || t, "LBFGS: load_state_dict: missing entry '{}'", key);
-    if (!t) return Flat{};
-    used.insert(key);
-    check(t->numel() == int64_t(n), "LBFGS: load_state_dict: '{}' has {} elements, the parameters {}",
-          key, t->numel(), n);
-    return t->to_vector();
-  };
-  // Parse everything first, then commit: a refused dict leaves the optimizer as it was.
-  const int64_t n_iter = int64_t(scalar("lbfgs.n_iter"));
-  const int64_t func_evals = int64_t(scalar("lbfgs.func_evals"));
-  const double t = scalar("lbfgs.t"), h_diag = scalar("lbfgs.H_diag");
-  const double prev_loss = scalar("lbfgs.prev_loss");
-  Flat d = flat("lbfgs.d", false), prev_flat_grad = flat("lbfgs.prev_flat_grad", false);
-  std::deque<Flat> old_dirs, old_stps;
-  std::deque<double> ro;
-  const double history = scalar("lbfgs.history");
-  check(history >= 0 && history <= double(options_[0].history_size) && history == std::floor(history),
-        "LBFGS: load_state_dict: 'lbfgs.history' is {}, expected a whole number in [0, {}]", history,
-        options_[0].history_size);
-  for (size_t k = 0; k < size_t(history); ++k) {
-    old_dirs.push_back(flat(fmt::format("lbfgs.old_dirs.{}", k), true));
-    old_stps.push_back(flat(fmt::format("lbfgs.old_stps.{}", k), true));
-    ro.push_back(scalar(fmt::format("lbfgs.ro.{}", k)));
-  }
-  for (const auto& [key, value] : extra.metadata())
-    check(used.contains(key), "LBFGS: load_state_dict: unexpected entry '{}'", key);
-  for (const auto& [key, value] : extra)
-    check(used.contains(key), "LBFGS: load_state_dict: unexpected entry '{}'", key);
-  n_iter_ = n_iter, func_evals_ = func_evals, t_ = t, h_diag_ = h_diag, prev_loss_ = prev_loss;
-  d_ = std::move(d), prev_flat_grad_ = std::move(prev_flat_grad);
-  old_dirs_ = std::move(old_dirs), old_stps_ = std::move(old_stps), ro_ = std::move(ro);
+  dispatch_floating(dtype_, "LBFGS", [&]<typename T>(std::type_identity<T>) {
+    const size_t n = gather_params<T>().size();
+    std::set<std::string> used;  // every entry must be one of ours
+    auto scalar = [&](const std::string& key) {
+      check(extra.has(key), "LBFGS: load_state_dict: missing entry '{}'", key);
+      used.insert(key);
+      return extra.number(key);
+    };
+    auto flat = [&](const std::string& key, bool required) {
+      const Tensor* t = extra.find(key);
+      check(!required || t, "LBFGS: load_state_dict: missing entry '{}'", key);
+      if (!t) return Flat<T>{};
+      used.insert(key);
+      check(t->numel() == int64_t(n),
+            "LBFGS: load_state_dict: '{}' has {} elements, the parameters {}", key, t->numel(), n);
+      check(is_floating_point(t->dtype()), "LBFGS: load_state_dict: '{}' is {}, expected a "
+            "floating tensor", key, t->dtype());
+      return t->to_vector<T>();  // in the parameters' dtype, as the first-order state
+    };
+    // Parse everything first, then commit: a refused dict leaves the optimizer as it was.
+    const int64_t n_iter = int64_t(scalar("lbfgs.n_iter"));
+    const int64_t func_evals = int64_t(scalar("lbfgs.func_evals"));
+    const double t = scalar("lbfgs.t"), h_diag = scalar("lbfgs.H_diag");
+    const double prev_loss = scalar("lbfgs.prev_loss");
+    History<T> h;
+    h.d = flat("lbfgs.d", false), h.prev_flat_grad = flat("lbfgs.prev_flat_grad", false);
+    std::deque<double> ro;
+    const double pairs = scalar("lbfgs.history");
+    check(pairs >= 0 && pairs <= double(options_[0].history_size) && pairs == std::floor(pairs),
+          "LBFGS: load_state_dict: 'lbfgs.history' is {}, expected a whole number in [0, {}]",
+          pairs, options_[0].history_size);
+    for (size_t k = 0; k < size_t(pairs); ++k) {
+      h.old_dirs.push_back(flat(fmt::format("lbfgs.old_dirs.{}", k), true));
+      h.old_stps.push_back(flat(fmt::format("lbfgs.old_stps.{}", k), true));
+      ro.push_back(scalar(fmt::format("lbfgs.ro.{}", k)));
+    }
+    for (const auto& [key, value] : extra.metadata())
+      check(used.contains(key), "LBFGS: load_state_dict: unexpected entry '{}'", key);
+    for (const auto& [key, value] : extra)
+      check(used.contains(key), "LBFGS: load_state_dict: unexpected entry '{}'", key);
+    n_iter_ = n_iter, func_evals_ = func_evals, t_ = t, h_diag_ = h_diag, prev_loss_ = prev_loss;
+    history<T>() = std::move(h);
+    ro_ = std::move(ro);
+  });
 }
 
 }  // namespace tg::optim

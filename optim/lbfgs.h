@@ -48,7 +48,7 @@ struct LBFGSOptions {
 /// then `opt.step(closure)` (a full-batch method: the closure sees all the data).
 class LBFGS : public OptimizerWith<LBFGSOptions> {
  public:
-  /// One group only, as PyTorch's (all parameters form one flat vector).
+  /// One group only, as PyTorch's (all parameters form one flat vector, so they share a dtype).
   LBFGS(std::vector<Tensor> params, LBFGSOptions options = {});
   /// Refused: LBFGS re-evaluates the loss, so it needs a closure (call step(closure)).
   void step() override;
@@ -65,16 +65,33 @@ class LBFGS : public OptimizerWith<LBFGSOptions> {
   void load_extra_state(const StateDict& extra) override;
 
  private:
-  using Flat = std::vector<float>;  // a vector over all parameter elements
-  Flat gather_flat_grad() const;
-  Flat gather_params() const;
-  void set_params(const Flat& x);
-  void add_to_params(double t, const Flat& d);
+  // The history, over all parameter elements as one flat vector, in the parameters' dtype:
+  // float for float32 (as PyTorch's, so the state saves exactly), double for float64.
+  template <typename T>
+  struct History {
+    std::vector<T> d{}, prev_flat_grad{};
+    std::deque<std::vector<T>> old_dirs{}, old_stps{};  // y_k and s_k, oldest first
+  };
+  template <typename T>
+  History<T>& history();  // history32_ or history64_
+  template <typename T>
+  const History<T>& history() const;
+  template <typename T>
+  Tensor step_in(const Closure& closure);
+  template <typename T>
+  std::vector<T> gather_flat_grad() const;
+  template <typename T>
+  std::vector<T> gather_params() const;
+  template <typename T>
+  void set_params(const std::vector<T>& x);
+  template <typename T>
+  void add_to_params(double t, const std::vector<T>& d);
 
+  Dtype dtype_;  // every parameter's
   int64_t n_iter_ = 0, func_evals_ = 0;
-  Flat d_, prev_flat_grad_;
+  History<float> history32_;
+  History<double> history64_;
   double t_ = 0, h_diag_ = 1, prev_loss_ = 0;
-  std::deque<Flat> old_dirs_, old_stps_;  // y_k and s_k, oldest first
   std::deque<double> ro_;
 };
 

@@ -31,16 +31,18 @@ NormalEquations normal_equations(const ResidualDerivatives& d) {
   return e;
 }
 
-// The parameters' values, to undo a rejected trial exactly.
-std::vector<std::vector<float>> snapshot(const std::vector<Tensor>& params) {
-  std::vector<std::vector<float>> values;
-  for (const Tensor& p : params) values.push_back(p.to_vector());
+// The parameters' values, to undo a rejected trial exactly (double holds float32 exactly too).
+std::vector<std::vector<double>> snapshot(const std::vector<Tensor>& params) {
+  std::vector<std::vector<double>> values;
+  for (const Tensor& p : params) values.push_back(p.to_vector<double>());
   return values;
 }
 
-void restore(const std::vector<Tensor>& params, const std::vector<std::vector<float>>& values) {
+void restore(const std::vector<Tensor>& params, const std::vector<std::vector<double>>& values) {
   for (size_t k = 0; k < params.size(); ++k)
-    std::copy(values[k].begin(), values[k].end(), params[k].data());
+    dispatch_floating(params[k].dtype(), "restore", [&]<typename T>(std::type_identity<T>) {
+      std::copy(values[k].begin(), values[k].end(), params[k].data_ptr<T>());
+    });
 }
 
 double cost_of(const std::vector<double>& r) {
@@ -68,7 +70,7 @@ Tensor GaussNewton::step(const Closure& residual_fn) {
   NoGradGuard no_grad;
   add_to_params(params_[0], d, -o.lr);
   for (ParamState& s : state_[0]) s.step++;
-  return scalar_tensor(float(e.cost));
+  return scalar_tensor(e.cost, {.dtype = params_[0][0].dtype()});  // the cost before the step
 }
 
 LevenbergMarquardt::LevenbergMarquardt(std::vector<Tensor> params,
@@ -120,7 +122,7 @@ Tensor LevenbergMarquardt::step(const Closure& residual_fn) {
   }
   state_[0][0].scalars["damping"] = lambda;
   for (ParamState& s : state_[0]) s.step++;
-  return scalar_tensor(float(e.cost));
+  return scalar_tensor(e.cost, {.dtype = params_[0][0].dtype()});  // the cost before the step
 }
 
 }  // namespace tg::optim

@@ -35,7 +35,7 @@ Tensor Newton::step(const Closure& loss_fn) {
   NoGradGuard no_grad;
   add_to_params(params_[0], direction, -o.lr);
   for (ParamState& s : state_[0]) s.step++;
-  return scalar_tensor(float(d.loss));
+  return scalar_tensor(d.loss, {.dtype = params_[0][0].dtype()});
 }
 
 }  // namespace tg::optim

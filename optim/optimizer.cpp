@@ -16,7 +16,8 @@ namespace tg::optim {
 
 Tensor& ParamState::buffer(const std::string& name, const Tensor& like, float init) {
   auto it = buffers.find(name);
-  if (it == buffers.end()) it = buffers.emplace(name, full(like.shape(), init)).first;
+  if (it == buffers.end())
+    it = buffers.emplace(name, full(like.shape(), init, {.dtype = like.dtype()})).first;
   return it->second;
 }
 
@@ -42,6 +43,9 @@ Optimizer::Optimizer(std::string name, std::vector<std::vector<Tensor>> groups,
             name_, index, p.shape(), p.grad_fn() ? p.grad_fn()->name : "?");
       check(p.is_contiguous(), "{}: parameter {} of shape {} is not contiguous", name_, index,
             p.shape());
+      check(is_floating_point(p.dtype()),
+            "{}: parameter {} of shape {} is {}; only float32 and float64 tensors can be "
+            "optimized", name_, index, p.shape(), p.dtype());
       check(seen.insert(p.impl()).second, "{}: parameter {} of shape {} appears twice", name_,
             index, p.shape());
       ++index;
@@ -221,7 +225,11 @@ void Optimizer::load_state_dict(const StateDict& dict, LoadOptions options) {
     const Tensor& p = params_[g][i];
     check(t.shape() == p.shape(), "{}: load_state_dict: '{}' has shape {}, parameter {} has {}",
           name_, key, t.shape(), index, p.shape());
-    state[g][i].buffers[name] = kernels::copy(t);
+    check(is_floating_point(t.dtype()), "{}: load_state_dict: '{}' is {}, expected a floating "
+          "tensor", name_, key, t.dtype());
+    // In the parameter's dtype, as PyTorch casts it: a float32 run may resume in float64.
+    state[g][i].buffers[name] =
+        t.dtype() == p.dtype() ? kernels::copy(t) : kernels::convert(t, p.dtype());
   }
   // 3. Everything of the base was checked: the method's own part, then the commit.
   load_extra_state(extra);

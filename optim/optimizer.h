@@ -56,7 +56,8 @@ struct ParamState {
   std::map<std::string, Tensor> buffers{};
   std::map<std::string, double> scalars{};
 
-  /// The buffer `name`, created on first use shaped like `like` and filled with `init`.
+  /// The buffer `name`, created on first use with the shape and dtype of `like` (the
+  /// parameter) and filled with `init`.
   Tensor& buffer(const std::string& name, const Tensor& like, float init = 0);
 };
 
@@ -153,8 +154,11 @@ class OptimizerWith : public Optimizer {
     for (auto& g : groups) options_.push_back(g.options);
   }
 
-  /// Calls update(options, param, grad, state) under no-grad for each parameter with a grad;
-  /// `grad` is contiguous and has the parameter's shape.
+  /// Calls update(std::type_identity<T>{}, options, param, grad, state) under no-grad for each
+  /// parameter with a grad, T its element type (float or double: the update's loops are
+  /// templates, so float32 keeps its float loop); `grad` is contiguous and has the parameter's
+  /// shape and dtype. An update without the first argument is called without it (optimizers
+  /// written before dtypes).
   template <typename F>
   void for_each_grad(F&& update) {
     NoGradGuard no_grad;
@@ -165,7 +169,14 @@ class OptimizerWith : public Optimizer {
         if (!grad.defined()) continue;
         check(grad.shape() == p.shape(), "{}: gradient of shape {} for a parameter of shape {}",
               name_, grad.shape(), p.shape());
-        update(options_[g], p, grad.contiguous(), state_[g][i]);
+        check(grad.dtype() == p.dtype(), "{}: {} gradient for a {} parameter of shape {}", name_,
+              grad.dtype(), p.dtype(), p.shape());
+        if constexpr (std::is_invocable_v<F&, Options&, Tensor&, Tensor, ParamState&>)
+          update(options_[g], p, grad.contiguous(), state_[g][i]);
+        else
+          dispatch_floating(p.dtype(), name_.c_str(), [&](auto type) {
+            update(type, options_[g], p, grad.contiguous(), state_[g][i]);
+          });
         p.bump_version();  // an in-place write: graphs that saved p refuse to backward
       }
     }

@@ -40,7 +40,7 @@ struct Slice {
 };
 
 // x = P_C(v - lambda L(p, q)).
-void primal(const Slice& s, const float* v, double lambda, const std::vector<double>& p,
+void primal(const Slice& s, const double* v, double lambda, const std::vector<double>& p,
             const std::vector<double>& q, std::optional<float> lower, std::vector<double>& x) {
   s.divergence(p, q, x);
   for (size_t k = 0; k < x.size(); ++k) {
@@ -49,7 +49,8 @@ void primal(const Slice& s, const float* v, double lambda, const std::vector<dou
   }
 }
 
-void fgp(const Slice& s, const float* v, double lambda, const ProxTVOptions& options, float* out) {
+void fgp(const Slice& s, const double* v, double lambda, const ProxTVOptions& options,
+         double* out) {
   // (p, q): the dual iterate; (r, u): the extrapolated point the step is taken from.
   const size_t n = size_t(s.h * s.w);
   std::vector<double> p(n, 0), q(n, 0), r(n, 0), u(n, 0), p_new(n), q_new(n), x(n);
@@ -69,7 +70,7 @@ void fgp(const Slice& s, const float* v, double lambda, const ProxTVOptions& opt
     t = t_next;
   }
   primal(s, v, lambda, p, q, options.lower, x);
-  for (size_t i = 0; i < n; ++i) out[i] = float(x[i]);
+  std::copy(x.begin(), x.end(), out);
 }
 
 }  // namespace
@@ -80,39 +81,40 @@ Tensor prox_tv(const Tensor& v, float weight, const ProxTVOptions& options) {
   check(options.iterations >= 1, "prox_tv: iterations {} must be >= 1", options.iterations);
   check(!options.lower || std::isfinite(*options.lower), "prox_tv: lower bound {} is not finite",
         options.lower.value_or(0));
-  Tensor in = v.detach().contiguous();
-  const float* data = in.data();
-  for (int64_t i = 0; i < in.numel(); ++i)
+  // In double whatever v's dtype (float32 values convert exactly); the result has v's dtype.
+  dispatch_floating(v.dtype(), "prox_tv", [](auto) {});  // int64: an error
+  const std::vector<double> data = v.to_vector<double>();
+  for (size_t i = 0; i < data.size(); ++i)
     check(std::isfinite(data[i]), "prox_tv: input {} has a non-finite value {} at element {}",
           v.shape(), data[i], i);
 
-  Tensor out = zeros(v.shape());
+  std::vector<double> out(data.size());
   const Slice s{v.size(-2), v.size(-1)};
   const int64_t area = s.h * s.w;
-  for (int64_t c = 0; area > 0 && c < in.numel() / area; ++c) {
-    const float* src = data + c * area;
-    float* dst = out.data() + c * area;
+  for (int64_t c = 0; area > 0 && c < int64_t(data.size()) / area; ++c) {
+    const double* src = data.data() + c * area;
+    double* dst = out.data() + c * area;
     if (weight == 0) {
       for (int64_t i = 0; i < area; ++i)
-        dst[i] = options.lower ? std::max(src[i], *options.lower) : src[i];
+        dst[i] = options.lower ? std::max(src[i], double(*options.lower)) : src[i];
     } else {
       fgp(s, src, weight, options, dst);
     }
   }
-  return out;
+  return tensor(out, v.shape(), {.dtype = v.dtype()});
 }
 
 double total_variation(const Tensor& x) {
   check(x.dim() >= 2, "total_variation: input must have shape (..., H, W), got {}", x.shape());
-  std::vector<float> v = x.to_vector();
+  std::vector<double> v = x.to_vector<double>();
   const int64_t h = x.size(-2), w = x.size(-1), area = h * w;
   double tv = 0;
   for (int64_t c = 0; area > 0 && c < int64_t(v.size()) / area; ++c) {
-    const float* a = v.data() + c * area;
+    const double* a = v.data() + c * area;
     for (int64_t i = 0; i < h; ++i)
       for (int64_t j = 0; j < w; ++j) {
-        double dy = i + 1 < h ? double(a[i * w + j]) - a[(i + 1) * w + j] : 0;
-        double dx = j + 1 < w ? double(a[i * w + j]) - a[i * w + j + 1] : 0;
+        double dy = i + 1 < h ? a[i * w + j] - a[(i + 1) * w + j] : 0;
+        double dx = j + 1 < w ? a[i * w + j] - a[i * w + j + 1] : 0;
         tv += std::sqrt(dy * dy + dx * dx);
       }
   }

@@ -20,26 +20,27 @@ RMSprop::RMSprop(std::vector<ParamGroup<RMSpropOptions>> groups)
 }
 
 void RMSprop::step() {
-  for_each_grad([](const RMSpropOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    float* x = p.data();
-    const float* dx = grad.data();
-    float* sq = s.buffer("square_avg", p).data();
-    float* avg = o.centered ? s.buffer("grad_avg", p).data() : nullptr;
-    float* buf = o.momentum > 0 ? s.buffer("momentum_buffer", p).data() : nullptr;
-    const float lr = o.lr, a = o.alpha, a1 = 1 - o.alpha, wd = o.weight_decay, eps = o.eps;
-    const float mu = o.momentum;
+  for_each_grad([]<typename T>(std::type_identity<T>, const RMSpropOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    T* x = p.data_ptr<T>();
+    const T* dx = grad.data_ptr<T>();
+    T* sq = s.buffer("square_avg", p).data_ptr<T>();
+    T* avg = o.centered ? s.buffer("grad_avg", p).data_ptr<T>() : nullptr;
+    T* buf = o.momentum > 0 ? s.buffer("momentum_buffer", p).data_ptr<T>() : nullptr;
+    const T lr = o.lr, a = o.alpha, a1 = 1 - o.alpha, wd = o.weight_decay, eps = o.eps;
+    const T mu = o.momentum;
     const bool inside = o.eps_inside_sqrt;
     with_flag(o.centered, [&](auto centered) {
       with_flag(o.momentum > 0, [&](auto momentum) {
         for_each_element(p.numel(), [=](int64_t i) {
-          float g = dx[i] + wd * x[i];
+          T g = dx[i] + wd * x[i];
           sq[i] = a * sq[i] + a1 * g * g;
-          float v = sq[i];
+          T v = sq[i];
           if constexpr (centered) {
             avg[i] = a * avg[i] + a1 * g;
             v -= avg[i] * avg[i];
           }
-          float d = inside ? std::sqrt(v + eps) : std::sqrt(v) + eps;
+          T d = inside ? std::sqrt(v + eps) : std::sqrt(v) + eps;
           if constexpr (momentum) {
             buf[i] = mu * buf[i] + g / d;
             x[i] -= lr * buf[i];

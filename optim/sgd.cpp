@@ -19,20 +19,21 @@ SGD::SGD(std::vector<ParamGroup<SGDOptions>> groups) : OptimizerWith("SGD", std:
 }
 
 void SGD::step() {
-  for_each_grad([](const SGDOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    float* x = p.data();
-    const float* dx = grad.data();
-    const float lr = o.lr, wd = o.weight_decay, beta = o.momentum;
+  for_each_grad([]<typename T>(std::type_identity<T>, const SGDOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    T* x = p.data_ptr<T>();
+    const T* dx = grad.data_ptr<T>();
+    const T lr = o.lr, wd = o.weight_decay, beta = o.momentum;
     if (beta == 0) {
       for_each_element(p.numel(), [=](int64_t i) { x[i] -= lr * (dx[i] + wd * x[i]); });
       s.step++;
       return;
     }
-    float* v = s.buffer("momentum_buffer", p).data();
-    const float damp = s.step == 0 ? 1.f : float(1 - o.dampening);  // v_1 = g_1 (v_0 = 0)
+    T* v = s.buffer("momentum_buffer", p).data_ptr<T>();
+    const T damp = s.step == 0 ? T(1) : T(1 - o.dampening);  // v_1 = g_1 (v_0 = 0)
     const bool nesterov = o.nesterov;
     for_each_element(p.numel(), [=](int64_t i) {
-      float g = dx[i] + wd * x[i];
+      T g = dx[i] + wd * x[i];
       v[i] = beta * v[i] + damp * g;
       x[i] -= lr * (nesterov ? g + beta * v[i] : v[i]);
     });

@@ -19,21 +19,22 @@ Yogi::Yogi(std::vector<ParamGroup<YogiOptions>> groups) : OptimizerWith("Yogi", 
 }
 
 void Yogi::step() {
-  for_each_grad([](const YogiOptions& o, Tensor& p, const Tensor& grad, ParamState& s) {
-    float* x = p.data();
-    const float* dx = grad.data();
-    float* m = s.buffer("exp_avg", p).data();
-    float* v = s.buffer("exp_avg_sq", p).data();
+  for_each_grad([]<typename T>(std::type_identity<T>, const YogiOptions& o, Tensor& p,
+                               const Tensor& grad, ParamState& s) {
+    T* x = p.data_ptr<T>();
+    const T* dx = grad.data_ptr<T>();
+    T* m = s.buffer("exp_avg", p).data_ptr<T>();
+    T* v = s.buffer("exp_avg_sq", p).data_ptr<T>();
     s.step++;
     const double t = double(s.step), beta1 = o.betas[0], beta2 = o.betas[1];
-    const float b1 = beta1, b1c = 1 - beta1, b2c = 1 - beta2, eps = o.eps, wd = o.weight_decay;
-    const float step_size = o.lr / (1 - std::pow(beta1, t));
-    const float bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));
+    const T b1 = beta1, b1c = 1 - beta1, b2c = 1 - beta2, eps = o.eps, wd = o.weight_decay;
+    const T step_size = o.lr / (1 - std::pow(beta1, t));
+    const T bias2_sqrt = std::sqrt(1 - std::pow(beta2, t));
     for_each_element(p.numel(), [=](int64_t i) {
-      float g = dx[i] + wd * x[i];
-      float g2 = g * g, diff = v[i] - g2;
+      T g = dx[i] + wd * x[i];
+      T g2 = g * g, diff = v[i] - g2;
       m[i] = b1 * m[i] + b1c * g;
-      v[i] -= b2c * float((diff > 0) - (diff < 0)) * g2;
+      v[i] -= b2c * T((diff > 0) - (diff < 0)) * g2;
       x[i] -= step_size * m[i] / (std::sqrt(v[i]) / bias2_sqrt + eps);
     });
   });

@@ -44,7 +44,7 @@ struct OpCase {
 inline Tensor make_input(const InputSpec& s) {
   if (!s.distinct) return sample(s.shape, s.lo, s.hi, s.signed_away);
   int64_t n = s.shape.numel();
-  std::vector<int64_t> order = randperm(n);
+  std::vector<int64_t> order = randperm(n).to_vector<int64_t>();
   std::vector<float> v;
   const float step = (s.hi - s.lo) / float(std::max<int64_t>(n - 1, 1));
   for (int64_t i : order) v.push_back(s.lo + step * float(i));
@@ -171,6 +171,8 @@ inline std::vector<OpCase> core_op_table() {
       {"dot", {in({4}), in({4})}, [](V x) { return x[0].matmul(x[1]); }},
       {"sum_to", {in({4, 2, 3})}, [](V x) { return sum_to(x[0], {2, 1}); }},
       {"composite: mse", {in({5, 1}), in({5, 1})}, [](V x) { return (x[0] - x[1]).pow(2).mean(); }},
+      // in float64 both conversions are no-ops; the dtype test runs this row in float32 too
+      {"to float64 and back", {m23}, [](V x) { return (x[0].to(kFloat64) * x[0].to(kFloat64).sin()).to(x[0].dtype()); }},
       // ---- logsumexp, index ops (index tensors are constants), N-d matmul, indexing sugar ----
       {"logsumexp", {in({3, 4})}, [](V x) { return x[0].logsumexp(1); }},
       {"logsumexp dim -1 keepdim", {in({2, 3, 4})}, [](V x) { return x[0].logsumexp(-1, true); }},

@@ -15,14 +15,15 @@ namespace {
 constexpr int kWindow = 11;
 constexpr double kSigma = 1.5, kK1 = 0.01, kK2 = 0.03;
 
-// The values of a finite image, checked against the other's shape.
+// The values of a finite image (of any dtype: float64 keeps every digit), checked against the
+// other's shape.
 std::vector<double> values(const char* op, const char* which, const Tensor& t) {
-  std::vector<float> v = t.to_vector();
+  std::vector<double> v = t.to_vector<double>();
   check(!v.empty(), "{}: the {} is empty (shape {})", op, which, t.shape());
   for (size_t i = 0; i < v.size(); ++i)
     check(std::isfinite(v[i]), "{}: the {} has a non-finite value {} at element {}", op, which,
           v[i], i);
-  return {v.begin(), v.end()};
+  return v;
 }
 
 // L: the given data_range, or the reference's max - min.

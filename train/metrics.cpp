@@ -33,11 +33,18 @@ void ConfusionMatrix::update(const Tensor& logits, const Tensor& labels) {
         "ConfusionMatrix::update: labels of shape {} do not match logits of shape {}",
         labels.shape(), logits.shape());
   NoGradGuard no_grad;
-  std::vector<float> predicted = logits.argmax(1).to_vector(), truth = labels.to_vector();
-  for (float t : truth)  // check the whole batch first: a bad label leaves the counts as they were
-    check(t >= 0 && t < float(n) && t == std::floor(t),
-          "ConfusionMatrix::update: label {} is not a class index in [0, {})", t, n);
-  for (size_t i = 0; i < truth.size(); ++i) add(int64_t(truth[i]), int64_t(predicted[i]));
+  std::vector<int64_t> predicted = logits.argmax(1).to_vector<int64_t>(), truth(predicted.size());
+  // int64 labels (what the datasets give); floating ones must hold integers. The whole batch is
+  // checked first: a bad label leaves the counts as they were.
+  std::vector<double> values = labels.to_vector<double>();
+  for (size_t i = 0; i < values.size(); ++i) {
+    double t = values[i];
+    check(t >= 0 && t < double(n) && t == std::floor(t),
+          "ConfusionMatrix::update: label {} ({}) is not a class index in [0, {})", t,
+          labels.dtype(), n);
+    truth[i] = int64_t(t);
+  }
+  for (size_t i = 0; i < truth.size(); ++i) add(truth[i], predicted[i]);
 }
 
 int64_t ConfusionMatrix::count(int64_t truth, int64_t predicted) const {

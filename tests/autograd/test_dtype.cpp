@@ -60,6 +60,20 @@ TEST_CASE("dtypes: mixing is an error naming the op and both dtypes; 0-d tensors
   CHECK_THROWS_CONTAINING(z.backward(ones({2})), "backward: a float32 gradient for the float64");
 }
 
+TEST_CASE("dtypes: to() is differentiable, the gradient in the source dtype") {
+  // y = sum(x64 * w) with x64 = x.to(float64): dy/dx = w, delivered as float32.
+  Tensor x = tensor({1, 2, 3}, {3}, {.requires_grad = true});
+  Tensor w = tensor(std::vector<double>{0.5, -1, 1 + 0x1p-30}, {3}, {.dtype = kFloat64});
+  (x.to(kFloat64) * w).sum().backward();
+  CHECK(x.grad().dtype() == kFloat32);
+  CHECK(x.grad().to_vector() == std::vector<float>{0.5f, -1, float(1 + 0x1p-30)});
+  // forward mode: the tangent is converted the same way
+  auto [y, t] = jvp([](const std::vector<Tensor>& in) { return in[0].to(kFloat64) * 3; },
+                    {tensor({2.0f})}, {tensor({1.0f})});
+  CHECK(t.dtype() == kFloat64);
+  CHECK(t.item<double>() == 3);
+}
+
 TEST_CASE("dtypes: argmax, max indices and int64 arithmetic") {
   Tensor x = tensor({1, 5, 2, 7, 0, 3}, {2, 3});
   Tensor am = x.argmax(1);

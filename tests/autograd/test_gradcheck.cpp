@@ -69,7 +69,8 @@ TEST_CASE("op table: every op recorded in autograd/ and nn/ is on some row's tap
   std::set<std::string> on_tapes;
   for (const test::OpCase& c : test::op_table()) {
     std::vector<Tensor> leaves;
-    for (Tensor x : test::make_inputs(c)) leaves.push_back(x.requires_grad_());
+    // in float32: some rows convert to float64 and back, which is recorded only from float32
+    for (Tensor x : test::make_inputs(c, kFloat32)) leaves.push_back(x.requires_grad_());
     add_tape_names(c.f(leaves), on_tapes);
   }
   std::string missing;

@@ -212,7 +212,9 @@ TEST_CASE("seeded randomness is reproducible and well distributed") {
   CHECK(u.min().item() >= 0);
   CHECK(u.max().item() < 1);
   CHECK(std::abs(u.mean().item() - 0.5f) < 0.02f);
-  std::vector<int64_t> p = randperm(100);
+  Tensor perm = randperm(100);
+  CHECK(perm.dtype() == kInt64);
+  std::vector<int64_t> p = perm.to_vector<int64_t>();
   std::vector<bool> seen(100);
   for (int64_t i : p) seen[size_t(i)] = true;
   CHECK(std::count(seen.begin(), seen.end(), true) == 100);

@@ -4,6 +4,7 @@
 
 #include <tapegrad/core/error.h>
 #include <tapegrad/data/cifar10.h>
+#include <tapegrad/data/dataloader.h>
 #include "tests/data/temp_dir.h"
 
 using tg::data::kCifar10RecordBytes;
@@ -60,6 +61,17 @@ TEST_CASE("cifar10: train reads data_batch_1..5 in order, test reads test_batch"
   CHECK(test.count == 1);
   CHECK(test.labels == std::vector<int64_t>{8});
   CHECK(test.image(0)[5] == pixel(100, 0, 0, 5));
+}
+
+TEST_CASE("cifar10: batches from the loader hold int64 labels") {
+  tg::test::TempDir dir;
+  std::string path = dir.write("data_batch_1.bin", record(3, 0) + record(9, 1) + record(0, 2));
+  auto set = std::make_shared<tg::data::ImageDataset>(read_cifar10_batch(path));
+  tg::data::DataLoader loader(set, {.batch_size = 3});
+  auto [x, y] = *loader.begin();
+  CHECK(x.shape() == tg::Shape{3, 3, 32, 32});
+  CHECK(y.dtype() == tg::kInt64);
+  CHECK(y.to_vector<int64_t>() == std::vector<int64_t>{3, 9, 0});
 }
 
 TEST_CASE("cifar10: damaged files are named with their size or record") {

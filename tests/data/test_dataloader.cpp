@@ -89,7 +89,32 @@ TEST_CASE("image dataset converts uint8 CHW pixels to [0, 1] floats") {
   ImageDataset ds(set);
   Batch b = ds.get(1);
   test::check_values(b.input, {0.2f, 0.4f});
-  CHECK(b.target.item() == 7);
+  CHECK(b.target.dtype() == kInt64);  // class indices, as torchvision's datasets give them
+  CHECK(b.target.item<int64_t>() == 7);
+}
+
+TEST_CASE("the loader stacks int64 labels into an int64 [N] batch; float targets stay float") {
+  ImageSet set;
+  set.count = 5, set.channels = 1, set.height = 1, set.width = 1;
+  set.pixels = {0, 1, 2, 3, 4};
+  set.labels = {4, 3, 2, 1, 0};
+  auto images = std::make_shared<ImageDataset>(set);
+  std::vector<int64_t> labels;
+  for (auto [x, y] : DataLoader(images, {.batch_size = 2})) {
+    CHECK(y.dtype() == kInt64);
+    for (int64_t v : y.to_vector<int64_t>()) labels.push_back(v);
+  }
+  CHECK(labels == std::vector<int64_t>{4, 3, 2, 1, 0});
+
+  // A TensorDataset keeps each tensor's dtype: int64 labels, float64 inputs.
+  Tensor x = arange(6, {.dtype = kFloat64}).reshape({3, 2});
+  auto pairs = std::make_shared<TensorDataset>(x, tensor(std::vector<int64_t>{7, 8, 9}, {3}));
+  Batch b = pairs->get_batch(std::vector<int64_t>{2, 0});
+  CHECK(b.input.dtype() == kFloat64);
+  CHECK(b.input.to_vector<double>() == std::vector<double>{4, 5, 0, 1});
+  CHECK(b.target.dtype() == kInt64);
+  CHECK(b.target.to_vector<int64_t>() == std::vector<int64_t>{9, 7});
+  CHECK(numbered()->get(3).target.dtype() == kFloat32);  // regression targets stay float32
 }
 
 TEST_CASE("transforms: normalize, crop with padding, flip") {

@@ -7,6 +7,7 @@
 #include <filesystem>
 
 #include <tapegrad/core/error.h>
+#include <tapegrad/data/dataset.h>
 #include <tapegrad/data/image_folder.h>
 #include "tests/data/temp_dir.h"
 
@@ -85,6 +86,16 @@ TEST_CASE("image_folder: classes and files sorted by name, channel-major RGB pix
         CHECK(at(set, 4, c, y, x) == value(1, c, y, x));                       // dog/a.bmp
         CHECK(at(set, 5, c, y, x) == value(0, c, y, x));                       // dog/b.png
       }
+}
+
+TEST_CASE("image_folder: an ImageDataset of it gives int64 class indices") {
+  tg::test::TempDir dir;
+  write_image(dir, "b/x.png", 0, 2, 2);
+  write_image(dir, "a/y.png", 1, 2, 2);
+  tg::data::ImageDataset set(read_image_folder(dir.path().string()));
+  tg::data::Batch batch = set.get_batch(std::vector<int64_t>{0, 1});
+  CHECK(batch.target.dtype() == tg::kInt64);
+  CHECK(batch.target.to_vector<int64_t>() == std::vector<int64_t>{0, 1});  // a, then b
 }
 
 TEST_CASE("image_folder: many images decoded in parallel land in their own slots") {

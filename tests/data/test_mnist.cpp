@@ -122,12 +122,13 @@ TEST_CASE("read_mnist: [N, 1, 28, 28] images and labels from raw and gzip files"
   CHECK(test.classes[0] == "T-shirt/top");
   CHECK(test.classes[9] == "Ankle boot");
 
-  // Through ImageDataset: floats in [0, 1] (pixel / 255) and labels as floats.
+  // Through ImageDataset: floats in [0, 1] (pixel / 255) and int64 labels.
   tg::data::ImageDataset set(test);
   tg::data::Batch b = set.get(1);
   CHECK(b.input.shape() == tg::Shape{1, 28, 28});
   CHECK(b.input.data()[3 * 28 + 4] == doctest::Approx(pixel(11, 3, 4) / 255.0));
-  CHECK(b.target.item() == 2.0f);
+  CHECK(b.target.dtype() == tg::kInt64);
+  CHECK(b.target.item<int64_t>() == 2);
 }
 
 TEST_CASE("read_idx: damaged files are named with what is wrong") {

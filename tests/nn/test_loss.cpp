@@ -9,6 +9,8 @@
 #include <functional>
 
 #include <tapegrad/autograd/forward.h>
+#include <tapegrad/autograd/gradcheck.h>
+#include <tapegrad/core/random.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/loss.h>
 #include "tests/nn/fixture.h"
@@ -109,7 +111,8 @@ TEST_CASE("nn loss: errors name the offending values") {
   CHECK(error_of([&] { nn::CrossEntropyLoss()(logits, tensor({0, -1, 2, 3})); }) ==
         "cross_entropy: target -1 at index 1 is out of range for 10 classes");
   CHECK(error_of([&] { F::cross_entropy(logits, tensor({0, 2.5f, 2, 3})); }) ==
-        "cross_entropy: target 2.5 at index 1 is not an integer class index");
+        "cross_entropy: target 2.5 at index 1 is not an integer class index (float32 target); "
+        "hint: class indices are an int64 tensor, tensor(std::vector<int64_t>{...})");
   CHECK(error_of([&] { F::cross_entropy(logits, tensor({0, 1, 2})); }) ==
         "cross_entropy: target [3] does not match input [4, 10] (expected target [4] of class "
         "indices)");
@@ -250,4 +253,187 @@ TEST_CASE("nn loss options: errors name the offending values") {
         "CrossEntropyLoss: weight must be [C], one value per class, got [3, 1]");
   CHECK(error_of([] { nn::NLLLoss({.weight = scalar_tensor(1)}); }) ==
         "NLLLoss: weight must be [C], one value per class, got []");
+}
+
+// ---- dtypes: int64 class targets (PyTorch's), float64 inputs ------------------------------
+
+namespace {
+
+Tensor longs(std::vector<int64_t> v) { return tensor(v, {int64_t(v.size())}); }
+
+// Values away from the kinks of l1 (0) and huber (|d| = delta = 1): d in +-[0.2, 0.8] or
+// +-[1.3, 2], in float64.
+Tensor away_from_kinks(const Shape& shape) {
+  Tensor small = test::sample(shape, 0.2f, 0.8f, true), big = test::sample(shape, 1.3f, 2.0f, true);
+  return where(rand(shape).gt(scalar_tensor(0.5f)), big, small).to(kFloat64);
+}
+
+}  // namespace
+
+TEST_CASE("nn loss dtypes: int64 class targets give what float targets holding them give") {
+  manual_seed(3);
+  Tensor z = randn({5, 4}), w = tensor({0.5f, 2, 1, 3});
+  Tensor t_long = longs({0, 3, 1, 3, 2}), t_float = tensor({0, 3, 1, 3, 2});
+  using Loss = std::function<Tensor(const Tensor&, const Tensor&)>;
+  const std::pair<const char*, Loss> cases[] = {
+      {"cross_entropy", [](auto& x, auto& t) { return F::cross_entropy(x, t); }},
+      {"cross_entropy weight ignore smooth",
+       [&](auto& x, auto& t) {
+         return F::cross_entropy(x, t, {.weight = w, .ignore_index = 1, .label_smoothing = 0.2f});
+       }},
+      {"nll_loss weight ignore",
+       [&](auto& x, auto& t) {
+         return F::nll_loss(x, t, {.weight = w, .ignore_index = 2, .reduction = Reduction::Sum});
+       }},
+      {"CrossEntropyLoss", [](auto& x, auto& t) { return nn::CrossEntropyLoss()(x, t); }},
+  };
+  for (const auto& [name, loss] : cases) {
+    CAPTURE(name);
+    Tensor a = z.clone().requires_grad_(), b = z.clone().requires_grad_();
+    Tensor la = loss(a, t_long), lb = loss(b, t_float);
+    CHECK(la.item() == lb.item());  // the same indices reach the same loop
+    la.backward();
+    lb.backward();
+    CHECK(a.grad().to_vector() == b.grad().to_vector());
+  }
+  // Unbatched: a 0-d int64 target.
+  CHECK(F::cross_entropy(z.select(0, 1), scalar_tensor(3, {.dtype = kInt64})).item() ==
+        F::cross_entropy(z.select(0, 1), scalar_tensor(3)).item());
+}
+
+TEST_CASE("nn loss dtypes: float64 losses keep double precision (values by hand)") {
+  // Rows [1, 0] and [0, 2] with classes 0 and 1: l_0 = log(1 + e^-1), l_1 = log(1 + e^-2).
+  Tensor z = tensor(std::vector<double>{1, 0, 0, 2}, {2, 2}, {.dtype = kFloat64});
+  const double l0 = std::log1p(std::exp(-1.0)), l1 = std::log1p(std::exp(-2.0));
+  Tensor t = longs({0, 1});
+  Tensor ce = F::cross_entropy(z, t);
+  CHECK(ce.dtype() == kFloat64);
+  CHECK(std::abs(ce.item<double>() - (l0 + l1) / 2) < 1e-15);
+  Tensor w = tensor(std::vector<double>{2, 3}, {2}, {.dtype = kFloat64});
+  CHECK(std::abs(F::cross_entropy(z, t, {.weight = w}).item<double>() - (2 * l0 + 3 * l1) / 5) <
+        1e-15);
+  // The gradient (softmax - onehot) / N, in double: row 0 is [-e^-1, e^-1] / (1 + e^-1) / 2.
+  Tensor zg = z.clone().requires_grad_();
+  F::cross_entropy(zg, t).backward();
+  CHECK(zg.grad().dtype() == kFloat64);
+  const double p = std::exp(-1.0) / (1 + std::exp(-1.0));
+  CHECK(std::abs(zg.grad().at<double>({0, 0}) + p / 2) < 1e-15);
+  // nll_loss picks -x[i, t_i]; mse of d = 1e-9 needs double (its square underflows float's
+  // precision next to nothing, but 1e-18 is exact enough in double).
+  CHECK(F::nll_loss(z, t, Reduction::Sum).item<double>() == -3.0);
+  Tensor a = tensor(std::vector<double>{1 + 1e-9}, {1}, {.dtype = kFloat64});
+  Tensor b = tensor(std::vector<double>{1}, {1}, {.dtype = kFloat64});
+  CHECK(F::mse_loss(a, b).item<double>() == doctest::Approx(1e-18).epsilon(1e-6));
+  CHECK(F::l1_loss(a, b).item<double>() == doctest::Approx(1e-9).epsilon(1e-6));
+  CHECK(F::huber_loss(a, b).item<double>() == doctest::Approx(0.5e-18).epsilon(1e-6));
+  CHECK(F::squared_loss(a, b).item<double>() == doctest::Approx(0.5e-18).epsilon(1e-6));
+}
+
+TEST_CASE("nn loss dtypes: float64 gradchecks of every loss") {
+  manual_seed(11);
+  using V = const std::vector<Tensor>&;
+  Tensor t = longs({2, 0, 4, 1, 4, 3});
+  Tensor w = tensor({0.5f, 2, 1, 1.5f, 3}).to(kFloat64);
+  Tensor logits = randn({6, 5}, {.dtype = kFloat64});
+  Tensor probs = F::softmax(randn({6, 5}, {.dtype = kFloat64}), 1).detach();
+  Tensor x = randn({3, 4}, {.dtype = kFloat64});
+  Tensor y = (x - away_from_kinks({3, 4})).detach();  // x - y away from 0 and from +-1
+  for (auto [r, rname] : kReductions) {
+    CAPTURE(rname);
+    const std::pair<const char*, std::function<GradcheckResult()>> cases[] = {
+        {"mse_loss",
+         [&] { return gradcheck([=](V v) { return F::mse_loss(v[0], v[1], r); }, {x, y}); }},
+        {"squared_loss",
+         [&] { return gradcheck([=](V v) { return F::squared_loss(v[0], v[1], r); }, {x, y}); }},
+        {"l1_loss",
+         [&] { return gradcheck([=](V v) { return F::l1_loss(v[0], v[1], r); }, {x, y}); }},
+        {"huber_loss",
+         [&] { return gradcheck([=](V v) { return F::huber_loss(v[0], v[1], r); }, {x, y}); }},
+        {"cross_entropy",
+         [&] { return gradcheck([=](V v) { return F::cross_entropy(v[0], t, r); }, {logits}); }},
+        {"cross_entropy weight ignore smooth",
+         [&] {
+           return gradcheck([=](V v) {
+             return F::cross_entropy(v[0], t, {.weight = w, .ignore_index = 0, .reduction = r,
+                                               .label_smoothing = 0.1f});
+           }, {logits});
+         }},
+        {"cross_entropy probabilities",
+         [&] {
+           return gradcheck([=](V v) {
+             return F::cross_entropy(v[0], v[1], {.weight = w, .reduction = r,
+                                                  .label_smoothing = 0.2f});
+           }, {logits, probs});
+         }},
+        {"nll_loss weight ignore",
+         [&] {
+           return gradcheck([=](V v) {
+             return F::nll_loss(F::log_softmax(v[0], 1), t, {.weight = w, .ignore_index = 4,
+                                                             .reduction = r});
+           }, {logits});
+         }},
+    };
+    for (const auto& [name, check_one] : cases) {
+      CAPTURE(name);
+      GradcheckResult g = check_one();
+      CHECK_MESSAGE(g.ok, g.message);
+    }
+  }
+}
+
+TEST_CASE("nn loss dtypes: float64 and float32 agree to float32 rounding") {
+  manual_seed(5);
+  Tensor z = randn({8, 10}) * 3, t = longs({1, 9, 0, 0, 5, 7, 2, 3});
+  double d32 = F::cross_entropy(z, t, Reduction::Mean, 0.1f).item<float>();
+  double d64 = F::cross_entropy(z.to(kFloat64), t, Reduction::Mean, 0.1f).item<double>();
+  CHECK(std::abs(d32 - d64) <= 1e-6 * std::abs(d64));
+  Tensor g32 = z.clone().requires_grad_(), g64 = z.to(kFloat64).requires_grad_();
+  F::cross_entropy(g32, t).backward();
+  F::cross_entropy(g64, t).backward();
+  CHECK(allclose(g32.grad().to(kFloat64), g64.grad(), 1e-5, 1e-7));
+}
+
+TEST_CASE("nn loss dtypes: errors name the op and the dtypes") {
+  Tensor logits = zeros({4, 3});
+  CHECK(error_of([&] { F::cross_entropy(logits, tensor({0, 1.5f, 2, 1})); }) ==
+        "cross_entropy: target 1.5 at index 1 is not an integer class index (float32 target); "
+        "hint: class indices are an int64 tensor, tensor(std::vector<int64_t>{...})");
+  CHECK(error_of([&] { F::nll_loss(logits, tensor({0, 1, 2, 1.5f}).to(kFloat64)); }) ==
+        "nll_loss: target 1.5 at index 3 is not an integer class index (float64 target); "
+        "hint: class indices are an int64 tensor, tensor(std::vector<int64_t>{...})");
+  CHECK(error_of([&] { F::cross_entropy(logits, longs({0, 1, 3, 1})); }) ==
+        "cross_entropy: target 3 at index 2 is out of range for 3 classes");
+  CHECK(error_of([&] { F::nll_loss(logits, longs({0, -7, 2, 1})); }) ==
+        "nll_loss: target -7 at index 1 is out of range for 3 classes");
+  CHECK(error_of([&] { F::cross_entropy(logits, zeros({4, 3}, {.dtype = kInt64})); }) ==
+        "cross_entropy: probability target [4, 3] is int64 but the input is float32; hint: class "
+        "indices are a [N] target, probabilities a floating target of the input's dtype");
+  CHECK(error_of([&] { F::cross_entropy(logits.to(kFloat64), zeros({4, 3})); }) ==
+        "cross_entropy: probability target [4, 3] is float32 but the input is float64; hint: "
+        "class indices are a [N] target, probabilities a floating target of the input's dtype");
+  CHECK(error_of([&] {
+          F::cross_entropy(logits.to(kFloat64), longs({0, 1, 2, 1}), {.weight = ones({3})});
+        }) == "cross_entropy: weight is float32 but the input is float64; hint: convert the "
+              "weight with .to(tg::kFloat64)");
+  CHECK(error_of([&] {
+          F::nll_loss(logits, longs({0, 1, 2, 1}), {.weight = ones({3}, {.dtype = kFloat64})});
+        }) == "nll_loss: weight is float64 but the input is float32; hint: convert the weight "
+              "with .to(tg::kFloat32)");
+  CHECK(error_of([&] {
+          F::cross_entropy(zeros({4, 3}, {.dtype = kInt64}), longs({0, 1, 2, 1}));
+        }) ==
+        "cross_entropy: int64 tensors are not supported (only float32 and float64); convert "
+        "with .to(tg::kFloat32)");
+  CHECK(error_of([] { F::mse_loss(zeros({2}), zeros({2}, {.dtype = kFloat64})); }) ==
+        "mse_loss: input is float32 but target is float64; hint: convert the target with "
+        ".to(tg::kFloat32)");
+  CHECK(error_of([] { F::l1_loss(zeros({2}, {.dtype = kFloat64}), zeros({2})); }) ==
+        "l1_loss: input is float64 but target is float32; hint: convert the target with "
+        ".to(tg::kFloat64)");
+  CHECK(error_of([] { F::huber_loss(zeros({2}), zeros({2}, {.dtype = kInt64})); }) ==
+        "huber_loss: input is float32 but target is int64; hint: convert the target with "
+        ".to(tg::kFloat32)");
+  CHECK(error_of([] { F::squared_loss(zeros({2, 1}), zeros({2}, {.dtype = kFloat64})); }) ==
+        "squared_loss: input is float32 but target is float64; hint: convert the target with "
+        ".to(tg::kFloat32)");
 }

@@ -21,14 +21,18 @@ inline const JsonFixture& optim_fixture() {
 }
 
 /// f(x) = 0.1 x1^2 + 2 x2^2 (d2l 11.6-11.10), started at (-5, -2); minimum 0 at the origin.
+/// In float32 (the default) or float64: the coefficients are 0.1 and 2 rounded to the dtype.
 struct CourseQuadratic {
-  Tensor x = tensor({-5.f, -2.f}, {2}, {.requires_grad = true});
-  Tensor loss() const { return (x.pow(2) * tensor({0.1f, 2.f})).sum(); }
+  explicit CourseQuadratic(Dtype dtype = kFloat32)
+      : x(tensor(std::vector<double>{-5, -2}, {2}, {.dtype = dtype, .requires_grad = true})),
+        a(tensor(std::vector<double>{0.1, 2}, {2}, {.dtype = dtype})) {}
+  Tensor x, a;
+  Tensor loss() const { return (x.pow(2) * a).sum(); }
   /// The closure of step(closure): zero the grad, evaluate, backward.
   optim::Closure closure() const {
-    return [x = x]() mutable {
+    return [x = x, a = a]() mutable {
       x.zero_grad();
-      Tensor l = (x.pow(2) * tensor({0.1f, 2.f})).sum();
+      Tensor l = (x.pow(2) * a).sum();
       l.backward();
       return l;
     };
@@ -42,14 +46,15 @@ struct CourseQuadratic {
 };
 
 /// The fixtures' problem: loss = mean((tanh(X W + b) - Y)^2), W [3, 2], b [2].
+/// In float32 (the default) or float64, from the same float32 values.
 struct FixtureProblem {
   Tensor X, Y, W, b;
-  FixtureProblem() {
+  explicit FixtureProblem(Dtype dtype = kFloat32) {
     const JsonFixture p = optim_fixture()["problem"];
-    X = tensor(p["X"].floats(), {4, 3});
-    Y = tensor(p["Y"].floats(), {4, 2});
-    W = tensor(p["W0"].floats(), {3, 2}, {.requires_grad = true});
-    b = tensor(p["b0"].floats(), {2}, {.requires_grad = true});
+    X = tensor(p["X"].floats(), {4, 3}).to(dtype);
+    Y = tensor(p["Y"].floats(), {4, 2}).to(dtype);
+    W = tensor(p["W0"].floats(), {3, 2}).to(dtype).requires_grad_();
+    b = tensor(p["b0"].floats(), {2}).to(dtype).requires_grad_();
   }
   Tensor loss() const { return (X.matmul(W).add(b).tanh() - Y).pow(2).mean(); }
   optim::Closure closure() const {
@@ -67,11 +72,18 @@ struct FixtureProblem {
     v.insert(v.end(), vb.begin(), vb.end());
     return v;
   }
+  /// The same in double (every digit of a float64 run).
+  std::vector<double> flat64() const {
+    std::vector<double> v = W.to_vector<double>(), vb = b.to_vector<double>();
+    v.insert(v.end(), vb.begin(), vb.end());
+    return v;
+  }
 };
 
 /// Checks every element of `actual` against `expected` within atol + rtol |expected|.
-inline void check_close(const std::vector<float>& actual, const std::vector<double>& expected,
-                        double atol, double rtol) {
+template <typename T>
+void check_close(const std::vector<T>& actual, const std::vector<double>& expected, double atol,
+                 double rtol) {
   REQUIRE(actual.size() == expected.size());
   for (size_t i = 0; i < actual.size(); ++i) {
     INFO("element ", i, ": ", actual[i], " vs ", expected[i]);

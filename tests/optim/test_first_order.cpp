@@ -90,17 +90,26 @@ const std::map<std::string, Factory>& fixture_cases() {
 
 // Runs `opt` and a scalar reference side by side on the course quadratic and compares x after
 // every step. `ref(x, g, t)` updates x in place from the gradient g at x, at step t = 1, 2, ...
+// Twice: in float32 within `rtol`, then in float64, where the optimizer's loops and the
+// reference do the same double arithmetic, so they agree to 1e-12.
 template <typename Ref>
 void compare_with_reference(const std::function<std::unique_ptr<Optimizer>(Tensor)>& make, Ref ref,
                             int steps = 12, double rtol = 2e-5) {
-  CourseQuadratic q;
-  auto opt = make(q.x);
-  Point x = {-5, -2};
-  for (int t = 1; t <= steps; ++t) {
-    opt->step(q.closure());
-    ref(x, CourseQuadratic::grad(x), t);
-    INFO("step ", t);
-    check_close(q.x.to_vector(), {x[0], x[1]}, 1e-6, rtol);
+  for (Dtype dtype : {kFloat32, kFloat64}) {
+    INFO(dtype_name(dtype));
+    CourseQuadratic q(dtype);
+    auto opt = make(q.x);
+    Ref rule = ref;  // a fresh copy of the reference's state
+    Point x = {-5, -2};
+    for (int t = 1; t <= steps; ++t) {
+      opt->step(q.closure());
+      rule(x, CourseQuadratic::grad(x), t);
+      INFO("step ", t);
+      if (dtype == kFloat32)
+        check_close(q.x.to_vector(), {x[0], x[1]}, 1e-6, rtol);
+      else
+        check_close(q.x.to_vector<double>(), {x[0], x[1]}, 1e-12, 1e-12);
+    }
   }
 }
 
@@ -125,6 +134,31 @@ TEST_SUITE("optim") {
         INFO("step ", step + 1);
         opt->step(problem.closure());
         check_close(problem.flat(), trajectory[step].numbers(), 2e-6, 2e-5);
+      }
+    }
+  }
+
+  TEST_CASE("in float64 every optimizer keeps float64 state and matches its float32 run") {
+    const tg::test::JsonFixture json = tg::test::optim_fixture()["cases"];
+    for (const auto& [name, factory] : fixture_cases()) {
+      INFO("case ", name);
+      FixtureProblem p32, p64(kFloat64);
+      auto opt32 = factory(p32.W, p32.b), opt64 = factory(p64.W, p64.b);
+      const tg::test::JsonFixture trajectory = json[name];
+      for (size_t step = 0; step < trajectory.size(); ++step) {
+        INFO("step ", step + 1);
+        opt32->step(p32.closure());
+        opt64->step(p64.closure());
+        CHECK(p64.W.dtype() == kFloat64);
+        // Within float32's rounding of the same run, and as close to PyTorch's (float32) run.
+        std::vector<float> run32 = p32.flat();
+        check_close(p64.flat64(), std::vector<double>(run32.begin(), run32.end()), 2e-6, 2e-5);
+        check_close(p64.flat64(), trajectory[step].numbers(), 2e-6, 2e-5);
+      }
+      StateDict state = opt64->state_dict();
+      for (const auto& [key, t] : state) {
+        INFO(key);
+        CHECK(t.dtype() == kFloat64);
       }
     }
   }

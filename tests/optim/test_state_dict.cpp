@@ -34,14 +34,15 @@ Make maker(Options o) {
 }
 
 // A small regression with two parameter tensors; the data is fixed by the seed.
+// In float32 (the default) or float64, from the same float32 draws.
 struct Model {
   Tensor X, y, W, b;
-  explicit Model() {
+  explicit Model(Dtype dtype = kFloat32) {
     manual_seed(11);
-    X = randn({16, 3});
-    y = randn({16, 2});
-    W = (0.3f * randn({3, 2})).detach().requires_grad_();
-    b = zeros({2}, {.requires_grad = true});
+    X = randn({16, 3}).to(dtype);
+    y = randn({16, 2}).to(dtype);
+    W = (0.3f * randn({3, 2})).to(dtype).detach().requires_grad_();
+    b = zeros({2}, {.dtype = dtype, .requires_grad = true});
   }
   Tensor loss() const { return (X.matmul(W).add(b).tanh() - y).pow(2).mean(); }
   Closure closure() const {
@@ -59,8 +60,8 @@ struct Model {
   Closure loss_fn() const {
     return [m = *this] { return m.loss(); };
   }
-  std::vector<float> values() const {
-    std::vector<float> v = W.to_vector(), vb = b.to_vector();
+  std::vector<double> values() const {  // every digit of either dtype
+    std::vector<double> v = W.to_vector<double>(), vb = b.to_vector<double>();
     v.insert(v.end(), vb.begin(), vb.end());
     return v;
   }
@@ -102,14 +103,14 @@ void train(Optimizer& opt, LRScheduler* sched, const Model& m, Kind kind, int st
 // 2k steps in one go versus k steps, a state dict (through `through_file` optionally), and
 // k more steps in a fresh optimizer: the parameters must agree bit for bit.
 void check_round_trip(const char* name, const Make& make, Kind kind, int k,
-                      bool through_file = false) {
-  INFO(std::string(name));
-  Model straight;
+                      bool through_file = false, Dtype dtype = kFloat32) {
+  INFO(std::string(name), " in ", dtype_name(dtype));
+  Model straight(dtype);
   auto opt = make({straight.W, straight.b});
   ExponentialLR sched(*opt, {.gamma = 0.999});
   train(*opt, &sched, straight, kind, 2 * k);
 
-  Model first;
+  Model first(dtype);
   auto opt1 = make({first.W, first.b});
   ExponentialLR sched1(*opt1, {.gamma = 0.999});
   train(*opt1, &sched1, first, kind, k);
@@ -122,7 +123,7 @@ void check_round_trip(const char* name, const Make& make, Kind kind, int k,
     saved = tg::load(path.string());
     std::filesystem::remove(path);
   }
-  Model second;  // fresh parameters: copy the trained values in, nothing else
+  Model second(dtype);  // fresh parameters: copy the trained values in, nothing else
   {
     NoGradGuard no_grad;
     second.W.copy_(first.W);
@@ -133,7 +134,7 @@ void check_round_trip(const char* name, const Make& make, Kind kind, int k,
   opt2->load_state_dict(saved);
   sched2.load_state_dict(sched_state);
   train(*opt2, &sched2, second, kind, k);
-  CHECK(second.values() == straight.values());  // exact equality of every float
+  CHECK(second.values() == straight.values());  // exact equality of every element
   CHECK(opt2->lr() == opt->lr());
 }
 
@@ -177,6 +178,64 @@ TEST_SUITE("optim") {
                      Kind::gradient, 50, true);
     check_round_trip("LM-file", maker<LevenbergMarquardt>(LevenbergMarquardtOptions{}),
                      Kind::residuals, 3, true);
+  }
+
+  TEST_CASE("state_dict round trip in float64, in memory and through a file (F64 tensors)") {
+    struct Case {
+      const char* name;
+      Make make;
+      Kind kind;
+      int k;
+    };
+    const Case cases[] = {
+        {"SGD64", maker<SGD>(SGDOptions{.lr = 0.05, .momentum = 0.9, .weight_decay = 1e-3}),
+         Kind::gradient, 50},
+        {"Adagrad64", maker<Adagrad>(AdagradOptions{.lr = 0.05}), Kind::gradient, 50},
+        {"RMSprop64", maker<RMSprop>(RMSpropOptions{.lr = 1e-3, .momentum = 0.5, .centered = true}),
+         Kind::gradient, 50},
+        {"Adadelta64", maker<Adadelta>(AdadeltaOptions{}), Kind::gradient, 50},
+        {"Adam64", maker<Adam>(AdamOptions{.lr = 1e-2, .amsgrad = true}), Kind::gradient, 50},
+        {"Adamax64", maker<Adamax>(AdamaxOptions{}), Kind::gradient, 50},
+        {"NAdam64", maker<NAdam>(NAdamOptions{}), Kind::gradient, 50},
+        {"Yogi64", maker<Yogi>(YogiOptions{}), Kind::gradient, 50},
+        {"LBFGS64",
+         maker<LBFGS>(LBFGSOptions{
+             .max_iter = 3, .history_size = 4, .line_search_fn = LineSearch::strong_wolfe}),
+         Kind::closure, 10},
+        {"Newton64", maker<Newton>(NewtonOptions{.lr = 0.5}), Kind::loss_fn, 3},
+        {"LM64", maker<LevenbergMarquardt>(LevenbergMarquardtOptions{}), Kind::residuals, 3},
+    };
+    for (const Case& c : cases)
+      for (bool file : {false, true}) check_round_trip(c.name, c.make, c.kind, c.k, file, kFloat64);
+    // The file holds the state in float64.
+    Model m(kFloat64);
+    Adam opt({m.W, m.b});
+    train(opt, nullptr, m, Kind::gradient, 2);
+    auto path = std::filesystem::temp_directory_path() / "tapegrad-optim-adam64.safetensors";
+    tg::save(opt.state_dict(), path.string());
+    StateDict loaded = tg::load(path.string());
+    std::filesystem::remove(path);
+    CHECK(loaded.find("state.0.exp_avg")->dtype() == kFloat64);
+  }
+
+  TEST_CASE("a float32 state loads into float64 parameters, converted (as PyTorch casts it)") {
+    Model m32, m64(kFloat64);
+    SGD opt32({m32.W, m32.b}, {.lr = 0.1, .momentum = 0.9});
+    train(opt32, nullptr, m32, Kind::gradient, 3);
+    {
+      NoGradGuard no_grad;
+      m64.W.copy_(m32.W);
+      m64.b.copy_(m32.b);
+    }
+    SGD opt64({m64.W, m64.b}, {.lr = 0.1, .momentum = 0.9});
+    opt64.load_state_dict(opt32.state_dict());
+    const Tensor& buffer = opt64.state(0, 0).buffers.at("momentum_buffer");
+    CHECK(buffer.dtype() == kFloat64);
+    std::vector<float> v32 = opt32.state(0, 0).buffers.at("momentum_buffer").to_vector();
+    CHECK(buffer.to_vector<double>() == std::vector<double>(v32.begin(), v32.end()));
+    train(opt64, nullptr, m64, Kind::gradient, 1);  // and steps on in float64
+    train(opt32, nullptr, m32, Kind::gradient, 1);
+    tg::test::check_close(m64.values(), m32.values(), 1e-6, 1e-5);
   }
 
   TEST_CASE("state_dict holds copies; load_state_dict checks what it gets") {

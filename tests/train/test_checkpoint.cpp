@@ -138,6 +138,34 @@ TEST_CASE("checkpoint: resuming continues training bit for bit") {
   CHECK(opt_a.lr() == opt_b.lr());
 }
 
+TEST_CASE("checkpoint: a float64 model and its float64 optimizer state resume bit for bit") {
+  // A least-squares fit y = X w in float64; the file stores F64 tensors.
+  struct Fit : nn::Module {
+    Tensor w;
+    Fit() { w = register_parameter("w", zeros({3, 1}, {.dtype = kFloat64})); }
+    Tensor forward(const Tensor& x) override { return x.matmul(w); }
+  };
+  manual_seed(5);
+  Tensor X = randn({16, 3}, {.dtype = kFloat64}), y = randn({16, 1}, {.dtype = kFloat64});
+  auto step = [&](Fit& net, optim::Optimizer& opt) {
+    opt.zero_grad();
+    (net(X) - y).pow(2).mean().backward();
+    opt.step();
+  };
+  test::TempDir dir;
+  const std::string path = dir / "f64.ckpt";
+  Fit a, b;
+  optim::Adam opt_a(a.parameters(), {.lr = 0.05}), opt_b(b.parameters(), {.lr = 0.05});
+  for (int i = 0; i < 3; ++i) step(a, opt_a);
+  train::save_checkpoint(path, a, opt_a);
+  for (int i = 0; i < 3; ++i) step(a, opt_a);
+  train::load_checkpoint(path, b, opt_b);
+  CHECK(b.w.dtype() == kFloat64);
+  CHECK(opt_b.state(0, 0).buffers.at("exp_avg").dtype() == kFloat64);
+  for (int i = 0; i < 3; ++i) step(b, opt_b);
+  CHECK(a.w.to_vector<double>() == b.w.to_vector<double>());
+}
+
 TEST_CASE("checkpoint: a ReduceLROnPlateau schedule is saved and resumed like the others") {
   test::TempDir dir;
   const std::string path = dir / "plateau.ckpt";

@@ -2,7 +2,9 @@
 // class, the printed table and the CSV, and every error message.
 #include <doctest/doctest.h>
 
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include <tapegrad/autograd/tensor.h>
 #include <tapegrad/train/metrics.h>
@@ -45,6 +47,15 @@ TEST_CASE("ConfusionMatrix counts argmax predictions against labels") {
         "ship             0     1     2\n");
 }
 
+TEST_CASE("ConfusionMatrix: int64 labels (what the datasets give) count as float ones do") {
+  ConfusionMatrix a({"cat", "dog", "ship"}), b({"cat", "dog", "ship"});
+  tg::Tensor logits = tg::tensor({3, 1, 0, 0, 1, 2, 0, 5, 1, -1, 2, 0, 0, 0, 9}, {5, 3});
+  a.update(logits, tg::tensor(std::vector<int64_t>{0, 1, 1, 2, 2}, {5}));
+  b.update(logits, tg::tensor({0, 1, 1, 2, 2}, {5}));
+  CHECK(a.correct() == 3);
+  CHECK(a.to_csv() == b.to_csv());
+}
+
 TEST_CASE("ConfusionMatrix: an empty matrix and empty classes give 0 percent") {
   ConfusionMatrix cm({"a", "b"});
   CHECK(cm.accuracy() == 0);
@@ -63,10 +74,13 @@ TEST_CASE("ConfusionMatrix: every error names what is wrong") {
         }) == "ConfusionMatrix::update: labels of shape [3] do not match logits of shape [4, 2]");
   CHECK(error_of([&] {
           cm.update(tg::zeros({2, 2}), tg::tensor({0, 2}, {2}));
-        }) == "ConfusionMatrix::update: label 2 is not a class index in [0, 2)");
+        }) == "ConfusionMatrix::update: label 2 (float32) is not a class index in [0, 2)");
+  CHECK(error_of([&] {
+          cm.update(tg::zeros({2, 2}), tg::tensor(std::vector<int64_t>{0, -1}, {2}));
+        }) == "ConfusionMatrix::update: label -1 (int64) is not a class index in [0, 2)");
   CHECK(error_of([&] {
           cm.update(tg::zeros({2, 2}), tg::tensor({0, 0.5}, {2}));
-        }) == "ConfusionMatrix::update: label 0.5 is not a class index in [0, 2)");
+        }) == "ConfusionMatrix::update: label 0.5 (float32) is not a class index in [0, 2)");
   CHECK(cm.total() == 0);  // refused batches count nothing
   CHECK(error_of([&] { cm.add(0, 2); }) ==
         "ConfusionMatrix::add: class 0 predicted as 2 is out of range for 2 classes");
