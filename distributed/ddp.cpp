@@ -23,9 +23,9 @@ namespace {
 std::vector<std::string> describe(const nn::Module& module) {
   std::vector<std::string> lines;
   for (const auto& [name, p] : module.named_parameters())
-    lines.push_back(fmt::format("parameter '{}' of shape {}", name, p.shape()));
+    lines.push_back(fmt::format("parameter '{}' of shape {} ({})", name, p.shape(), p.dtype()));
   for (const auto& [name, b] : module.named_buffers())
-    lines.push_back(fmt::format("buffer '{}' of shape {}", name, b.shape()));
+    lines.push_back(fmt::format("buffer '{}' of shape {} ({})", name, b.shape(), b.dtype()));
   return lines;
 }
 
@@ -61,6 +61,48 @@ void check_same_model(const nn::Module& module) {
   }
 }
 
+// The parameters that are trained, after checking that they share one dtype (the buckets'):
+// the same result on every rank, since check_same_model has run.
+std::vector<Tensor> trained_parameters(const nn::Module& module) {
+  std::vector<Tensor> out;
+  std::string first;  // out[0]'s name, for the error
+  for (const auto& [name, p] : module.named_parameters()) {
+    if (!p.requires_grad()) continue;
+    if (out.empty())
+      first = name;
+    else
+      check(p.dtype() == out[0].dtype(),
+            "DistributedDataParallel: the parameters mix dtypes: '{}' is {} but '{}' is {}; "
+            "hint: convert the whole model with .to(tg::kFloat32) or .to(tg::kFloat64)",
+            first, out[0].dtype(), name, p.dtype());
+    out.push_back(p);
+  }
+  return out;
+}
+
+// Copies rank 0's buffers of `dtype` to every rank in one broadcast, packed into one flat
+// tensor: a step pays one latency per dtype, not one per buffer.
+void broadcast_packed(std::vector<Tensor>& buffers, Dtype dtype) {
+  int64_t total = 0;
+  for (const Tensor& b : buffers)
+    if (b.dtype() == dtype) total += b.numel();
+  if (total == 0) return;  // the same on every rank: check_same_model compared the buffers
+  Tensor flat = empty({total}, {.dtype = dtype});
+  int64_t offset = 0;
+  for (const Tensor& b : buffers) {
+    if (b.dtype() != dtype) continue;
+    flat.narrow(0, offset, b.numel()).copy_(b.reshape({b.numel()}));
+    offset += b.numel();
+  }
+  broadcast(flat, 0);
+  offset = 0;
+  for (Tensor& b : buffers) {
+    if (b.dtype() != dtype) continue;
+    b.copy_(flat.narrow(0, offset, b.numel()).reshape(b.shape()));
+    offset += b.numel();
+  }
+}
+
 }  // namespace
 
 // The buckets of one wrapper and the state of the backward in progress.
@@ -71,12 +113,14 @@ struct DistributedDataParallel::Reducer {
   };
   struct Bucket {
     std::vector<Slot> slots;
-    std::vector<float> buffer;
+    size_t numel = 0;
+    Tensor buffer;  // flat, in the parameters' dtype: the gradients, then their sum
     size_t ready = 0;
     MPI_Request request = MPI_REQUEST_NULL;
   };
 
   std::vector<Tensor> params;                    // those that require grad
+  Dtype dtype = kFloat32;                        // theirs (they share one)
   std::vector<std::pair<size_t, size_t>> where;  // param -> (bucket, slot)
   std::vector<char> seen;                        // its hook ran in this backward
   std::vector<Bucket> buckets;
@@ -91,21 +135,26 @@ struct DistributedDataParallel::Reducer {
   Reducer(std::vector<Tensor> trained, double cap_mb) : params(std::move(trained)) {
     comm = detail::world("DistributedDataParallel");
     world = world_size();
-    size_t cap = size_t(std::max(1.0, cap_mb * 1024 * 1024 / sizeof(float)));  // in floats
+    if (!params.empty()) dtype = params[0].dtype();
+    // In elements: a float64 bucket holds half as many as a float32 one (PyTorch's cap is in
+    // bytes too).
+    size_t cap = size_t(std::max(1.0, cap_mb * 1024 * 1024 / double(element_size(dtype))));
     where.resize(params.size());
     seen.assign(params.size(), 0);
     for (size_t i = params.size(); i-- > 0;) {  // backward reaches the last layers first
-      if (buckets.empty() || buckets.back().buffer.size() >= cap) buckets.emplace_back();
+      if (buckets.empty() || buckets.back().numel >= cap) buckets.emplace_back();
       Bucket& b = buckets.back();
       where[i] = {buckets.size() - 1, b.slots.size()};
-      b.slots.push_back({i, b.buffer.size()});
-      b.buffer.resize(b.buffer.size() + size_t(params[i].numel()));
+      b.slots.push_back({i, b.numel});
+      b.numel += size_t(params[i].numel());
     }
-    for (Bucket& b : buckets)
-      check(b.buffer.size() <= size_t(INT32_MAX),
+    for (Bucket& b : buckets) {
+      check(b.numel <= size_t(INT32_MAX),
             "DistributedDataParallel: a bucket of {} "
-            "floats is more than one MPI call can move; hint: a smaller bucket_cap_mb",
-            b.buffer.size());
+            "elements is more than one MPI call can move; hint: a smaller bucket_cap_mb",
+            b.numel);
+      b.buffer = empty({int64_t(b.numel)}, {.dtype = dtype});
+    }
     for (size_t i = 0; i < params.size(); ++i)
       hooks.push_back(
           params[i].register_post_accumulate_grad_hook([this, i](const Tensor&) { on_grad(i); }));
@@ -122,16 +171,22 @@ struct DistributedDataParallel::Reducer {
 
   // Copies parameter i's current gradient (or zeros, if it has none) into its bucket.
   void fill(size_t i) {
+    check(params[i].dtype() == dtype,
+          "DistributedDataParallel: the model became {} after it was wrapped (its buckets are "
+          "{}); hint: convert it with .to() before wrapping it",
+          params[i].dtype(), dtype);
     auto [bucket, slot] = where[i];
     Bucket& b = buckets[bucket];
-    float* out = b.buffer.data() + b.slots[slot].offset;
+    size_t bytes = element_size(dtype);
+    char* out = static_cast<char*>(b.buffer.raw_data()) + bytes * b.slots[slot].offset;
+    bytes *= size_t(params[i].numel());
     Tensor g = params[i].grad();
     if (!g.defined()) {
-      std::fill(out, out + params[i].numel(), 0.0f);
+      std::memset(out, 0, bytes);  // all bits zero is 0.0 in float32 and float64
       return;
     }
     g = g.contiguous();
-    std::memcpy(out, g.data(), sizeof(float) * size_t(g.numel()));
+    std::memcpy(out, g.raw_data(), bytes);
   }
 
   void on_grad(size_t i) {
@@ -139,12 +194,12 @@ struct DistributedDataParallel::Reducer {
     check(!params[i].grad().requires_grad(),
           "DistributedDataParallel: a recorded gradient "
           "(create_graph) cannot be averaged across processes");
+    fill(i);  // it may refuse too: before arming, so that the wrapper stays usable
     if (!armed) {
       armed = true;
       queue_callback([this] { finish(); });
     }
     seen[i] = 1;
-    fill(i);
     ++buckets[where[i].first].ready;
     while (next_launch < buckets.size() &&
            buckets[next_launch].ready == buckets[next_launch].slots.size())
@@ -153,8 +208,8 @@ struct DistributedDataParallel::Reducer {
   }
 
   void launch(Bucket& b) {
-    detail::mpi_call(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.data(), int(b.buffer.size()), MPI_FLOAT,
-                                    MPI_SUM, comm, &b.request),
+    detail::mpi_call(MPI_Iallreduce(MPI_IN_PLACE, b.buffer.raw_data(), int(b.numel),
+                                    detail::mpi_type(dtype), MPI_SUM, comm, &b.request),
                      "DistributedDataParallel");
   }
 
@@ -180,18 +235,20 @@ struct DistributedDataParallel::Reducer {
     }
     for (Bucket& b : buckets)
       detail::mpi_call(MPI_Wait(&b.request, MPI_STATUS_IGNORE), "DistributedDataParallel");
-    float scale = 1.0f / float(world);
-    for (Bucket& b : buckets) {
-      for (const Slot& s : b.slots) {
-        const Tensor& p = params[s.param];
-        Tensor g = empty(p.shape());
-        const float* in = b.buffer.data() + s.offset;
-        float* out = g.data();
-        for (int64_t k = 0; k < p.numel(); ++k) out[k] = in[k] * scale;
-        p.set_grad(g);
+    dispatch_floating(dtype, "DistributedDataParallel", [&]<typename T>(std::type_identity<T>) {
+      T scale = T(1) / T(world);
+      for (Bucket& b : buckets) {
+        for (const Slot& s : b.slots) {
+          const Tensor& p = params[s.param];
+          Tensor g = empty(p.shape(), {.dtype = dtype});
+          const T* in = b.buffer.data_ptr<T>() + s.offset;
+          T* out = g.data_ptr<T>();
+          for (int64_t k = 0; k < p.numel(); ++k) out[k] = in[k] * scale;
+          p.set_grad(g);
+        }
+        b.ready = 0;
       }
-      b.ready = 0;
-    }
+    });
     next_launch = 0;
     std::fill(seen.begin(), seen.end(), 0);
     last_stats = std::exchange(stats, BackwardStats{});
@@ -208,14 +265,12 @@ DistributedDataParallel::DistributedDataParallel(std::shared_ptr<nn::Module> mod
         options_.bucket_cap_mb);
   detail::world("DistributedDataParallel");
   check_same_model(*module_);
+  std::vector<Tensor> trained = trained_parameters(*module_);
   {
     NoGradGuard no_grad;
     for (const Tensor& p : module_->parameters()) broadcast(p, 0);
     for (const Tensor& b : module_->buffers()) broadcast(b, 0);
   }
-  std::vector<Tensor> trained;
-  for (const Tensor& p : module_->parameters())
-    if (p.requires_grad()) trained.push_back(p);
   reducer_ = std::make_unique<Reducer>(std::move(trained), options_.bucket_cap_mb);
 }
 
@@ -235,22 +290,8 @@ DistributedDataParallel& DistributedDataParallel::operator=(DistributedDataParal
 Tensor DistributedDataParallel::forward(const Tensor& input) {
   std::vector<Tensor> buffers = module_->buffers();
   if (options_.broadcast_buffers && reducer_->world > 1 && !buffers.empty()) {
-    // One broadcast of all buffers packed together: a step pays one latency, not one a buffer.
     NoGradGuard no_grad;
-    int64_t total = 0;
-    for (const Tensor& b : buffers) total += b.numel();
-    Tensor flat = empty({total});
-    int64_t offset = 0;
-    for (const Tensor& b : buffers) {
-      flat.narrow(0, offset, b.numel()).copy_(b.reshape({b.numel()}));
-      offset += b.numel();
-    }
-    broadcast(flat, 0);
-    offset = 0;
-    for (Tensor& b : buffers) {
-      b.copy_(flat.narrow(0, offset, b.numel()).reshape(b.shape()));
-      offset += b.numel();
-    }
+    for (Dtype dtype : {kFloat32, kFloat64, kInt64}) broadcast_packed(buffers, dtype);
   }
   return module_->forward(input);
 }

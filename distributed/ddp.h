@@ -10,14 +10,15 @@
 //     opt.step();
 //   }
 //
-// How: the constructor compares every rank's parameter and buffer names and shapes (a
-// tg::Error on every rank naming the first difference) and broadcasts rank 0's values.
-// The parameters are grouped into buckets of about bucket_cap_mb, in reverse registration
-// order (roughly the order backward produces gradients). A hook run after each parameter's
-// .grad() is accumulated copies it into its bucket's flat buffer; a full bucket starts a
-// non-blocking all-reduce (MPI_Iallreduce) while backward goes on, buckets always started in
-// the same order on every rank. At the end of backward (autograd's queue_callback) the
-// remaining buckets start, all are waited for, and .grad() becomes the mean over the ranks.
+// How: the constructor compares every rank's parameter and buffer names, shapes and dtypes (a
+// tg::Error on every rank naming the first difference) and broadcasts rank 0's values. The
+// parameters are grouped into buckets of about bucket_cap_mb, in their dtype (float32 or float64:
+// they must share one), in reverse registration order (roughly the order backward produces
+// gradients). A hook run after each parameter's .grad() is accumulated copies it into its bucket's
+// flat buffer; a full bucket starts a non-blocking all-reduce (MPI_Iallreduce) while backward goes
+// on, buckets always started in the same order on every rank. At the end of backward (autograd's
+// queue_callback) the remaining buckets start, all are waited for, and .grad() becomes the mean
+// over the ranks.
 //
 // Deviations from PyTorch: it is a wrapper with a module's calls, not an nn::Module itself;
 // parameters(), state_dict() and load_state_dict() are the wrapped module's, without
@@ -39,7 +40,8 @@
 namespace tg::distributed {
 
 struct DistributedDataParallelOptions {
-  /// Bucket size in MiB (PyTorch's default 25; LeNet's 62,006 parameters fit one).
+  /// Bucket size in MiB (PyTorch's default 25; LeNet's 62,006 parameters fit one): in
+  /// bytes, so a float64 bucket holds half as many values.
   double bucket_cap_mb = 25;
   /// Copy rank 0's buffers (BatchNorm's running statistics) to every rank before each
   /// forward, as PyTorch's broadcast_buffers.
@@ -48,8 +50,9 @@ struct DistributedDataParallelOptions {
 
 class DistributedDataParallel {
  public:
-  /// Wraps `module` (which must live on every rank with the same parameters); collective:
-  /// every rank constructs its wrapper at the same point of the program.
+  /// Wraps `module` (which must live on every rank with the same parameters, all trained ones
+  /// of one dtype: convert it with .to() before wrapping); collective: every rank constructs
+  /// its wrapper at the same point of the program.
   explicit DistributedDataParallel(std::shared_ptr<nn::Module> module,
                                    DistributedDataParallelOptions options = {});
   ~DistributedDataParallel();

@@ -71,10 +71,10 @@ class DataParallel {
   std::vector<double> sum(std::vector<double> values) const {
 #ifdef TAPEGRAD_DISTRIBUTED
     if (world_ > 1) {
-      Tensor t = empty({int64_t(values.size())});
-      for (size_t i = 0; i < values.size(); ++i) t.data()[i] = float(values[i]);
+      // float64: a float32 total would round counts above 2^24 (16.7M images).
+      Tensor t = tensor(values, {int64_t(values.size())}, {.dtype = kFloat64});
       distributed::all_reduce(t);
-      for (size_t i = 0; i < values.size(); ++i) values[i] = double(t.data()[i]);
+      values = t.to_vector<double>();
     }
 #endif
     return values;

@@ -8,6 +8,7 @@
 
 #include <string>
 
+#include <tapegrad/core/dtype.h>
 #include <tapegrad/core/error.h>
 
 namespace tg::distributed::detail {
@@ -19,6 +20,11 @@ inline void mpi_call(int rc, const char* op) {
   int length = 0;
   if (MPI_Error_string(rc, text, &length) != MPI_SUCCESS) length = 0;
   fail("{}: MPI error {}: {}", op, rc, std::string(text, size_t(length)));
+}
+
+/// MPI's type for a tensor's elements: MPI_FLOAT, MPI_DOUBLE or MPI_INT64_T.
+inline MPI_Datatype mpi_type(Dtype dtype) {
+  return dtype == kFloat32 ? MPI_FLOAT : dtype == kFloat64 ? MPI_DOUBLE : MPI_INT64_T;
 }
 
 /// The communicator every collective uses, after checking that MPI is running.

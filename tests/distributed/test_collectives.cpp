@@ -1,5 +1,7 @@
 // Collectives across the ranks of the job (run under mpirun with 2 or more processes): values
 // worked out from each rank's known contribution, and errors raised on every rank at once.
+#include <cmath>
+
 #include <tapegrad/distributed/collectives.h>
 #include <tapegrad/distributed/detail/mpi_call.h>
 #include <tapegrad/distributed/environment.h>
@@ -12,6 +14,16 @@ namespace {
 
 // Rank r holds [r + 1, -(r + 1), 10 r]: sums and extremes have closed forms.
 Tensor contribution(int r) { return tensor({float(r + 1), -float(r + 1), 10.0f * float(r)}); }
+
+// The same in float64 and int64, around values float32 cannot hold (1 + 2^-40, 2^53): a
+// collective that went through floats would round them.
+const double kTiny = std::ldexp(1.0, -40);
+const int64_t kBig = int64_t(1) << 53;
+Tensor contribution64(int r) {
+  std::vector<double> v{1 + kTiny * (r + 1), -double(r + 1), kTiny * r};
+  return tensor(v, {3}, {.dtype = kFloat64});
+}
+Tensor contribution_int(int r) { return tensor(std::vector<int64_t>{kBig + r + 1, -3 * (r + 1)}); }
 
 }  // namespace
 
@@ -49,12 +61,54 @@ TEST_CASE("distributed: all_reduce sum, mean, max, min") {
   CHECK(m.shape() == Shape{3, 1});
 }
 
+TEST_CASE("distributed: all_reduce on float64 and int64 tensors gives the exact values") {
+  int n = dist::world_size(), r = dist::rank();
+  double s = double(n * (n + 1) / 2), pairs = double(n * (n - 1) / 2);
+  Tensor t = contribution64(r);
+  dist::all_reduce(t, dist::ReduceOp::Sum);
+  CHECK(t.dtype() == kFloat64);
+  CHECK(t.to_vector<double>() == std::vector<double>{n + kTiny * s, -s, kTiny * pairs});
+  t = contribution64(r);
+  dist::all_reduce(t, dist::ReduceOp::Mean);  // the sum times 1 / n, in double
+  double scale = 1.0 / n;
+  CHECK(t.to_vector<double>() ==
+        std::vector<double>{(n + kTiny * s) * scale, -s * scale, kTiny * pairs * scale});
+  t = contribution64(r);
+  dist::all_reduce(t, dist::ReduceOp::Max);
+  CHECK(t.to_vector<double>() == std::vector<double>{1 + kTiny * n, -1, kTiny * (n - 1)});
+  t = contribution64(r);
+  dist::all_reduce(t, dist::ReduceOp::Min);
+  CHECK(t.to_vector<double>() == std::vector<double>{1 + kTiny, -double(n), 0});
+
+  int64_t k = n * (n + 1) / 2;  // n 2^53 + k: no double holds it (2^54 + 3 for two ranks)
+  Tensor i = contribution_int(r);
+  dist::all_reduce(i);
+  CHECK(i.dtype() == kInt64);
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{n * kBig + k, -3 * k});
+  i = contribution_int(r);
+  dist::all_reduce(i, dist::ReduceOp::Max);
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{kBig + n, -3});
+  i = contribution_int(r);
+  dist::all_reduce(i, dist::ReduceOp::Min);
+  CHECK(i.to_vector<int64_t>() == std::vector<int64_t>{kBig + 1, -3 * n});
+  // PyTorch does not average integers either: refused on every rank, nothing written.
+  i = contribution_int(r);
+  CHECK_THROWS_CONTAINING(dist::all_reduce(i, dist::ReduceOp::Mean),
+                          "all_reduce: Mean needs a float tensor, got int64");
+  CHECK(i.to_vector<int64_t>() == contribution_int(r).to_vector<int64_t>());
+}
+
 TEST_CASE("distributed: broadcast from any root") {
   int n = dist::world_size(), r = dist::rank();
   for (int root = 0; root < n; ++root) {
     Tensor t = contribution(r);
     dist::broadcast(t, root);
     test::check_values(t, contribution(root).to_vector());
+    Tensor d = contribution64(r), i = contribution_int(r);  // exactly, in their own dtypes
+    dist::broadcast(d, root);
+    dist::broadcast(i, root);
+    CHECK(d.to_vector<double>() == contribution64(root).to_vector<double>());
+    CHECK(i.to_vector<int64_t>() == contribution_int(root).to_vector<int64_t>());
   }
 }
 
@@ -75,6 +129,17 @@ TEST_CASE("distributed: collective errors are raised on every rank, without a ha
   CHECK_THROWS_CONTAINING(dist::broadcast(t, 0),
                           "broadcast: the ranks pass tensors of different "
                           "sizes, from 3 to 4 elements");
+  // Same sizes, different dtypes: MPI would reinterpret the bytes; refused on every rank.
+  Tensor u = zeros({3}, {.dtype = r == 0 ? kFloat32 : kFloat64});
+  std::string mine = fmt::format("(rank {}: {})", r, u.dtype());
+  CHECK_THROWS_CONTAINING(dist::all_reduce(u), "all_reduce: the ranks pass tensors of different "
+                                               "dtypes, float32 and float64 " + mine);
+  CHECK_THROWS_CONTAINING(dist::broadcast(u, 1), "broadcast: the ranks pass tensors of different "
+                                                 "dtypes, float32 and float64 " + mine);
+  Tensor v = r == 0 ? zeros({2}, {.dtype = kInt64}) : zeros({2}, {.dtype = kFloat64});
+  CHECK_THROWS_CONTAINING(dist::all_reduce(v, dist::ReduceOp::Mean),
+                          "all_reduce: the ranks pass tensors of different dtypes, float64 and "
+                          "int64");  // not the int64 Mean refusal, which only rank 0 would see
   CHECK_THROWS_CONTAINING(
       dist::broadcast(zeros({2}), n),
       fmt::format("broadcast: root {} is not a rank of a world of size {}", n, n));

@@ -43,15 +43,16 @@ void copy_parameters(nn::Module& to, const nn::Module& from) {
   for (size_t i = 0; i < a.size(); ++i) a[i].copy_(b[i]);
 }
 
-void check_close(const std::vector<Tensor>& got, const std::vector<Tensor>& want, float tol,
+void check_close(const std::vector<Tensor>& got, const std::vector<Tensor>& want, double tol,
                  bool grads = false) {
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    std::vector<float> g = (grads ? got[i].grad() : got[i]).to_vector();
-    std::vector<float> w = (grads ? want[i].grad() : want[i]).to_vector();
+    CHECK(got[i].dtype() == want[i].dtype());
+    std::vector<double> g = (grads ? got[i].grad() : got[i]).to_vector<double>();
+    std::vector<double> w = (grads ? want[i].grad() : want[i]).to_vector<double>();
     REQUIRE(g.size() == w.size());
     double worst = 0;
-    for (size_t k = 0; k < g.size(); ++k) worst = std::max(worst, double(std::abs(g[k] - w[k])));
+    for (size_t k = 0; k < g.size(); ++k) worst = std::max(worst, std::abs(g[k] - w[k]));
     INFO("tensor ", i, (grads ? " (gradient)" : ""));
     CHECK(worst <= tol);
   }
@@ -89,16 +90,53 @@ TEST_CASE("DDP: 2 ranks x batch 32 train like 1 process x batch 64 (20 SGD steps
   }
 }
 
+TEST_CASE("DDP: a float64 model, 2 ranks x batch 32, trains like 1 process x batch 64") {
+  int n = dist::world_size(), r = dist::rank();
+  REQUIRE(n == 2);
+  for (double cap_mb : {25.0, 0.0002}) {  // one bucket; about 26 doubles a bucket (3 buckets)
+    CAPTURE(cap_mb);
+    auto net = make_net(7 + uint64_t(r));
+    net->to(kFloat64);
+    dist::DistributedDataParallel ddp(net, {.bucket_cap_mb = cap_mb});
+    auto reference = make_net(99);
+    reference->to(kFloat64);
+    copy_parameters(*reference, *net);
+    optim::SGD opt(ddp.parameters(), {.lr = 0.1, .momentum = 0.9});
+    optim::SGD ref_opt(reference->parameters(), {.lr = 0.1, .momentum = 0.9});
+    for (int64_t step = 0; step < 20; ++step) {
+      auto [x32, y32] = batch(step, 64);
+      Tensor x = x32.to(kFloat64), y = y32.to(kInt64);  // int64 labels, as PyTorch's
+      opt.zero_grad();
+      Tensor mine = x.narrow(0, 32 * r, 32), my_y = y.narrow(0, 32 * r, 32);
+      F::cross_entropy(ddp(mine), my_y).backward();
+      opt.step();
+      ref_opt.zero_grad();
+      F::cross_entropy((*reference)(x), y).backward();
+      ref_opt.step();
+    }
+    // Only the summation order differs from the reference: float64's rounding, not float32's
+    // 1e-5 (a bucket gone through float32 would miss this by about 1e-8).
+    check_close(ddp.parameters(), reference->parameters(), 1e-12);
+    check_close(ddp.parameters(), reference->parameters(), 1e-12, true);
+    size_t buckets = ddp.bucket_indices().size();
+    if (cap_mb < 1) CHECK(buckets >= 3);
+    CHECK(ddp.last_backward_stats().started_during_backward == buckets);
+  }
+}
+
 TEST_CASE("DDP: the constructor broadcasts rank 0's parameters and buffers") {
   int r = dist::rank();
   auto net = make_net(11 + uint64_t(r));
   net->register_buffer("counter", tensor({float(r + 5)}));
+  const int64_t big = int64_t(1) << 53;  // an int64 buffer goes as int64, with every digit
+  net->register_buffer("steps", tensor(std::vector<int64_t>{big + r + 1}));
   std::vector<float> first = net->parameters()[0].to_vector();
   Tensor rank0 = net->parameters()[0].clone();
   dist::broadcast(rank0, 0);  // what rank 0 held before wrapping
   dist::DistributedDataParallel ddp(net);
   CHECK(net->parameters()[0].to_vector() == rank0.to_vector());
   CHECK(net->buffers()[0].item() == 5.0f);
+  CHECK(net->buffers()[1].item<int64_t>() == big + 1);
   if (r != 0) CHECK(first != rank0.to_vector());  // it really changed on the other ranks
 }
 
@@ -113,6 +151,12 @@ TEST_CASE("DDP: buckets hold the parameters in reverse order, split at the cap")
   CHECK(one.bucket_indices() == std::vector<std::vector<size_t>>{{5, 4, 3, 2, 1, 0}});
   CHECK_THROWS_CONTAINING(dist::DistributedDataParallel(net, {.bucket_cap_mb = 0}),
                           "DistributedDataParallel: bucket_cap_mb must be positive, got 0");
+  // The cap is in bytes, as PyTorch's: 800 bytes hold 200 floats (one bucket) or 100 doubles.
+  double cap = 800.0 / (1024 * 1024);
+  CHECK(dist::DistributedDataParallel(net, {.bucket_cap_mb = cap}).bucket_indices().size() == 1);
+  net->to(kFloat64);
+  CHECK(dist::DistributedDataParallel(net, {.bucket_cap_mb = cap}).bucket_indices() ==
+        std::vector<std::vector<size_t>>{{5, 4, 3, 2}, {1, 0}});
 }
 
 TEST_CASE("DDP: no_sync accumulates locally; the next backward averages the sum") {
@@ -175,13 +219,38 @@ TEST_CASE("DDP: different models are refused on every rank, naming the first dif
   CHECK_THROWS_CONTAINING(
       dist::DistributedDataParallel(net),
       "DistributedDataParallel: the model on rank 1 differs from rank 0's: entry 0 is parameter "
-      "'0.weight' of shape [3, 4] on rank 1 but parameter '0.weight' of shape [5, 4] on rank 0");
+      "'0.weight' of shape [3, 4] (float32) on rank 1 but parameter '0.weight' of shape [5, 4] "
+      "(float32) on rank 0");
   auto fewer = r == 1 ? std::make_shared<nn::Sequential>(nn::Linear(4, 5, false))
                       : std::make_shared<nn::Sequential>(nn::Linear(4, 5));
   CHECK_THROWS_CONTAINING(
       dist::DistributedDataParallel(fewer),
       "entry 1 is nothing (no more parameters or buffers) on rank 1 but "
-      "parameter '0.bias' of shape [5] on rank 0 (1 vs 2 parameters and buffers)");
+      "parameter '0.bias' of shape [5] (float32) on rank 0 (1 vs 2 parameters and buffers)");
+  auto converted = std::make_shared<nn::Sequential>(nn::Linear(4, 5));  // the dtypes count too
+  if (r == 1) converted->to(kFloat64);
+  CHECK_THROWS_CONTAINING(dist::DistributedDataParallel(converted),
+                          "entry 0 is parameter '0.weight' of shape [5, 4] (float64) on rank 1 "
+                          "but parameter '0.weight' of shape [5, 4] (float32) on rank 0");
+  Tensor after = ones({1});  // the ranks are still in step
+  dist::all_reduce(after);
+  CHECK(after.item() == float(dist::world_size()));
+}
+
+TEST_CASE("DDP: a model mixing dtypes is refused, naming two parameters") {
+  auto net = make_net(9);  // the same on every rank, so every rank refuses
+  net->children()[2]->to(kFloat64);
+  CHECK_THROWS_CONTAINING(dist::DistributedDataParallel(net),
+                          "DistributedDataParallel: the parameters mix dtypes: '0.weight' is "
+                          "float32 but '2.weight' is float64; hint: convert the whole model");
+  net->to(kFloat64);  // converted whole, it is fine
+  dist::DistributedDataParallel ddp(net);
+  // Converted after wrapping, its gradients no longer fit the buckets: refused in backward.
+  net->to(kFloat32);
+  auto [x, y] = batch(2, 4);
+  CHECK_THROWS_CONTAINING(F::cross_entropy(ddp(x), y).backward(),
+                          "DistributedDataParallel: the model became float32 after it was "
+                          "wrapped (its buckets are float64)");
   Tensor after = ones({1});  // the ranks are still in step
   dist::all_reduce(after);
   CHECK(after.item() == float(dist::world_size()));
@@ -194,16 +263,27 @@ TEST_CASE("DDP: forward copies rank 0's buffers to every rank first (broadcast_b
     auto net = make_net(6);
     net->register_buffer("stats", zeros({2, 2}));
     net->register_buffer("count", zeros({1}));
+    // Buffers of other dtypes go in their own dtype, with digits float32 would round away.
+    net->register_buffer("mean64", zeros({2}, {.dtype = kFloat64}));
+    net->register_buffer("steps", zeros({1}, {.dtype = kInt64}));
     dist::DistributedDataParallel ddp(net, {.broadcast_buffers = on});
+    const double tiny = std::ldexp(1.0, -40);
+    const int64_t big = int64_t(1) << 53;
     {  // the buffers drift apart, as BatchNorm's running statistics do during a step
       NoGradGuard no_grad;
       net->buffers()[0].copy_(full({2, 2}, float(r + 1)));
       net->buffers()[1].copy_(full({1}, float(10 * r + 3)));
+      net->buffers()[2].copy_(full({2}, 1 + tiny * (r + 1), {.dtype = kFloat64}));
+      net->buffers()[3].copy_(tensor(std::vector<int64_t>{big + r + 1}));
     }
     ddp(batch(0, 4).first);
+    int from = on ? 0 : r;
     float stats = on ? 1.0f : float(r + 1), count = on ? 3.0f : float(10 * r + 3);
     test::check_values(net->buffers()[0], {stats, stats, stats, stats});
     test::check_values(net->buffers()[1], {count});
+    double mean = 1 + tiny * (from + 1);
+    CHECK(net->buffers()[2].to_vector<double>() == std::vector<double>{mean, mean});
+    CHECK(net->buffers()[3].to_vector<int64_t>() == std::vector<int64_t>{big + from + 1});
   }
 }
 
