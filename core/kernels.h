@@ -102,7 +102,7 @@ std::pair<TensorBase, TensorBase> promote_operands(const TensorBase& a, const Te
 namespace detail {
 /// Calls body(type_identity<T>) for x's dtype, refusing int64 unless `types` is All.
 template <Types types, typename B>
-decltype(auto) dispatch(Dtype dtype, const char* op, B&& body) {
+[[gnu::always_inline]] inline decltype(auto) dispatch(Dtype dtype, const char* op, B&& body) {
   if constexpr (types == Types::All)
     return dispatch_all(dtype, std::forward<B>(body));
   else
@@ -121,12 +121,12 @@ constexpr void check_result_type() {
 /// y = f(x), elementwise, y contiguous and of x's dtype; f is generic (auto parameters).
 template <Types types = Types::Floating, typename F>
 TensorBase map(const TensorBase& x, F f, const char* op) {
-  return detail::dispatch<types>(x.dtype(), op, [&]<typename T>(std::type_identity<T>) {
+  return detail::dispatch<types>(x.dtype(), op, [&]<typename T>(std::type_identity<T>) TG_INLINE {
     detail::check_result_type<T, decltype(f(T()))>();
     TensorBase y = kernels::empty_like(x);
-    T* out = y.data_ptr<T>();
+    T* out = y.data_unchecked<T>();
     if (x.is_contiguous()) {
-      const T* in = x.data_ptr<T>();
+      const T* in = x.data_unchecked<T>();
       parallel_for(x.numel(), 1 << 16, [&](int64_t b, int64_t e) {
         cpu::dispatch([&](auto) {
 #pragma omp simd
@@ -135,7 +135,7 @@ TensorBase map(const TensorBase& x, F f, const char* op) {
       });
       return y;
     }
-    for_each_run<2, T>(x.shape(), {{{out, y.strides()}, {x.data_ptr<T>(), x.strides()}}},
+    for_each_run<2, T>(x.shape(), {{{out, y.strides()}, {x.data_unchecked<T>(), x.strides()}}},
                        [&](auto p, int64_t n, auto s) {
                          for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = f(p[1][i * s[1]]);
                        });
@@ -176,11 +176,11 @@ TensorBase zip(const TensorBase& a, const TensorBase& b, F f, const char* op) {
     auto operands = promote_operands(a, b, op);
     return zip<types>(operands.first, operands.second, f, op);
   }
-  return detail::dispatch<types>(a.dtype(), op, [&]<typename T>(std::type_identity<T>) {
+  return detail::dispatch<types>(a.dtype(), op, [&]<typename T>(std::type_identity<T>) TG_INLINE {
     if (a.shape() == b.shape() && a.is_contiguous() && b.is_contiguous()) {
       detail::check_result_type<T, decltype(f(T(), T()))>();
       TensorBase y = kernels::empty_like(a);
-      T *out = y.data_ptr<T>(), *x = a.data_ptr<T>(), *z = b.data_ptr<T>();
+      T *out = y.data_unchecked<T>(), *x = a.data_unchecked<T>(), *z = b.data_unchecked<T>();
       parallel_for(a.numel(), 1 << 16, [&](int64_t begin, int64_t end) {
         cpu::dispatch([&](auto) {
 #pragma omp simd
@@ -191,8 +191,9 @@ TensorBase zip(const TensorBase& a, const TensorBase& b, F f, const char* op) {
     }
     Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
     TensorBase y = kernels::empty_like(a, shape);
-    zip_into<T>(shape, {y.data_ptr<T>(), y.strides()}, {a.data_ptr<T>(), broadcast_strides(a, shape)},
-                {b.data_ptr<T>(), broadcast_strides(b, shape)}, f);
+    zip_into<T>(shape, {y.data_unchecked<T>(), y.strides()},
+                {a.data_unchecked<T>(), broadcast_strides(a, shape)},
+                {b.data_unchecked<T>(), broadcast_strides(b, shape)}, f);
     return y;
   });
 }
@@ -207,18 +208,18 @@ void zip_inplace(const TensorBase& a, const TensorBase& b_in, F f, const char* o
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
   check(shape == a.shape(), "{}: cannot broadcast {} into the in-place target {}", op, b.shape(),
         a.shape());
-  detail::dispatch<types>(a.dtype(), op, [&]<typename T>(std::type_identity<T>) {
-    zip_into<T>(shape, {a.data_ptr<T>(), a.strides()}, {a.data_ptr<T>(), a.strides()},
-                {b.data_ptr<T>(), broadcast_strides(b, shape)}, f);
+  detail::dispatch<types>(a.dtype(), op, [&]<typename T>(std::type_identity<T>) TG_INLINE {
+    zip_into<T>(shape, {a.data_unchecked<T>(), a.strides()}, {a.data_unchecked<T>(), a.strides()},
+                {b.data_unchecked<T>(), broadcast_strides(b, shape)}, f);
   });
 }
 
 /// a = f(a) in place.
 template <Types types = Types::Floating, typename F>
 void map_inplace(const TensorBase& a, F f, const char* op) {
-  detail::dispatch<types>(a.dtype(), op, [&]<typename T>(std::type_identity<T>) {
+  detail::dispatch<types>(a.dtype(), op, [&]<typename T>(std::type_identity<T>) TG_INLINE {
     detail::check_result_type<T, decltype(f(T()))>();
-    for_each_run<1, T>(a.shape(), {{{a.data_ptr<T>(), a.strides()}}},
+    for_each_run<1, T>(a.shape(), {{{a.data_unchecked<T>(), a.strides()}}},
                        [&](auto p, int64_t n, auto s) {
       T* x = p[0];
       cpu::dispatch([&](auto) {
