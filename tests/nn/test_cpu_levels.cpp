@@ -167,6 +167,35 @@ TEST_CASE("cpu: the direct 3x3 convolution agrees with im2col + GEMM at every le
   }
 }
 
+// At AVX-512, those convolutions with at least 8 input and output channels on images whose tile
+// rows fill vectors (32 x 32, 16 x 16, 8 x 8, 4 x 16, 2 x 64, ...) run the Winograd kernel
+// (core/winograd3x3.h) in forward and input gradient instead: the same check on such shapes,
+// a batch that does not divide into its groups of images, channels past its blocks of 8.
+TEST_CASE("cpu: the Winograd 3x3 convolution agrees with im2col + GEMM at every level") {
+  manual_seed(12);
+  struct Case {
+    int64_t batch, c, h, width, oc;
+  };
+  const std::vector<Case> cases = {{2, 16, 32, 32, 16}, {5, 9, 8, 8, 12}, {3, 20, 4, 16, 8},
+                                   {1, 8, 2, 64, 17}, {6, 33, 16, 16, 10}};
+  for (size_t trial = 0; trial < cases.size(); ++trial) {
+    const Case k = cases[trial];
+    const bool with_bias = trial % 2 == 1;
+    INFO("winograd: [", k.batch, ", ", k.c, ", ", k.h, ", ", k.width, "] -> ", k.oc,
+         " channels, bias ", with_bias);
+    Tensor image = randn({k.batch, k.c, k.h, k.width}), kernel = randn({k.oc, k.c, 3, 3});
+    Tensor bias = with_bias ? randn({k.oc}) : Tensor();
+    Tensor gy = randn({k.batch, k.oc, k.h, k.width});
+    check_levels_agree(
+        [&] {
+          return forward_backward({image, kernel, bias}, gy, [&](const std::vector<Tensor>& t) {
+            return F::conv2d(t[0], t[1], t[2], 1, 1);
+          });
+        },
+        1e-4f);
+  }
+}
+
 // add_relu's forward (kernels::zip) and its backward mask, same shapes and broadcast, on sizes
 // ending in partial vectors; exact at every level (an add, a compare, a select).
 TEST_CASE("cpu: add_relu agrees with the baseline at every level") {

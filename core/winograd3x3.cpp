@@ -1,0 +1,317 @@
+// The Winograd F(2x2, 3x3) convolution (see winograd3x3.h). Per call, for a group of images:
+// 1. input transform: V[pos][c][tile] = (B^T d B)[pos] for every tile, 16 tiles per vector;
+// 2. per block of 32 tiles and 8 output channels: the 16 GEMMs U[pos] . V[pos] into a small
+//    buffer that stays in L1, then the output transform Y = A^T M A (+ bias) straight into y.
+// With B^T = [1 0 -1 0; 0 1 1 0; 0 -1 1 0; 0 1 0 -1], G = [1 0 0; .5 .5 .5; .5 -.5 .5; 0 0 1]
+// and A^T = [1 1 1 0; 0 1 -1 -1].
+#include <tapegrad/core/winograd3x3.h>
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
+#include <algorithm>
+#include <vector>
+
+#include <tapegrad/core/cpu.h>
+#include <tapegrad/core/error.h>
+
+namespace tg::kernels {
+
+namespace {
+
+constexpr int64_t kBlock = 8;      // output channels per register block
+constexpr int64_t kLanes = 16;     // tiles per vector
+constexpr int64_t kTileBlock = 32; // tiles per GEMM block (two vectors)
+constexpr int kPositions = 16;     // of a 4x4 transformed tile
+
+// The 16 tiles of vector v: image n, from tile row th0 and tile column tw0 on. A tile row of
+// fewer than 16 tiles (W = 8 or 16) puts 16 / tiles_w consecutive rows ("segments") in the
+// vector; winograd3x3_available makes them never straddle two images.
+struct TileVector {
+  int64_t n, th0, tw0;
+};
+
+// Floats between two positions' [C][T] blocks of V: one cache line more than C T, so that the
+// input transform's 16 stores per tile vector (one per position) fall into 16 different cache
+// sets instead of one (C T is a multiple of 4 KB on ResNet's shapes: measured 1.xx slower).
+int64_t position_stride(int64_t C, int64_t T) { return C * T + 16; }
+
+TileVector locate(int64_t v, int64_t tiles_h, int64_t tiles_w) {
+  const int64_t first = v * kLanes, per_image = tiles_h * tiles_w, q = first % per_image;
+  return {first / per_image, q / tiles_w, q % tiles_w};
+}
+
+#if defined(__x86_64__)
+
+// x [images, C, H, W] copied with a border of zeros: [images, C, H + 2, W + 2], plus a vector
+// of slack at the end (the last window's discarded odd lanes may read past the last row).
+// The input transform then loads without masks: padded row 2 th + i and column 2 u + j hold
+// tile (th, u)'s input position (i, j).
+void pad_input(const float* x, int64_t planes, int64_t H, int64_t W, float* padded) {
+  const int64_t Wp = W + 2, plane = (H + 2) * Wp;
+  for (int64_t p = 0; p < planes; ++p, x += H * W, padded += plane) {
+    std::fill(padded, padded + Wp, 0.0f);
+    for (int64_t h = 0; h < H; ++h) {
+      float* row = padded + (h + 1) * Wp;
+      row[0] = 0.0f;
+      std::copy(x + h * W, x + (h + 1) * W, row + 1);
+      row[W + 1] = 0.0f;
+    }
+    std::fill(padded + (H + 1) * Wp, padded + plane, 0.0f);
+  }
+  std::fill(padded, padded + kLanes, 0.0f);  // the slack, past the last plane
+}
+
+// Floats of pad_input's result.
+int64_t padded_size(int64_t planes, int64_t H, int64_t W) {
+  return planes * (H + 2) * (W + 2) + kLanes;
+}
+
+// 16 floats of padded input at p (Segs 1 or 2: one window; Segs 4: the 8-float windows at p and
+// p + 2 rows, side by side).
+template <int Segs>
+[[gnu::target(TG_TARGET_AVX512)]] inline __m512 load_window(const float* p, int64_t Wp) {
+  if constexpr (Segs == 4)
+    return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p)),
+                              _mm256_loadu_ps(p + 2 * Wp), 1);
+  else
+    return _mm512_loadu_ps(p);
+}
+
+// V[pos][c][v * 16 + lane] for every tile vector v, from the padded input. Segs: tile rows per
+// vector (1, 2 or 4). Input position (i, j) of the 16 tiles is columns 2 u + j of padded row
+// 2 (th0 + s) + i: each segment's window of 32 / Segs floats is loaded and the even lanes of
+// the 32 kept.
+template <int Segs>
+[[gnu::target(TG_TARGET_AVX512)]] void transform_input(const float* padded, int64_t C,
+                                                       int64_t H, int64_t W, int64_t vectors,
+                                                       float* V, int64_t T) {
+  const int64_t Wp = W + 2, plane = (H + 2) * Wp, tiles_h = H / 2, tiles_w = W / 2;
+  const int64_t stride = position_stride(C, T);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  // Where the second half of the 32 floats starts, relative to the first.
+  const int64_t second = Segs == 1 ? kLanes : Segs == 2 ? 2 * Wp : 4 * Wp;
+  for (int64_t v = 0; v < vectors; ++v) {
+    const TileVector tv = locate(v, tiles_h, tiles_w);
+    const float* corner = padded + tv.n * C * plane + 2 * tv.th0 * Wp + 2 * tv.tw0;
+    float* out = V + v * kLanes;
+    for (int64_t c = 0; c < C; ++c, corner += plane, out += T) {
+      __m512 d[4][4];
+#pragma GCC unroll 4
+      for (int i = 0; i < 4; ++i)
+#pragma GCC unroll 4
+        for (int j = 0; j < 4; ++j) {
+          const float* p = corner + i * Wp + j;
+          d[i][j] = _mm512_permutex2var_ps(load_window<Segs>(p, Wp), even,
+                                           load_window<Segs>(p + second, Wp));
+        }
+      // t = B^T d (over rows), then V = t B (over columns).
+      __m512 t[4][4];
+#pragma GCC unroll 4
+      for (int j = 0; j < 4; ++j) {
+        t[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+        t[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+        t[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+        t[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+      }
+#pragma GCC unroll 4
+      for (int a = 0; a < 4; ++a) {
+        float* row = out + 4 * a * stride;
+        _mm512_storeu_ps(row, _mm512_sub_ps(t[a][0], t[a][2]));
+        _mm512_storeu_ps(row + stride, _mm512_add_ps(t[a][1], t[a][2]));
+        _mm512_storeu_ps(row + 2 * stride, _mm512_sub_ps(t[a][2], t[a][1]));
+        _mm512_storeu_ps(row + 3 * stride, _mm512_sub_ps(t[a][1], t[a][3]));
+      }
+    }
+  }
+}
+
+// M[o][lane of NT vectors] = sum over c of U[c][o] V[c][tile], for one position: 8 output
+// channels x NT vectors of tiles in registers (the direct conv3x3 kernel's blocking).
+template <int NT>
+[[gnu::target(TG_TARGET_AVX512)]] inline void tile_gemm(const float* U, const float* V, int64_t C,
+                                                        int64_t T, float* M) {
+  // Named accumulators: g++ 12 spills an array of them (see conv3x3.cpp).
+  __m512 a0, a1, a2, a3, a4, a5, a6, a7, b0, b1, b2, b3, b4, b5, b6, b7;
+  a0 = a1 = a2 = a3 = a4 = a5 = a6 = a7 = _mm512_setzero_ps();
+  b0 = b1 = b2 = b3 = b4 = b5 = b6 = b7 = _mm512_setzero_ps();
+  for (int64_t c = 0; c < C; ++c, U += kBlock, V += T) {
+    const __m512 v0 = _mm512_loadu_ps(V);
+    const __m512 v1 = NT == 2 ? _mm512_loadu_ps(V + kLanes) : v0;
+#define TG_FMA(o)                                       \
+  {                                                     \
+    const __m512 w = _mm512_set1_ps(U[o]);              \
+    a##o = _mm512_fmadd_ps(w, v0, a##o);                \
+    if constexpr (NT == 2) b##o = _mm512_fmadd_ps(w, v1, b##o); \
+  }
+    TG_FMA(0) TG_FMA(1) TG_FMA(2) TG_FMA(3) TG_FMA(4) TG_FMA(5) TG_FMA(6) TG_FMA(7)
+#undef TG_FMA
+  }
+  const __m512 acc0[kBlock] = {a0, a1, a2, a3, a4, a5, a6, a7};
+  const __m512 acc1[kBlock] = {b0, b1, b2, b3, b4, b5, b6, b7};
+  for (int o = 0; o < kBlock; ++o) {
+    _mm512_store_ps(M + o * kTileBlock, acc0[o]);
+    if constexpr (NT == 2) _mm512_store_ps(M + o * kTileBlock + kLanes, acc1[o]);
+  }
+}
+
+// y for output channel plane `yc` and tile vector tv from the 16 positions m[pos] (16 tiles
+// each): Y = A^T m A + bias, the 2x2 outputs of the tiles interleaved back into rows.
+template <int Segs>
+[[gnu::target(TG_TARGET_AVX512)]] inline void transform_output(const float* m, int64_t pos_stride,
+                                                               __m512 bias, const TileVector& tv,
+                                                               int64_t W, float* yc) {
+  __m512 s[2][4];
+#pragma GCC unroll 4
+  for (int b = 0; b < 4; ++b) {
+    const __m512 m0 = _mm512_load_ps(m + b * pos_stride);
+    const __m512 m1 = _mm512_load_ps(m + (4 + b) * pos_stride);
+    const __m512 m2 = _mm512_load_ps(m + (8 + b) * pos_stride);
+    const __m512 m3 = _mm512_load_ps(m + (12 + b) * pos_stride);
+    s[0][b] = _mm512_add_ps(_mm512_add_ps(m0, m1), m2);
+    s[1][b] = _mm512_sub_ps(_mm512_sub_ps(m1, m2), m3);
+  }
+  const __m512i lo_index =
+      _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  const __m512i hi_index =
+      _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
+#pragma GCC unroll 2
+  for (int i = 0; i < 2; ++i) {
+    const __m512 y0 =
+        _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(s[i][0], s[i][1]), s[i][2]), bias);
+    const __m512 y1 =
+        _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(s[i][1], s[i][2]), s[i][3]), bias);
+    // Output columns 2u and 2u + 1 of tile u side by side: 32 floats, one window per segment.
+    const __m512 lo = _mm512_permutex2var_ps(y0, lo_index, y1);
+    const __m512 hi = _mm512_permutex2var_ps(y0, hi_index, y1);
+    float* row = yc + (2 * tv.th0 + i) * W;  // segment s is 2 s rows further down
+    if constexpr (Segs == 1) {
+      _mm512_storeu_ps(row + 2 * tv.tw0, lo);
+      _mm512_storeu_ps(row + 2 * tv.tw0 + kLanes, hi);
+    } else if constexpr (Segs == 2) {
+      _mm512_storeu_ps(row, lo);
+      _mm512_storeu_ps(row + 2 * W, hi);
+    } else {
+      _mm256_storeu_ps(row, _mm512_castps512_ps256(lo));
+      _mm256_storeu_ps(row + 2 * W, _mm512_extractf32x8_ps(lo, 1));
+      _mm256_storeu_ps(row + 4 * W, _mm512_castps512_ps256(hi));
+      _mm256_storeu_ps(row + 6 * W, _mm512_extractf32x8_ps(hi, 1));
+    }
+  }
+}
+
+template <int Segs>
+[[gnu::target(TG_TARGET_AVX512)]] void winograd3x3_avx512(const float* x, int64_t images,
+                                                          int64_t C, int64_t H, int64_t W,
+                                                          const float* packed, int64_t OC,
+                                                          const float* bias, float* y) {
+  const int64_t P = H * W, tiles_h = H / 2, tiles_w = W / 2;
+  const int64_t T = images * tiles_h * tiles_w, vectors = T / kLanes;
+  const int64_t stride = position_stride(C, T);
+  // Per-thread buffers, reused by the thread's next calls.
+  thread_local std::vector<float> padded, transformed;
+  if (padded.size() < size_t(padded_size(images * C, H, W)))
+    padded.resize(size_t(padded_size(images * C, H, W)));
+  if (transformed.size() < size_t(kPositions * stride))
+    transformed.resize(size_t(kPositions * stride));
+  pad_input(x, images * C, H, W, padded.data());
+  float* V = transformed.data();
+  transform_input<Segs>(padded.data(), C, H, W, vectors, V, T);
+  const int64_t blocks = (OC + kBlock - 1) / kBlock;
+  alignas(64) float M[kPositions * kBlock * kTileBlock];
+  for (int64_t t0 = 0; t0 < T; t0 += kTileBlock) {
+    const int nt = T - t0 >= kTileBlock ? 2 : 1;
+    for (int64_t b = 0; b < blocks; ++b) {
+      for (int pos = 0; pos < kPositions; ++pos) {
+        const float* U = packed + (pos * blocks + b) * C * kBlock;
+        const float* Vp = V + pos * stride + t0;
+        float* Mp = M + pos * kBlock * kTileBlock;
+        if (nt == 2)
+          tile_gemm<2>(U, Vp, C, T, Mp);
+        else
+          tile_gemm<1>(U, Vp, C, T, Mp);
+      }
+      const int64_t outs = std::min<int64_t>(kBlock, OC - b * kBlock);
+      for (int k = 0; k < nt; ++k) {
+        const TileVector tv = locate(t0 / kLanes + k, tiles_h, tiles_w);
+        for (int64_t o = 0; o < outs; ++o) {
+          const int64_t oc = b * kBlock + o;
+          const __m512 bias_v = _mm512_set1_ps(bias ? bias[oc] : 0.0f);
+          transform_output<Segs>(M + o * kTileBlock + k * kLanes, kBlock * kTileBlock, bias_v,
+                                 tv, W, y + (tv.n * OC + oc) * P);
+        }
+      }
+    }
+  }
+}
+
+#endif
+
+}  // namespace
+
+bool winograd3x3_available(int64_t H, int64_t W) {
+#if defined(__x86_64__)
+  if (cpu::capability() != cpu::Capability::avx512) return false;
+  if (H < 2 || W < 2 || H % 2 != 0 || W % 2 != 0) return false;
+  const int64_t tiles_h = H / 2, tiles_w = W / 2;
+  if (tiles_w % kLanes == 0) return true;
+  return (tiles_w == 4 || tiles_w == 8) && tiles_h % (kLanes / tiles_w) == 0;
+#else
+  (void)H, (void)W;
+  return false;
+#endif
+}
+
+int64_t winograd3x3_group(int64_t H, int64_t W) {
+  const int64_t tiles = (H / 2) * (W / 2);
+  return tiles >= 64 ? 1 : (64 + tiles - 1) / std::max<int64_t>(tiles, 1);
+}
+
+int64_t winograd3x3_packed_size(int64_t out, int64_t in) {
+  return kPositions * ((out + kBlock - 1) / kBlock) * in * kBlock;
+}
+
+void pack_winograd3x3_weight(const float* w, int64_t OC, int64_t C, bool transpose_flip,
+                             float* packed) {
+  const int64_t out = transpose_flip ? C : OC, in = transpose_flip ? OC : C;
+  const int64_t blocks = (out + kBlock - 1) / kBlock;
+  const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+  for (int64_t o = 0; o < blocks * kBlock; ++o)
+    for (int64_t i = 0; i < in; ++i) {
+      float g[3][3] = {};
+      if (o < out)
+        for (int t = 0; t < 9; ++t)
+          g[t / 3][t % 3] = transpose_flip ? w[(i * C + o) * 9 + (8 - t)] : w[(o * C + i) * 9 + t];
+      float Gg[4][3] = {};  // G g
+      for (int r = 0; r < 4; ++r)
+        for (int k = 0; k < 3; ++k)
+          for (int l = 0; l < 3; ++l) Gg[r][k] += G[r][l] * g[l][k];
+      for (int r = 0; r < 4; ++r)
+        for (int s = 0; s < 4; ++s) {
+          float u = 0;  // (G g G^T)[r][s]
+          for (int k = 0; k < 3; ++k) u += Gg[r][k] * G[s][k];
+          packed[(((r * 4 + s) * blocks + o / kBlock) * in + i) * kBlock + o % kBlock] = u;
+        }
+    }
+}
+
+void winograd3x3(const float* x, int64_t images, int64_t C, int64_t H, int64_t W,
+                 const float* packed, int64_t OC, const float* bias, float* y) {
+  check(winograd3x3_available(H, W),
+        "winograd3x3: needs AVX-512 and an image size whose tile rows fill vectors, got {}x{}",
+        H, W);
+#if defined(__x86_64__)
+  const int64_t tiles_w = W / 2;
+  if (tiles_w % kLanes == 0)
+    winograd3x3_avx512<1>(x, images, C, H, W, packed, OC, bias, y);
+  else if (tiles_w == 8)
+    winograd3x3_avx512<2>(x, images, C, H, W, packed, OC, bias, y);
+  else
+    winograd3x3_avx512<4>(x, images, C, H, W, packed, OC, bias, y);
+#else
+  (void)x, (void)images, (void)C, (void)packed, (void)OC, (void)bias, (void)y;
+#endif
+}
+
+}  // namespace tg::kernels
