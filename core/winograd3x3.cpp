@@ -246,6 +246,152 @@ template <int Segs>
   }
 }
 
+// ---- weight gradient -------------------------------------------------------------------
+// With Z = U (.) V, sum over (i, j) of dy y = sum over pos of (A dy A^T) (G w G^T) (B^T d B), so
+//   dw = G^T [ sum over tiles of (A dy A^T) (.) (B^T d B) ] G,   A = (A^T)^T (4 x 2):
+// the same input transform, dy's 2x2 tiles transformed by A, and per position one GEMM
+// M[pos] [OC, C] += Dy[pos] [OC, tiles] . V[pos]^T, reduced over tiles (a long K: efficient).
+
+// Dy[pos][o][v * 16 + lane] for every tile vector v and output channel o: A e A^T for the
+// 2x2 tile e of dy (rows 2 (th0 + s) + k, columns 2 u + l).
+template <int Segs>
+[[gnu::target(TG_TARGET_AVX512)]] void transform_output_grad(const float* dy, int64_t OC,
+                                                             int64_t H, int64_t W,
+                                                             int64_t vectors, float* D,
+                                                             int64_t T) {
+  const int64_t P = H * W, tiles_h = H / 2, tiles_w = W / 2, stride = position_stride(OC, T);
+  const __m512i even = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+  const __m512i odd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
+  const int64_t second = Segs == 1 ? kLanes : Segs == 2 ? 2 * W : 4 * W;
+  for (int64_t v = 0; v < vectors; ++v) {
+    const TileVector tv = locate(v, tiles_h, tiles_w);
+    const float* corner = dy + tv.n * OC * P + 2 * tv.th0 * W + 2 * tv.tw0;
+    float* out = D + v * kLanes;
+    for (int64_t o = 0; o < OC; ++o, corner += P, out += T) {
+      __m512 e[2][2];
+#pragma GCC unroll 2
+      for (int k = 0; k < 2; ++k) {
+        const float* p = corner + k * W;
+        const __m512 a = load_window<Segs>(p, W), b = load_window<Segs>(p + second, W);
+        e[k][0] = _mm512_permutex2var_ps(a, even, b);
+        e[k][1] = _mm512_permutex2var_ps(a, odd, b);
+      }
+      // r = A e (over rows: e0, e0 + e1, e0 - e1, -e1), then D = r A^T (over columns).
+      __m512 r[4][2];
+#pragma GCC unroll 2
+      for (int l = 0; l < 2; ++l) {
+        r[0][l] = e[0][l];
+        r[1][l] = _mm512_add_ps(e[0][l], e[1][l]);
+        r[2][l] = _mm512_sub_ps(e[0][l], e[1][l]);
+        r[3][l] = _mm512_sub_ps(_mm512_setzero_ps(), e[1][l]);
+      }
+#pragma GCC unroll 4
+      for (int a = 0; a < 4; ++a) {
+        float* row = out + 4 * a * stride;
+        _mm512_storeu_ps(row, r[a][0]);
+        _mm512_storeu_ps(row + stride, _mm512_add_ps(r[a][0], r[a][1]));
+        _mm512_storeu_ps(row + 2 * stride, _mm512_sub_ps(r[a][0], r[a][1]));
+        _mm512_storeu_ps(row + 3 * stride, _mm512_sub_ps(_mm512_setzero_ps(), r[a][1]));
+      }
+    }
+  }
+}
+
+// The four lane sums of a, b, c, d.
+[[gnu::target(TG_TARGET_AVX512)]] inline __m128 sum4(__m512 a, __m512 b, __m512 c, __m512 d) {
+  const __m512 ab = _mm512_add_ps(_mm512_unpacklo_ps(a, b), _mm512_unpackhi_ps(a, b));
+  const __m512 cd = _mm512_add_ps(_mm512_unpacklo_ps(c, d), _mm512_unpackhi_ps(c, d));
+  const __m512 abcd = _mm512_add_ps(_mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                                    _mm512_shuffle_ps(ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+  const __m256 half = _mm256_add_ps(_mm512_castps512_ps256(abcd), _mm512_extractf32x8_ps(abcd, 1));
+  return _mm_add_ps(_mm256_castps256_ps128(half), _mm256_extractf128_ps(half, 1));
+}
+
+// M[o][c] += sum over the T tiles of D[o][t] V[c][t], for one position: 4 output x 4 input
+// channels of accumulators. Rows past OC or C read the last row; their sums are dropped.
+[[gnu::target(TG_TARGET_AVX512)]] void grad_gemm(const float* D, const float* V, int64_t OC,
+                                                 int64_t C, int64_t T, float* M) {
+  for (int64_t o0 = 0; o0 < OC; o0 += 4) {
+    const float* d[4];
+    for (int k = 0; k < 4; ++k) d[k] = D + std::min(o0 + k, OC - 1) * T;
+    for (int64_t c0 = 0; c0 < C; c0 += 4) {
+      const float* v[4];
+      for (int k = 0; k < 4; ++k) v[k] = V + std::min(c0 + k, C - 1) * T;
+#define TG_ROW(o) __m512 a##o##0, a##o##1, a##o##2, a##o##3;                 \
+      a##o##0 = a##o##1 = a##o##2 = a##o##3 = _mm512_setzero_ps();
+      TG_ROW(0) TG_ROW(1) TG_ROW(2) TG_ROW(3)
+#undef TG_ROW
+      for (int64_t t = 0; t < T; t += kLanes) {
+        const __m512 v0 = _mm512_loadu_ps(v[0] + t), v1 = _mm512_loadu_ps(v[1] + t);
+        const __m512 v2 = _mm512_loadu_ps(v[2] + t), v3 = _mm512_loadu_ps(v[3] + t);
+#define TG_FMA(o)                                    \
+  {                                                  \
+    const __m512 dv = _mm512_loadu_ps(d[o] + t);     \
+    a##o##0 = _mm512_fmadd_ps(dv, v0, a##o##0);      \
+    a##o##1 = _mm512_fmadd_ps(dv, v1, a##o##1);      \
+    a##o##2 = _mm512_fmadd_ps(dv, v2, a##o##2);      \
+    a##o##3 = _mm512_fmadd_ps(dv, v3, a##o##3);      \
+  }
+        TG_FMA(0) TG_FMA(1) TG_FMA(2) TG_FMA(3)
+#undef TG_FMA
+      }
+      const __m128 sums[4] = {sum4(a00, a01, a02, a03), sum4(a10, a11, a12, a13),
+                              sum4(a20, a21, a22, a23), sum4(a30, a31, a32, a33)};
+      const __mmask8 cols = C - c0 >= 4 ? 0xF : __mmask8((1u << (C - c0)) - 1);
+      for (int64_t k = 0; k < 4 && o0 + k < OC; ++k) {
+        float* m = M + (o0 + k) * C + c0;
+        _mm_mask_storeu_ps(m, cols, _mm_add_ps(_mm_maskz_loadu_ps(cols, m), sums[k]));
+      }
+    }
+  }
+}
+
+template <int Segs>
+[[gnu::target(TG_TARGET_AVX512)]] void winograd3x3_weight_grad_avx512(
+    const float* x, const float* dy, int64_t images, int64_t C, int64_t H, int64_t W,
+    int64_t OC, float* dw) {
+  const int64_t tiles = (H / 2) * (W / 2);
+  // Images per group: at least 256 tiles, so that each GEMM's sums run long before they are
+  // reduced across lanes.
+  const int64_t group = std::max<int64_t>(1, 256 / tiles);
+  thread_local std::vector<float> padded, transformed, transformed_grad, sums;
+  sums.assign(size_t(kPositions * OC * C), 0.0f);  // M[pos][o][c] over all images
+  for (int64_t n0 = 0; n0 < images; n0 += group) {
+    const int64_t count = std::min(group, images - n0), T = count * tiles;
+    const int64_t sv = position_stride(C, T), sd = position_stride(OC, T);
+    if (padded.size() < size_t(padded_size(count * C, H, W)))
+      padded.resize(size_t(padded_size(count * C, H, W)));
+    if (transformed.size() < size_t(kPositions * sv)) transformed.resize(size_t(kPositions * sv));
+    if (transformed_grad.size() < size_t(kPositions * sd))
+      transformed_grad.resize(size_t(kPositions * sd));
+    pad_input(x + n0 * C * H * W, count * C, H, W, padded.data());
+    transform_input<Segs>(padded.data(), C, H, W, T / kLanes, transformed.data(), T);
+    transform_output_grad<Segs>(dy + n0 * OC * H * W, OC, H, W, T / kLanes,
+                                transformed_grad.data(), T);
+    for (int pos = 0; pos < kPositions; ++pos)
+      grad_gemm(transformed_grad.data() + pos * sd, transformed.data() + pos * sv, OC, C, T,
+                sums.data() + pos * OC * C);
+  }
+  // dw[o][c] += G^T M[.][o][c] G.
+  const float G[4][3] = {{1, 0, 0}, {0.5f, 0.5f, 0.5f}, {0.5f, -0.5f, 0.5f}, {0, 0, 1}};
+  for (int64_t o = 0; o < OC; ++o)
+    for (int64_t c = 0; c < C; ++c) {
+      float m[4][4];
+      for (int pos = 0; pos < kPositions; ++pos) m[pos / 4][pos % 4] = sums[size_t((pos * OC + o) * C + c)];
+      float mg[4][3] = {};  // M G
+      for (int a = 0; a < 4; ++a)
+        for (int l = 0; l < 3; ++l)
+          for (int b = 0; b < 4; ++b) mg[a][l] += m[a][b] * G[b][l];
+      float* out = dw + (o * C + c) * 9;
+      for (int k = 0; k < 3; ++k)
+        for (int l = 0; l < 3; ++l) {
+          float v = 0;
+          for (int a = 0; a < 4; ++a) v += G[a][k] * mg[a][l];
+          out[k * 3 + l] += v;
+        }
+    }
+}
+
 #endif
 
 }  // namespace
@@ -294,6 +440,25 @@ void pack_winograd3x3_weight(const float* w, int64_t OC, int64_t C, bool transpo
           packed[(((r * 4 + s) * blocks + o / kBlock) * in + i) * kBlock + o % kBlock] = u;
         }
     }
+}
+
+void winograd3x3_weight_grad(const float* x, const float* dy, int64_t images, int64_t C,
+                             int64_t H, int64_t W, int64_t OC, float* dw) {
+  check(winograd3x3_available(H, W),
+        "winograd3x3_weight_grad: needs AVX-512 and an image size whose tile rows fill "
+        "vectors, got {}x{}",
+        H, W);
+#if defined(__x86_64__)
+  const int64_t tiles_w = W / 2;
+  if (tiles_w % kLanes == 0)
+    winograd3x3_weight_grad_avx512<1>(x, dy, images, C, H, W, OC, dw);
+  else if (tiles_w == 8)
+    winograd3x3_weight_grad_avx512<2>(x, dy, images, C, H, W, OC, dw);
+  else
+    winograd3x3_weight_grad_avx512<4>(x, dy, images, C, H, W, OC, dw);
+#else
+  (void)x, (void)dy, (void)images, (void)C, (void)OC, (void)dw;
+#endif
 }
 
 void winograd3x3(const float* x, int64_t images, int64_t C, int64_t H, int64_t W,

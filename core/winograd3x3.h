@@ -46,4 +46,10 @@ void pack_winograd3x3_weight(const float* w, int64_t OC, int64_t C, bool transpo
 void winograd3x3(const float* x, int64_t images, int64_t C, int64_t H, int64_t W,
                  const float* packed, int64_t OC, const float* bias, float* y);
 
+/// dw [OC, C, 3, 3] += the weight gradient of that convolution for images x [images, C, H, W]
+/// and dy [images, OC, H, W]: G^T [sum over tiles of (A dy A^T) (.) (B^T x B)] G, one GEMM per
+/// position with the tiles as the long inner dimension. Requires winograd3x3_available(H, W).
+void winograd3x3_weight_grad(const float* x, const float* dy, int64_t images, int64_t C,
+                             int64_t H, int64_t W, int64_t OC, float* dw);
+
 }  // namespace tg::kernels

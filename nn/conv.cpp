@@ -213,16 +213,22 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
   const std::vector<float> packed =
       direct && need_x && !winograd_x ? packed_3x3(w, s, true) : std::vector<float>();
   const bool direct_w = direct && need_w && kernels::conv3x3_weight_grad_available();
+  const bool winograd_w = direct_w && winograd_3x3<T>(s);
   if constexpr (std::is_same_v<T, float>) {
     if (direct_w) {
       const int parts = threads > 1 && s.batch >= threads && !omp_in_parallel() ? threads : 1;
 #pragma omp parallel for schedule(static) num_threads(parts)
       for (int part = 0; part < parts; ++part) {
         const int64_t begin = s.batch * part / parts, end = s.batch * (part + 1) / parts;
-        kernels::conv3x3_weight_grad(xd + begin * s.image_size(),
-                                     gyd + begin * s.out_channels * P, end - begin, s.in_channels,
-                                     s.geom.height, s.geom.width, s.out_channels,
-                                     partial.data() + part * (W + s.out_channels));
+        const float* xp = xd + begin * s.image_size();
+        const float* gyp = gyd + begin * s.out_channels * P;
+        float* dw = partial.data() + part * (W + s.out_channels);
+        if (winograd_w)
+          kernels::winograd3x3_weight_grad(xp, gyp, end - begin, s.in_channels, s.geom.height,
+                                           s.geom.width, s.out_channels, dw);
+        else
+          kernels::conv3x3_weight_grad(xp, gyp, end - begin, s.in_channels, s.geom.height,
+                                       s.geom.width, s.out_channels, dw);
       }
     }
   }
