@@ -48,19 +48,28 @@ TileVector locate(int64_t v, int64_t tiles_h, int64_t tiles_w) {
 // of slack at the end (the last window's discarded odd lanes may read past the last row).
 // The input transform then loads without masks: padded row 2 th + i and column 2 u + j hold
 // tile (th, u)'s input position (i, j).
-void pad_input(const float* x, int64_t planes, int64_t H, int64_t W, float* padded) {
+[[gnu::target(TG_TARGET_AVX512)]] void pad_input(const float* x, int64_t planes, int64_t H,
+                                                 int64_t W, float* padded) {
+  // Vector copies: std::copy's memmove call per row of 8-32 floats cost 5% of a ResNet step.
   const int64_t Wp = W + 2, plane = (H + 2) * Wp;
+  const __m512 zero = _mm512_setzero_ps();
   for (int64_t p = 0; p < planes; ++p, x += H * W, padded += plane) {
-    std::fill(padded, padded + Wp, 0.0f);
+    for (int64_t k = 0; k < Wp; k += kLanes)  // the top row
+      _mm512_mask_storeu_ps(padded + k, Wp - k >= kLanes ? 0xFFFF : (1u << (Wp - k)) - 1, zero);
     for (int64_t h = 0; h < H; ++h) {
       float* row = padded + (h + 1) * Wp;
       row[0] = 0.0f;
-      std::copy(x + h * W, x + (h + 1) * W, row + 1);
+      for (int64_t k = 0; k < W; k += kLanes) {
+        const __mmask16 m = W - k >= kLanes ? 0xFFFF : (1u << (W - k)) - 1;
+        _mm512_mask_storeu_ps(row + 1 + k, m, _mm512_maskz_loadu_ps(m, x + h * W + k));
+      }
       row[W + 1] = 0.0f;
     }
-    std::fill(padded + (H + 1) * Wp, padded + plane, 0.0f);
+    for (int64_t k = 0; k < Wp; k += kLanes)  // the bottom row
+      _mm512_mask_storeu_ps(padded + (H + 1) * Wp + k,
+                            Wp - k >= kLanes ? 0xFFFF : (1u << (Wp - k)) - 1, zero);
   }
-  std::fill(padded, padded + kLanes, 0.0f);  // the slack, past the last plane
+  _mm512_storeu_ps(padded, zero);  // the slack, past the last plane
 }
 
 // Floats of pad_input's result.
