@@ -26,9 +26,10 @@ T* conv_scratch(size_t elements, int slot) {
 }
 
 /// Runs body(n, thread) for each image: spread over the OpenMP pool when there is an
-/// image per thread (handed out one at a time: on a shared machine a static split left one
-/// thread waiting 13-16% of a LeNet step; dynamic measured 5-10% faster) (OpenBLAS then runs each GEMM single-threaded, as wanted), else
+/// image per thread (OpenBLAS then runs each GEMM single-threaded, as wanted), else
 /// serially so that OpenBLAS may thread each GEMM itself. Returns the threads used.
+/// Images are handed out one at a time: on this shared machine a static split left one
+/// thread waiting 13-16% of a LeNet step, and dynamic measured 5-10% faster.
 template <typename F>
 int for_each_image(int64_t images, F&& body) {
   int threads = omp_get_max_threads();
