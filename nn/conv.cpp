@@ -115,11 +115,21 @@ bool winograd_3x3(const ConvShape& s) {
          kernels::winograd3x3_available(s.geom.height, s.geom.width);
 }
 
-// y [batch, out, H, W] = conv(x, packed) (+ bias) by the Winograd kernel, in groups of
-// winograd3x3_group images spread over the OpenMP pool. `transpose_flip` convolutions (the
-// input gradient) map s.out_channels to s.in_channels.
+// v = max(v, 0) over n values in place (the expression of Tensor::relu): conv2d_relu's ReLU,
+// applied to each image's output while it is still in cache.
+template <typename T>
+void relu_in_place(T* v, int64_t n) {
+  cpu::dispatch([&](auto) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) v[i] = v[i] > T(0) ? v[i] : T(0);
+  });
+}
+
+// y [batch, out, H, W] = conv(x, packed) (+ bias) (then ReLU) by the Winograd kernel, in
+// groups of winograd3x3_group images spread over the OpenMP pool. `transpose_flip`
+// convolutions (the input gradient) map s.out_channels to s.in_channels.
 void winograd_conv(const float* x, const float* packed, const float* bias, const ConvShape& s,
-                   bool transpose_flip, float* y) {
+                   bool transpose_flip, float* y, bool relu = false) {
   const int64_t H = s.geom.height, W = s.geom.width;
   const int64_t in = transpose_flip ? s.out_channels : s.in_channels;
   const int64_t out = transpose_flip ? s.in_channels : s.out_channels;
@@ -128,6 +138,7 @@ void winograd_conv(const float* x, const float* packed, const float* bias, const
     const int64_t n = g * group, images = std::min(group, s.batch - n);
     kernels::winograd3x3(x + n * in * H * W, images, in, H, W, packed, out, bias,
                          y + n * out * H * W);
+    if (relu) relu_in_place(y + n * out * H * W, images * out * H * W);
   });
 }
 
@@ -152,9 +163,9 @@ std::vector<float> packed_3x3(const Tensor& w, const ConvShape& s, bool transpos
   return packed;
 }
 
-// y = conv(x, w) + b, all contiguous and of one dtype T.
+// y = conv(x, w) + b (then ReLU when `relu`), all contiguous and of one dtype T.
 template <typename T>
-Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShape& s) {
+Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShape& s, bool relu) {
   Tensor y = kernels::empty_like(x, {s.batch, s.out_channels, s.geom.out_h, s.geom.out_w});
   const int64_t K = s.k(), P = s.p(), M = s.out_per_group();
   const T *xd = x.data_ptr<T>(), *wd = w.data_ptr<T>();
@@ -162,7 +173,7 @@ Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShap
   T* yd = y.data_ptr<T>();
   if constexpr (std::is_same_v<T, float>) {
     if (winograd_3x3<T>(s)) {
-      winograd_conv(xd, packed_winograd(w, s, false).data(), bd, s, false, yd);
+      winograd_conv(xd, packed_winograd(w, s, false).data(), bd, s, false, yd, relu);
       return y;
     }
     if (direct_3x3<T>(s)) {
@@ -170,6 +181,7 @@ Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShap
       for_each_image(s.batch, [&](int64_t n, int) {
         kernels::conv3x3(xd + n * s.image_size(), s.in_channels, s.geom.height, s.geom.width,
                          packed.data(), s.out_channels, bd, yd + n * s.out_channels * P);
+        if (relu) relu_in_place(yd + n * s.out_channels * P, s.out_channels * P);
       });
       return y;
     }
@@ -184,6 +196,7 @@ Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShap
       kernels::gemm(false, false, M, P, K, T(1), wd + g * M * K, K, col, P, bd ? T(1) : T(0), yg,
                     P);
     }
+    if (relu) relu_in_place(yd + n * s.out_channels * P, s.out_channels * P);
   });
   return y;
 }
@@ -272,7 +285,7 @@ std::array<Tensor, 3> backward(const Tensor& gy, const Tensor& x, const Tensor& 
         }
       }
     }
-  });
+  }, detail::Schedule::Static);  // per-thread partial sums of dw and db: a fixed order
   Tensor gw, gb;
   if (need_w) gw = kernels::zeros_like(w, w.shape());
   if (need_b) gb = kernels::zeros_like(w, {s.out_channels});
@@ -328,25 +341,38 @@ ConvPadding::ConvPadding(const std::string& name) {
 
 // y = conv(x, w) + b.   dL/dx = conv^T(dL/dy, w),  dL/dw = sum_n dL/dy_n col_n^T,
 // dL/db = sum of dL/dy over n, h, w.   Tangent: conv(tx, w) + conv(x, tw) + tb (bilinear).
+// With `relu`, y = relu(conv(x, w) + b) in one node: dL/dy is first masked by [y > 0].
 static Tensor conv2d_explicit(const Tensor& input, const Tensor& weight, const Tensor& bias,
-                              Size2 stride, Size2 padding, Size2 dilation, int64_t groups) {
+                              Size2 stride, Size2 padding, Size2 dilation, int64_t groups,
+                              bool relu = false) {
   if (input.dim() == 3)  // unbatched, as PyTorch allows
-    return conv2d_explicit(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups)
+    return conv2d_explicit(input.unsqueeze(0), weight, bias, stride, padding, dilation, groups,
+                           relu)
         .squeeze(0);
+  const char* op = relu ? "conv2d_relu" : "conv2d";
   ConvShape s = conv_shape(input, weight, bias, stride, padding, dilation, groups);
-  check_dtypes(input, weight, bias, "conv2d");
+  check_dtypes(input, weight, bias, op);
   Tensor x = input.contiguous(), w = weight.contiguous();
   Tensor b = bias.defined() ? bias.contiguous() : Tensor();
-  Tensor y = dispatch_floating(x.dtype(), "conv2d", [&]<typename T>(std::type_identity<T>) {
-    return forward<T>(x, w, b, s);
+  Tensor y = dispatch_floating(x.dtype(), op, [&]<typename T>(std::type_identity<T>) {
+    return forward<T>(x, w, b, s, relu);
   });
-  record("conv2d", y, {x, w, b}, [x, w, s](const Tensor& gy, NeedsGrad need) {
+  auto conv_grads = [x, w, s](const Tensor& gy, NeedsGrad need) {
     auto [gx, gw, gb] =
         dispatch_floating(x.dtype(), "conv2d", [&]<typename T>(std::type_identity<T>) {
           return backward<T>(gy.contiguous(), x, w, s, need[0], need[1], need[2]);
         });
     return grads(gx, gw, gb);
-  }).saves(x, w).once_differentiable();
+  };
+  if (relu)
+    record("conv2d_relu", y, {x, w, b}, [conv_grads, y0 = SavedOutput(y)](const Tensor& gy, NeedsGrad need) {
+      return conv_grads(Tensor(kernels::zip(gy, y0.get(),
+                                            [](auto g, auto v) { return v > 0 ? g : decltype(g)(0); },
+                                            "conv2d_relu")),
+                        need);
+    }).saves(x, w, y).once_differentiable();
+  else
+    record("conv2d", y, {x, w, b}, conv_grads).saves(x, w).once_differentiable();
   record_tangent(y, {x, w, b}, [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {
     // Skip the terms whose tangent is absent (record_tangent hands them in as zeros).
     Tensor t;
@@ -357,29 +383,41 @@ static Tensor conv2d_explicit(const Tensor& input, const Tensor& weight, const T
       add(conv2d_explicit(x, tw, Tensor(), stride, padding, dilation, groups));
     if (tg::detail::has_tangent(b))
       add(tb.view({1, s.out_channels, 1, 1}).expand(y.shape()).contiguous());
-    return t;
+    return relu ? t * y.gt(scalar_tensor(0, {.dtype = y.dtype()})) : t;
   });
   return y;
 }
 
-// "valid" is padding 0; "same" pads d (k - 1) in total, the odd one after: an uneven split is
-// an explicit pad() of the extra row/column, then the symmetric part inside the kernel.
-Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
-              ConvPadding padding, Size2 dilation, int64_t groups) {
+// conv2d or conv2d_relu with any ConvPadding: "valid" is padding 0; "same" pads d (k - 1) in
+// total, the odd one after: an uneven split is an explicit pad() of the extra row/column, then
+// the symmetric part inside the kernel.
+static Tensor conv2d_padded(const Tensor& input, const Tensor& weight, const Tensor& bias,
+                            Size2 stride, ConvPadding padding, Size2 dilation, int64_t groups,
+                            bool relu) {
   using Kind = ConvPadding::Kind;
   if (padding.kind != Kind::Same) {
     Size2 p = padding.kind == Kind::Valid ? Size2(0) : padding.size;
-    return conv2d_explicit(input, weight, bias, stride, p, dilation, groups);
+    return conv2d_explicit(input, weight, bias, stride, p, dilation, groups, relu);
   }
   check(stride == Size2(1),
-        "conv2d: padding='same' is not supported for strided convolutions, got stride ({}, {})",
-        stride.h, stride.w);
+        "{}: padding='same' is not supported for strided convolutions, got stride ({}, {})",
+        relu ? "conv2d_relu" : "conv2d", stride.h, stride.w);
   // A weight of the wrong rank is reported by conv2d_explicit.
   Size2 kernel = weight.dim() == 4 ? Size2(weight.size(2), weight.size(3)) : Size2(1);
   auto [before, after] = same_padding(kernel, dilation);
   Tensor x = input;
   if (before != after) x = pad(input, {0, after.w - before.w, 0, after.h - before.h});
-  return conv2d_explicit(x, weight, bias, stride, before, dilation, groups);
+  return conv2d_explicit(x, weight, bias, stride, before, dilation, groups, relu);
+}
+
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
+              ConvPadding padding, Size2 dilation, int64_t groups) {
+  return conv2d_padded(input, weight, bias, stride, padding, dilation, groups, false);
+}
+
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias, Size2 stride,
+                   ConvPadding padding, Size2 dilation, int64_t groups) {
+  return conv2d_padded(input, weight, bias, stride, padding, dilation, groups, true);
 }
 
 // conv1d is conv2d on a height-1 view: [N, C, L] -> [N, C, 1, L], weight [OC, C/g, 1, K]. The
@@ -495,6 +533,15 @@ Tensor Conv2d::forward(const Tensor& input) {
     return functional::conv2d(input, weight, bias, o.stride, o.padding, o.dilation, o.groups);
   return functional::conv2d(functional::pad(input, pads_, o.padding_mode), weight, bias, o.stride,
                             0, o.dilation, o.groups);
+}
+
+Tensor Conv2d::forward_relu(const Tensor& input) {
+  const Conv2dOptions& o = options;
+  if (o.padding_mode == PaddingMode::Zeros)
+    return functional::conv2d_relu(input, weight, bias, o.stride, o.padding, o.dilation,
+                                   o.groups);
+  return functional::conv2d_relu(functional::pad(input, pads_, o.padding_mode), weight, bias,
+                                 o.stride, 0, o.dilation, o.groups);
 }
 
 std::string Conv2d::extra_repr() const {

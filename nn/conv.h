@@ -44,6 +44,9 @@ class Conv2d : public Module {
 
   /// conv2d(input, weight, bias) with this layer's geometry.
   Tensor forward(const Tensor& input) override;
+  /// relu(forward(input)) as one op (functional::conv2d_relu); nn::Sequential calls it for a
+  /// Conv2d followed by a ReLU.
+  Tensor forward_relu(const Tensor& input);
   std::string extra_repr() const override;  ///< "3, 6, kernel_size=(5, 5), stride=(1, 1)"
 
   Conv2dOptions options;  ///< the geometry given to the constructor

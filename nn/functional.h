@@ -228,5 +228,13 @@ Tensor interpolate(const Tensor& input, const InterpolateOptions& options);
 /// differentiable. PyTorch has it only internally (torch.ops.aten._add_relu).
 Tensor add_relu(const Tensor& a, const Tensor& b);
 
+/// relu(conv2d(input, weight, bias, ...)) as one op (conv.cpp): the ReLU is applied to each
+/// image's output while it is still in cache, and one tape node masks the gradient by [y > 0]
+/// before conv2d's backward. Same arguments, values and gradients as relu(conv2d(...)).
+/// nn::Sequential runs a Conv2d followed by a ReLU this way by itself.
+Tensor conv2d_relu(const Tensor& input, const Tensor& weight, const Tensor& bias = Tensor(),
+                   Size2 stride = 1, ConvPadding padding = 0, Size2 dilation = 1,
+                   int64_t groups = 1);
+
 }  // namespace functional
 }  // namespace tg::nn

@@ -8,12 +8,18 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include <tapegrad/autograd/grad_mode.h>
+#include <tapegrad/autograd/node.h>
 #include <tapegrad/core/random.h>
+#include <tapegrad/nn/activation.h>
 #include <tapegrad/nn/functional.h>
 #include <tapegrad/nn/fusion.h>
 #include <tapegrad/nn/resnet.h>
+#include <tapegrad/nn/linear.h>
+#include <tapegrad/nn/pool.h>
+#include <tapegrad/nn/sequential.h>
 #include "tests/nn/fixture.h"
 #include "tests/test_util.h"
 
@@ -191,4 +197,90 @@ TEST_CASE("CifarResNet: the folded eval forward equals the unfused one, both sho
     NoGradGuard no_grad;
     TG_CHECK_CLOSE(net(x), unfused, 1e-5f, 1e-5f);
   }
+}
+
+namespace {
+
+// The values of y, then of each tensor's gradient, as one vector.
+std::vector<float> values_and_grads(const Tensor& y, const std::vector<Tensor>& leaves) {
+  std::vector<float> all = y.detach().contiguous().to_vector<float>();
+  for (const Tensor& t : leaves) {
+    if (!t.defined()) continue;
+    const std::vector<float> g = t.grad().to_vector<float>();
+    all.insert(all.end(), g.begin(), g.end());
+  }
+  return all;
+}
+
+}  // namespace
+
+// conv2d_relu computes relu(conv2d(...)) with the same kernels and the same mask, so values and
+// gradients are bit for bit those of the two ops in turn, on each conv path: im2col + GEMM
+// (LeNet's 5x5), the direct 3x3 kernel (3 input channels), Winograd (16 channels, 16 x 16;
+// AVX-512 only), groups, padding "same".
+TEST_CASE("conv2d_relu: exactly relu(conv2d(...)), values and gradients, on every conv path") {
+  manual_seed(21);
+  struct Case {
+    const char* name;
+    Shape x, w;
+    bool bias;
+    int64_t stride, padding, groups;
+  };
+  const std::vector<Case> cases = {{"5x5 valid (im2col)", {3, 3, 12, 12}, {6, 3, 5, 5}, true, 1, 0, 1},
+                                   {"3x3 direct", {2, 3, 8, 8}, {5, 3, 3, 3}, true, 1, 1, 1},
+                                   {"3x3 Winograd", {3, 16, 16, 16}, {16, 16, 3, 3}, false, 1, 1, 1},
+                                   {"stride 2, groups 2", {2, 4, 7, 7}, {6, 2, 3, 3}, true, 2, 1, 2}};
+  for (const Case& k : cases) {
+    INFO(std::string(k.name));
+    Tensor x = randn(k.x, {.requires_grad = true}), w = randn(k.w, {.requires_grad = true});
+    Tensor b = k.bias ? randn({k.w[0]}, {.requires_grad = true}) : Tensor();
+    auto run = [&](bool fused) {
+      for (Tensor* t : {&x, &w, &b})
+        if (t->defined()) t->zero_grad();
+      Tensor y = fused ? F::conv2d_relu(x, w, b, k.stride, k.padding, 1, k.groups)
+                       : F::relu(F::conv2d(x, w, b, k.stride, k.padding, 1, k.groups));
+      Tensor gy = randn(y.shape());  // the same in both runs: seeded alike before each
+      (y * gy).sum().backward();
+      return values_and_grads(y, {x, w, b});
+    };
+    manual_seed(5);
+    const std::vector<float> separate = run(false);
+    manual_seed(5);
+    const std::vector<float> fused = run(true);
+    CHECK(fused == separate);
+  }
+  Tensor y = F::conv2d_relu(randn({1, 2, 5, 5}), randn({3, 2, 3, 3}, {.requires_grad = true}),
+                            Tensor(), 1, "same");
+  CHECK(std::string(y.grad_fn()->name) == "conv2d_relu");
+  CHECK(y.min().item<float>() >= 0);
+  CHECK_THROWS_CONTAINING(F::conv2d_relu(randn({1, 2, 5, 5}), randn({3, 2, 3, 3}), Tensor(), 2,
+                                         "same"),
+                          "conv2d_relu: padding='same' is not supported for strided "
+                          "convolutions, got stride (2, 2)");
+}
+
+// nn::Sequential runs Conv2d + ReLU as conv2d_relu: the LeNet of the course gives the values
+// and gradients of its modules applied one by one; a ReLU after anything else, or a Conv2d
+// followed by another module, is left alone.
+TEST_CASE("Sequential: a Conv2d followed by a ReLU runs as one conv2d_relu node") {
+  manual_seed(22);
+  nn::Sequential net(nn::Conv2d(3, 6, 5), nn::ReLU(), nn::MaxPool2d(2), nn::Conv2d(6, 16, 5),
+                     nn::ReLU(), nn::MaxPool2d(2), nn::Flatten(), nn::Linear(400, 120),
+                     nn::ReLU(), nn::Linear(120, 10));
+  Tensor x = randn({4, 3, 32, 32});
+  Tensor fused = net(x);
+  Tensor layered = x;
+  for (const auto& m : net) layered = m->forward(layered);
+  CHECK(fused.to_vector<float>() == layered.to_vector<float>());
+  std::vector<Tensor> params = net.parameters();
+  std::vector<std::vector<float>> grads;
+  fused.sum().backward();
+  for (Tensor& p : params) grads.push_back(p.grad().to_vector<float>()), p.zero_grad();
+  layered.sum().backward();
+  for (size_t i = 0; i < params.size(); ++i) CHECK(params[i].grad().to_vector<float>() == grads[i]);
+  // The first two modules' output is conv2d_relu's.
+  nn::Sequential head(nn::Conv2d(3, 6, 5), nn::ReLU());
+  CHECK(std::string(head(x).grad_fn()->name) == "conv2d_relu");
+  nn::Sequential relu_first(nn::ReLU(), nn::Conv2d(3, 6, 5));
+  CHECK(std::string(relu_first(x).grad_fn()->name) == "conv2d");
 }
