@@ -142,25 +142,25 @@ void winograd_conv(const float* x, const float* packed, const float* bias, const
   });
 }
 
-// The weight transformed and packed for kernels::winograd3x3 (transpose_flip: for the input
-// gradient).
-std::vector<float> packed_winograd(const Tensor& w, const ConvShape& s, bool transpose_flip) {
+// The weight packed by `pack` into size(out, in) floats: pack_conv3x3_weight for
+// kernels::conv3x3, pack_winograd3x3_weight (transformed) for kernels::winograd3x3. With
+// transpose_flip, for the input gradient: a conv from s.out_channels to s.in_channels.
+std::vector<float> packed_weight(const Tensor& w, const ConvShape& s, bool transpose_flip,
+                                 int64_t (*size)(int64_t, int64_t),
+                                 void (*pack)(const float*, int64_t, int64_t, bool, float*)) {
   const int64_t out = transpose_flip ? s.in_channels : s.out_channels;
   const int64_t in = transpose_flip ? s.out_channels : s.in_channels;
-  std::vector<float> packed(size_t(kernels::winograd3x3_packed_size(out, in)));
-  kernels::pack_winograd3x3_weight(w.data(), s.out_channels, s.in_channels, transpose_flip,
-                                   packed.data());
+  std::vector<float> packed(size_t(size(out, in)));
+  pack(w.data(), s.out_channels, s.in_channels, transpose_flip, packed.data());
   return packed;
 }
-
-// The weight packed for kernels::conv3x3 (transpose_flip: for the input gradient).
 std::vector<float> packed_3x3(const Tensor& w, const ConvShape& s, bool transpose_flip) {
-  const int64_t out = transpose_flip ? s.in_channels : s.out_channels;
-  const int64_t in = transpose_flip ? s.out_channels : s.in_channels;
-  std::vector<float> packed(size_t(kernels::conv3x3_packed_size(out, in)));
-  kernels::pack_conv3x3_weight(w.data(), s.out_channels, s.in_channels, transpose_flip,
-                               packed.data());
-  return packed;
+  return packed_weight(w, s, transpose_flip, kernels::conv3x3_packed_size,
+                       kernels::pack_conv3x3_weight);
+}
+std::vector<float> packed_winograd(const Tensor& w, const ConvShape& s, bool transpose_flip) {
+  return packed_weight(w, s, transpose_flip, kernels::winograd3x3_packed_size,
+                       kernels::pack_winograd3x3_weight);
 }
 
 // y = conv(x, w) + b (then ReLU when `relu`), all contiguous and of one dtype T.
