@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Compares builds of tapegrad with the programs of the side-by-side benchmark (lenet_bench,
-# airfoil_bench, micro_bench): the portable default build against a -Dnative=true build, say,
-# or a branch against main. Each round runs every program of every build at each thread
+# airfoil_bench, micro_bench, resnet_bench): the portable default build against a
+# -Dnative=true build, say, or a branch against main. Each round runs every program of every build at each thread
 # setting, the builds taking turns in a rotating order (A B, then B A, ...) so that a busy
 # minute on the machine does not always fall on the same build. Prints a markdown table of
 # the medians over the rounds (each round's figure is itself the median of --repeats timed
@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
 done
 [ ${#builds[@]} -ge 2 ] || die "needs at least two NAME=BUILD_DIR (usage: $usage)"
 for b in "${builds[@]}"; do
-  for program in lenet_bench airfoil_bench micro_bench; do
+  for program in lenet_bench airfoil_bench micro_bench resnet_bench; do
     [ -x "${b#*=}/bench/$program" ] ||
       die "${b#*=}/bench/$program is not built (ninja -C ${b#*=} bench/$program)"
   done
@@ -63,7 +63,8 @@ for ((round = 0; round < rounds; ++round)); do
     name="${b%%=*}" dir="${b#*=}"
     for t in $threads_list; do
       say "round $((round + 1))/$rounds: $name, $t thread(s)"
-      for args in "lenet_bench --images 4096" "airfoil_bench --data $airfoil" "micro_bench"; do
+      for args in "lenet_bench --images 4096" "airfoil_bench --data $airfoil" "micro_bench" \
+        "resnet_bench --images 512"; do
         # shellcheck disable=SC2086  # args is a program and its options
         set -- $args
         program="$1"; shift
