@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Compares builds of tapegrad with the programs of the side-by-side benchmark (lenet_bench,
-# airfoil_bench, micro_bench, resnet_bench): the portable default build against a
-# -Dnative=true build, say, or a branch against main. Each round runs every program of every
-# build at each thread setting, the builds taking turns in a rotating order (A B, then B A,
-# ...) so that a busy minute on the machine does not always fall on the same build. Prints a markdown table of
+# airfoil_bench, micro_bench, resnet_bench): the portable default build against a -Dnative=true
+# build, say, or a branch against main. Each round runs every program of every build at each
+# thread setting, the builds taking turns in a rotating order (A B, then B A, ...) so that a
+# busy minute on the machine does not always fall on the same build. Prints a markdown table of
 # the medians over the rounds (each round's figure is itself the median of --repeats timed
 # repeats), the spread of the rounds ((max - min) / median) and each build against the first,
 # and the load average before and after.
