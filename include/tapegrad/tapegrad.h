@@ -27,6 +27,7 @@
 #include <tapegrad/core/safetensors.h>
 #include <tapegrad/core/shape.h>
 #include <tapegrad/core/tensor_base.h>
+#include <tapegrad/core/winograd3x3.h>
 
 #include <tapegrad/plot/svg.h>
 #include <tapegrad/plot/png.h>
