@@ -128,6 +128,23 @@ void relu_in_place(T* v, int64_t n) {
   });
 }
 
+// v[m][p] += bias[m] (if bias), then max(v, 0) (if relu), for rows m < M of P values.
+template <typename T>
+void add_bias_relu(T* v, int64_t M, int64_t P, const T* bias, bool relu) {
+  cpu::dispatch([&](auto) {
+    for (int64_t m = 0; m < M; ++m, v += P) {
+      const T b = bias ? bias[m] : T(0);
+      if (relu) {
+#pragma omp simd
+        for (int64_t p = 0; p < P; ++p) v[p] = v[p] + b > T(0) ? v[p] + b : T(0);
+      } else {
+#pragma omp simd
+        for (int64_t p = 0; p < P; ++p) v[p] += b;
+      }
+    }
+  });
+}
+
 // y [batch, out, H, W] = conv(x, packed) (+ bias) (then ReLU) by the Winograd kernel, in
 // groups of winograd3x3_group images spread over the OpenMP pool. `transpose_flip`
 // convolutions (the input gradient) map s.out_channels to s.in_channels.
@@ -193,13 +210,12 @@ Tensor forward(const Tensor& x, const Tensor& w, const Tensor& b, const ConvShap
     for (int64_t g = 0; g < s.groups; ++g) {
       const T* col = columns(xd + n * s.image_size() + g * s.group_size(), s);
       T* yg = yd + (n * s.out_channels + g * M) * P;
-      if (bd) {  // start from the bias and let the GEMM accumulate onto it (beta = 1)
-        for (int64_t m = 0; m < M; ++m) std::fill(yg + m * P, yg + (m + 1) * P, bd[g * M + m]);
-      }
-      kernels::gemm(false, false, M, P, K, T(1), wd + g * M * K, K, col, P, bd ? T(1) : T(0), yg,
-                    P);
+      kernels::gemm(false, false, M, P, K, T(1), wd + g * M * K, K, col, P, T(0), yg, P);
     }
-    if (relu) relu_in_place(yd + n * s.out_channels * P, s.out_channels * P);
+    // The bias (and ReLU) in one pass over the image's output while it is in cache: filling
+    // y with the bias for the GEMM to accumulate onto (beta = 1) was a pass of its own, 6% of
+    // a LeNet step.
+    if (bd || relu) add_bias_relu(yd + n * s.out_channels * P, s.out_channels, P, bd, relu);
   });
   return y;
 }
