@@ -6,7 +6,11 @@
 // caches the same way). 64 KiB, below glibc's first mmap threshold (128 KiB): caching only
 // larger blocks hid their frees from glibc, whose threshold then stayed low for the mid-sized
 // ones, and LeNet's step at batch 32 lost 40% to page faults. The cache is bounded (1 GiB by
-// default): past the limit, freed blocks go back to the system. Smaller tensors keep malloc.
+// default): past the limit, freed blocks go back to the system. Smaller tensors keep malloc,
+// whose heap the first use of the cache tunes (glibc: up to 64 MiB kept free at the top instead
+// of 128 KiB, so that a step's small tensors do not shrink and regrow it every step; see
+// allocator.cpp). A process-wide setting: a program that needs glibc's defaults back can
+// restore them with mallopt after its first large tensor.
 #pragma once
 
 #include <cstddef>
