@@ -49,7 +49,8 @@ void tune_malloc() {
 }
 
 Cache& cache() {
-  static Cache* c = (tune_malloc(), new Cache);  // never destroyed: tensors may be freed during exit
+  // Never destroyed: tensors may be freed during exit.
+  static Cache* c = (tune_malloc(), new Cache);
   return *c;
 }
 

@@ -61,7 +61,8 @@ namespace {
 [[gnu::target(TG_TARGET_AVX512)]] inline void add_run_stride2_avx512(float* dst, const float* src,
                                                                      int64_t n) {
   const __m512i lo = _mm512_setr_epi32(0, 16, 1, 16, 2, 16, 3, 16, 4, 16, 5, 16, 6, 16, 7, 16);
-  const __m512i hi = _mm512_setr_epi32(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
+  const __m512i hi =
+      _mm512_setr_epi32(8, 16, 9, 16, 10, 16, 11, 16, 12, 16, 13, 16, 14, 16, 15, 16);
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t i = 0; i < n; i += 16) {
     const int64_t m = std::min<int64_t>(16, n - i), spans = 2 * m - 1;  // dst[2i .. 2i + spans)

@@ -386,7 +386,8 @@ template <int Segs>
   for (int64_t o = 0; o < OC; ++o)
     for (int64_t c = 0; c < C; ++c) {
       float m[4][4];
-      for (int pos = 0; pos < kPositions; ++pos) m[pos / 4][pos % 4] = sums[size_t((pos * OC + o) * C + c)];
+      for (int pos = 0; pos < kPositions; ++pos)
+        m[pos / 4][pos % 4] = sums[size_t((pos * OC + o) * C + c)];
       float mg[4][3] = {};  // M G
       for (int a = 0; a < 4; ++a)
         for (int l = 0; l < 3; ++l)

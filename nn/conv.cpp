@@ -383,13 +383,12 @@ static Tensor conv2d_explicit(const Tensor& input, const Tensor& weight, const T
         });
     return grads(gx, gw, gb);
   };
+  auto relu_mask = [](auto g, auto v) { return v > 0 ? g : decltype(g)(0); };
   if (relu)
-    record("conv2d_relu", y, {x, w, b}, [conv_grads, y0 = SavedOutput(y)](const Tensor& gy, NeedsGrad need) {
-      return conv_grads(Tensor(kernels::zip(gy, y0.get(),
-                                            [](auto g, auto v) { return v > 0 ? g : decltype(g)(0); },
-                                            "conv2d_relu")),
-                        need);
-    }).saves(x, w, y).once_differentiable();
+    record("conv2d_relu", y, {x, w, b},
+           [conv_grads, relu_mask, y0 = SavedOutput(y)](const Tensor& gy, NeedsGrad need) {
+             return conv_grads(Tensor(kernels::zip(gy, y0.get(), relu_mask, "conv2d_relu")), need);
+           }).saves(x, w, y).once_differentiable();
   else
     record("conv2d", y, {x, w, b}, conv_grads).saves(x, w).once_differentiable();
   record_tangent(y, {x, w, b}, [&](const Tensor& tx, const Tensor& tw, const Tensor& tb) {

@@ -255,9 +255,11 @@ inline std::vector<OpCase> nn_op_table() {
        [](V x) { return F::conv2d(x[0], x[1]); }},
       // conv2d_relu: small inputs and weights (|conv| <= 0.27) and biases of either sign in
       // [3, 4], so every output is far from the ReLU's kink and both sides occur.
-      {"conv2d_relu", {in({2, 3, 5, 5}, -0.1f, 0.1f), in({4, 3, 3, 3}, -0.1f, 0.1f), in({4}, 3, 4, true)},
+      {"conv2d_relu",
+       {in({2, 3, 5, 5}, -0.1f, 0.1f), in({4, 3, 3, 3}, -0.1f, 0.1f), in({4}, 3, 4, true)},
        [](V x) { return F::conv2d_relu(x[0], x[1], x[2], 1, 1); }},
-      {"conv2d_relu stride 2, valid", {in({1, 2, 6, 6}, -0.1f, 0.1f), in({3, 2, 3, 3}, -0.1f, 0.1f), in({3}, 3, 4, true)},
+      {"conv2d_relu stride 2, valid",
+       {in({1, 2, 6, 6}, -0.1f, 0.1f), in({3, 2, 3, 3}, -0.1f, 0.1f), in({3}, 3, 4, true)},
        [](V x) { return F::conv2d_relu(x[0], x[1], x[2], 2, "valid"); }},
       // ---- padding.cpp; conv.cpp's padding "same", padding modes (pad, then conv2d: what
       // Conv2d does) and conv1d; conv_transpose.cpp; upsample.cpp ----

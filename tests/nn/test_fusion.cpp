@@ -226,10 +226,11 @@ TEST_CASE("conv2d_relu: exactly relu(conv2d(...)), values and gradients, on ever
     bool bias;
     int64_t stride, padding, groups;
   };
-  const std::vector<Case> cases = {{"5x5 valid (im2col)", {3, 3, 12, 12}, {6, 3, 5, 5}, true, 1, 0, 1},
-                                   {"3x3 direct", {2, 3, 8, 8}, {5, 3, 3, 3}, true, 1, 1, 1},
-                                   {"3x3 Winograd", {3, 16, 16, 16}, {16, 16, 3, 3}, false, 1, 1, 1},
-                                   {"stride 2, groups 2", {2, 4, 7, 7}, {6, 2, 3, 3}, true, 2, 1, 2}};
+  const std::vector<Case> cases = {
+      {"5x5 valid (im2col)", {3, 3, 12, 12}, {6, 3, 5, 5}, true, 1, 0, 1},
+      {"3x3 direct", {2, 3, 8, 8}, {5, 3, 3, 3}, true, 1, 1, 1},
+      {"3x3 Winograd", {3, 16, 16, 16}, {16, 16, 3, 3}, false, 1, 1, 1},
+      {"stride 2, groups 2", {2, 4, 7, 7}, {6, 2, 3, 3}, true, 2, 1, 2}};
   for (const Case& k : cases) {
     INFO(std::string(k.name));
     Tensor x = randn(k.x, {.requires_grad = true}), w = randn(k.w, {.requires_grad = true});
