@@ -22,7 +22,7 @@ namespace {
 
 constexpr int64_t kBlock = 8;      // output channels per register block
 constexpr int64_t kLanes = 16;     // tiles per vector
-constexpr int64_t kTileBlock = 32; // tiles per GEMM block (two vectors)
+constexpr int64_t kTileBlock = 32;  // tiles per GEMM block (two vectors)
 constexpr int kPositions = 16;     // of a 4x4 transformed tile
 
 // The 16 tiles of vector v: image n, from tile row th0 and tile column tw0 on. A tile row of
@@ -33,8 +33,9 @@ struct TileVector {
 };
 
 // Floats between two positions' [C][T] blocks of V: one cache line more than C T, so that the
-// input transform's 16 stores per tile vector (one per position) fall into 16 different cache
-// sets instead of one (C T is a multiple of 4 KB on ResNet's shapes: measured 1.xx slower).
+// input transform's 16 stores per tile vector (one per position) fall into 16 different L1
+// sets. On ResNet's shapes C T floats are a multiple of 4 KB, the span of the L1's sets, so
+// without the extra line all 16 would compete for one 8-way set.
 int64_t position_stride(int64_t C, int64_t T) { return C * T + 16; }
 
 TileVector locate(int64_t v, int64_t tiles_h, int64_t tiles_w) {
