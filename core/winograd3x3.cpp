@@ -51,7 +51,8 @@ TileVector locate(int64_t v, int64_t tiles_h, int64_t tiles_w) {
 // tile (th, u)'s input position (i, j).
 [[gnu::target(TG_TARGET_AVX512)]] void pad_input(const float* x, int64_t planes, int64_t H,
                                                  int64_t W, float* padded) {
-  // Vector copies: std::copy's memmove call per row of 8-32 floats cost 5% of a ResNet step.
+  // Masked vector copies rather than a memmove call per row of 8-32 floats. Either way this
+  // is where each activation is first read from memory: about 6% of a ResNet step.
   const int64_t Wp = W + 2, plane = (H + 2) * Wp;
   const __m512 zero = _mm512_setzero_ps();
   for (int64_t p = 0; p < planes; ++p, x += H * W, padded += plane) {
